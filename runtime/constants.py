@@ -1,0 +1,56 @@
+"""Every environment-variable name, header name and default of the package, in one place.
+
+An explicit argument always beats the environment variable named here.
+"""
+
+# Environment variables read by this package.
+ENV_ALLOWED_MODELS = "PORTKEY_BEDROCK_ALLOWED_MODELS"
+ENV_GATEWAY_URL = "PORTKEY_GATEWAY_URL"
+ENV_AWS_ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"
+ENV_AWS_SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY"
+ENV_AWS_SESSION_TOKEN = "AWS_SESSION_TOKEN"
+ENV_AWS_REGION = "AWS_REGION"
+ENV_AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"
+ENV_AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"
+ENV_SOPS_AGE_KEY = "SOPS_AGE_KEY"
+ENV_SOPS_AGE_KEY_FILE = "SOPS_AGE_KEY_FILE"
+ENV_SOPS_AGE_RECIPIENTS = "SOPS_AGE_RECIPIENTS"
+ENV_SOPS_KMS_ARN = "SOPS_KMS_ARN"
+ENV_XDG_CONFIG_HOME = "XDG_CONFIG_HOME"
+
+# The flat env JSON kept in Secrets Manager and in secrets/env.json, in this order.
+SECRET_ENV_KEYS = (ENV_AWS_ACCESS_KEY_ID, ENV_AWS_SECRET_ACCESS_KEY, ENV_AWS_REGION)
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_GATEWAY_URL = "http://localhost:8787/v1"
+
+# Portkey gateway headers for the native `bedrock` provider.
+HEADER_PROVIDER = "x-portkey-provider"
+HEADER_AWS_ACCESS_KEY_ID = "x-portkey-aws-access-key-id"
+HEADER_AWS_SECRET_ACCESS_KEY = "x-portkey-aws-secret-access-key"
+HEADER_AWS_SESSION_TOKEN = "x-portkey-aws-session-token"
+HEADER_AWS_REGION = "x-portkey-aws-region"
+HEADER_TRACE_ID = "x-portkey-trace-id"
+HEADER_METADATA = "x-portkey-metadata"
+HEADER_CUSTOM_HOST = "x-portkey-custom-host"
+HEADER_CONFIG = "x-portkey-config"
+PROVIDER_BEDROCK = "bedrock"
+
+# Header values that are secrets: redacted in every display.
+SECRET_HEADERS = frozenset({HEADER_AWS_SECRET_ACCESS_KEY, HEADER_AWS_SESSION_TOKEN})
+
+# Retry defaults for x-portkey-config (the gateway allows at most 5 attempts).
+DEFAULT_RETRY_ATTEMPTS = 3
+MAX_RETRY_ATTEMPTS = 5
+DEFAULT_RETRY_STATUS_CODES = (429, 500, 502, 503, 504)
+
+# CloudFormation output names of the stack: `stacks` writes them, `runtime secrets pull` and the
+# demo read them. Stable; documented in the README.
+OUTPUT_USER_NAME = "UserName"
+OUTPUT_USER_ARN = "UserArn"
+OUTPUT_POLICY_ARN = "PolicyArn"
+OUTPUT_SECRET_ARN = "SecretArn"
+OUTPUT_KMS_KEY_ARN = "KmsKeyArn"
+OUTPUT_REGION = "Region"
+OUTPUT_MODEL_IDS = "ModelIds"
+DEFAULT_STACK_NAME = "PortkeyBedrockAccess"

@@ -1,0 +1,131 @@
+"""AWS credentials as a value whose `repr`/`str` never show the secret."""
+
+from __future__ import annotations
+
+import os
+
+from runtime.constants import (
+    ENV_AWS_ACCESS_KEY_ID,
+    ENV_AWS_DEFAULT_REGION,
+    ENV_AWS_REGION,
+    ENV_AWS_SECRET_ACCESS_KEY,
+    ENV_AWS_SESSION_TOKEN,
+)
+from runtime.errors import CredentialsError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+REDACTED = "<redacted>"
+
+
+def mask_key_id(access_key_id: str) -> str:
+    """Show only the last four characters of an access key id.
+
+    >>> mask_key_id("AKIAIOSFODNN7EXAMPLE")
+    'AKIA…MPLE'
+    >>> mask_key_id("short")
+    '…'
+    """
+    if len(access_key_id) < 12:
+        return "…"
+    return f"{access_key_id[:4]}…{access_key_id[-4:]}"
+
+
+class Credentials:
+    """Access key id, secret, optional session token and region. Immutable.
+
+    >>> Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG", region="us-east-1")
+    Credentials(access_key_id='AKIA…MPLE', secret_access_key=<redacted>, session_token=None, region='us-east-1')
+    """
+
+    __slots__ = ("access_key_id", "secret_access_key", "session_token", "region")
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None
+    region: str | None
+
+    def __init__(
+        self,
+        access_key_id: str,
+        secret_access_key: str,
+        session_token: str | None = None,
+        region: str | None = None,
+    ) -> None:
+        if not access_key_id or not secret_access_key:
+            raise CredentialsError(
+                "credentials need both an access key id and a secret access key; "
+                f"set {ENV_AWS_ACCESS_KEY_ID} and {ENV_AWS_SECRET_ACCESS_KEY} or load a SOPS env file"
+            )
+        object.__setattr__(self, "access_key_id", access_key_id)
+        object.__setattr__(self, "secret_access_key", secret_access_key)
+        object.__setattr__(self, "session_token", session_token or None)
+        object.__setattr__(self, "region", region or None)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Credentials are immutable")
+
+    def __repr__(self) -> str:
+        token = REDACTED if self.session_token else None
+        return (
+            f"Credentials(access_key_id={mask_key_id(self.access_key_id)!r}, "
+            f"secret_access_key={REDACTED}, session_token={token}, region={self.region!r})"
+        )
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Credentials):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Credentials, self._key())
+
+    def _key(self) -> tuple[str, str, str | None, str | None]:
+        return (self.access_key_id, self.secret_access_key, self.session_token, self.region)
+
+    def as_env(self) -> dict[str, str]:
+        """The flat env mapping (``AWS_ACCESS_KEY_ID`` ...) these credentials came from."""
+        env = {
+            ENV_AWS_ACCESS_KEY_ID: self.access_key_id,
+            ENV_AWS_SECRET_ACCESS_KEY: self.secret_access_key,
+        }
+        if self.region:
+            env[ENV_AWS_REGION] = self.region
+        if self.session_token:
+            env[ENV_AWS_SESSION_TOKEN] = self.session_token
+        return env
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str], source: str = "the environment") -> Credentials:
+        """Read the standard AWS names from a mapping (an env file or ``os.environ``)."""
+        key_id = env.get(ENV_AWS_ACCESS_KEY_ID)
+        secret = env.get(ENV_AWS_SECRET_ACCESS_KEY)
+        missing = [
+            name
+            for name, value in ((ENV_AWS_ACCESS_KEY_ID, key_id), (ENV_AWS_SECRET_ACCESS_KEY, secret))
+            if not value
+        ]
+        if missing:
+            raise CredentialsError(
+                f"{' and '.join(missing)} missing from {source}; set it, or load the SOPS env file "
+                "(python -m runtime secrets pull)"
+            )
+        return cls(
+            str(key_id),
+            str(secret),
+            env.get(ENV_AWS_SESSION_TOKEN),
+            env.get(ENV_AWS_REGION) or env.get(ENV_AWS_DEFAULT_REGION),
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Credentials:
+        """Credentials from ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+        ``AWS_SESSION_TOKEN`` and ``AWS_REGION`` (or ``AWS_DEFAULT_REGION``)."""
+        return cls.from_mapping(os.environ if env is None else env)

@@ -1,0 +1,26 @@
+"""Errors raised by the runtime. Every message is one line naming the problem and the fix,
+and never contains a secret value."""
+
+
+class PortkeyBedrockError(Exception):
+    """Base class of every error this package raises on bad input."""
+
+
+class UnknownModelError(PortkeyBedrockError, ValueError):
+    """A model name that is not in the catalog."""
+
+
+class ModelNotAllowedError(PortkeyBedrockError, ValueError):
+    """A catalog model that the allow-list excludes."""
+
+
+class RegionError(PortkeyBedrockError, ValueError):
+    """A malformed region, or a region where the model has no inference profile."""
+
+
+class CredentialsError(PortkeyBedrockError):
+    """Credentials missing or unusable."""
+
+
+class ConfigError(PortkeyBedrockError, ValueError):
+    """A bad option passed to a builder (retry, metadata, custom host, ...)."""

@@ -1,0 +1,199 @@
+"""Requests for the Portkey gateway's native `bedrock` provider: headers, `x-portkey-config`,
+and OpenAI-format chat bodies."""
+
+from __future__ import annotations
+
+import os
+
+from runtime.catalog import load_catalog
+from runtime.constants import (
+    DEFAULT_GATEWAY_URL,
+    DEFAULT_RETRY_ATTEMPTS,
+    DEFAULT_RETRY_STATUS_CODES,
+    ENV_GATEWAY_URL,
+    HEADER_AWS_ACCESS_KEY_ID,
+    HEADER_AWS_REGION,
+    HEADER_AWS_SECRET_ACCESS_KEY,
+    HEADER_AWS_SESSION_TOKEN,
+    HEADER_CONFIG,
+    HEADER_CUSTOM_HOST,
+    HEADER_METADATA,
+    HEADER_PROVIDER,
+    HEADER_TRACE_ID,
+    MAX_RETRY_ATTEMPTS,
+    PROVIDER_BEDROCK,
+)
+from runtime.credentials import Credentials
+from runtime.errors import ConfigError
+from runtime.resolve import find_model, pick_region, resolve_model
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from typing import Any
+
+DEFAULT_RETRY: Mapping[str, object] = {
+    "attempts": DEFAULT_RETRY_ATTEMPTS,
+    "on_status_codes": list(DEFAULT_RETRY_STATUS_CODES),
+}
+
+
+def gateway_url(url: str | None = None) -> str:
+    """The gateway's OpenAI-compatible base URL: the argument, else ``PORTKEY_GATEWAY_URL``,
+    else ``http://localhost:8787/v1``."""
+    return url or os.environ.get(ENV_GATEWAY_URL) or DEFAULT_GATEWAY_URL
+
+
+def _region_of(credentials: Credentials, region: str | None) -> str | None:
+    return region or credentials.region
+
+
+def _check_custom_host(custom_host: str) -> str:
+    if not custom_host.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"custom host {custom_host!r} must be an http:// or https:// URL (e.g. http://localhost:9000)"
+        )
+    return custom_host.rstrip("/")
+
+
+def portkey_headers(
+    name: str,
+    credentials: Credentials,
+    region: str | None = None,
+    *,
+    trace_id: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+    custom_host: str | None = None,
+    allowed: Iterable[str] | str | None = None,
+) -> dict[str, str]:
+    """Headers that make the gateway call Bedrock with these credentials.
+
+    `name` is resolved (region and allow-list checked) so a bad model fails here, before any
+    request; the model itself travels in the body (see :func:`chat_request`). The region is
+    the argument, else the credentials' region, else ``AWS_REGION``, else ``us-east-1``.
+    """
+    region = _region_of(credentials, region)
+    resolve_model(name, region, allowed=allowed)
+    headers = {
+        HEADER_PROVIDER: PROVIDER_BEDROCK,
+        HEADER_AWS_ACCESS_KEY_ID: credentials.access_key_id,
+        HEADER_AWS_SECRET_ACCESS_KEY: credentials.secret_access_key,
+        HEADER_AWS_REGION: pick_region(region),
+    }
+    if credentials.session_token:
+        headers[HEADER_AWS_SESSION_TOKEN] = credentials.session_token
+    if trace_id:
+        headers[HEADER_TRACE_ID] = trace_id
+    if metadata:
+        headers[HEADER_METADATA] = _metadata_json(metadata)
+    if custom_host:
+        headers[HEADER_CUSTOM_HOST] = _check_custom_host(custom_host)
+    return headers
+
+
+def _metadata_json(metadata: Mapping[str, str]) -> str:
+    bad = [key for key, value in metadata.items() if not isinstance(value, str)]
+    if bad:
+        raise ConfigError(
+            f"Portkey metadata values must be strings; convert {', '.join(sorted(bad))} with str()"
+        )
+    import json
+
+    return json.dumps(dict(metadata), separators=(",", ":"), sort_keys=True)
+
+
+def _retry_block(retry: Mapping[str, object] | None) -> dict[str, object] | None:
+    if retry is None:
+        return None
+    attempts = retry.get("attempts", DEFAULT_RETRY_ATTEMPTS)
+    codes = retry.get("on_status_codes", DEFAULT_RETRY_STATUS_CODES)
+    if not isinstance(attempts, int) or not 0 <= attempts <= MAX_RETRY_ATTEMPTS:
+        raise ConfigError(
+            f"retry attempts must be a whole number from 0 to {MAX_RETRY_ATTEMPTS}, got {attempts!r}"
+        )
+    status_codes = list(codes)  # type: ignore[call-overload]
+    if not all(isinstance(code, int) and 400 <= code <= 599 for code in status_codes):
+        raise ConfigError(f"retry on_status_codes must be HTTP error codes (400-599), got {codes!r}")
+    return {"attempts": attempts, "on_status_codes": status_codes}
+
+
+def _target(
+    name: str,
+    credentials: Credentials,
+    region: str,
+    custom_host: str | None,
+    allowed: Iterable[str] | str | None,
+) -> dict[str, Any]:
+    target: dict[str, Any] = {
+        "provider": PROVIDER_BEDROCK,
+        "aws_access_key_id": credentials.access_key_id,
+        "aws_secret_access_key": credentials.secret_access_key,
+        "aws_region": region,
+        "override_params": {"model": resolve_model(name, region, allowed=allowed)},
+    }
+    if credentials.session_token:
+        target["aws_session_token"] = credentials.session_token
+    if custom_host:
+        target["custom_host"] = custom_host
+    return target
+
+
+def portkey_config(
+    names: str | Sequence[str],
+    credentials: Credentials,
+    region: str | None = None,
+    *,
+    retry: Mapping[str, object] | None = DEFAULT_RETRY,
+    fallback: bool = True,
+    custom_host: str | None = None,
+    allowed: Iterable[str] | str | None = None,
+) -> dict[str, Any]:
+    """An ``x-portkey-config`` object for one model, or a fallback chain over several.
+
+    Every target carries its own ``aws_*`` keys and ``override_params.model``: once a config has
+    targets the gateway ignores header credentials. ``retry=None`` leaves retries out.
+    """
+    ordered = [names] if isinstance(names, str) else list(names)
+    if not ordered:
+        raise ConfigError("portkey_config needs at least one model name")
+    if len(ordered) > 1 and not fallback:
+        raise ConfigError(
+            "several models need fallback=True (a fallback chain); pass one name for a single target"
+        )
+    resolved_region = pick_region(_region_of(credentials, region))
+    host = _check_custom_host(custom_host) if custom_host else None
+    targets = [_target(n, credentials, resolved_region, host, allowed) for n in ordered]
+    retry_block = _retry_block(retry)
+    if len(targets) == 1:
+        config = targets[0]
+    else:
+        config = {"strategy": {"mode": "fallback"}, "targets": targets}
+    if retry_block is not None:
+        config["retry"] = retry_block
+    return config
+
+
+def config_header(config: Mapping[str, Any]) -> dict[str, str]:
+    """The ``x-portkey-config`` header carrying `config` (compact JSON)."""
+    import json
+
+    return {HEADER_CONFIG: json.dumps(config, separators=(",", ":"))}
+
+
+def chat_request(
+    name: str,
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    region: str | None = None,
+    allowed: Iterable[str] | str | None = None,
+    **params: Any,
+) -> dict[str, Any]:
+    """An OpenAI-format chat body for `name`; ``max_tokens`` defaults to the catalog's value.
+
+    Messages (content arrays, ``cache_control`` blocks) are passed through untouched.
+    """
+    body: dict[str, Any] = {"model": resolve_model(name, region, allowed=allowed), "messages": messages}
+    body.update(params)
+    if "max_tokens" not in body and "max_completion_tokens" not in body:
+        body["max_tokens"] = find_model(name, load_catalog())[0].max_tokens
+    return body

@@ -1,0 +1,1 @@
+"""The CDK app: the portkey-bedrock-access user, its least-privilege policy and credential secret."""
