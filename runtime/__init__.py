@@ -1,55 +1,105 @@
 """portkey-bedrock-access runtime: Claude on AWS Bedrock through the Portkey gateway.
 
-Imports only the standard library. The catalog (``runtime/catalog.json``) is the one list of
-models; everything here derives from it.
+Imports only the standard library, and each submodule only when one of its names is first used
+(PEP 562), so that `import runtime` costs next to nothing. The catalog (``runtime/catalog.json``)
+is the one list of models; everything here derives from it.
 
 >>> import runtime
 >>> runtime.resolve_model("claude-sonnet-4", "us-east-1")
 'us.anthropic.claude-sonnet-4-20250514-v1:0'
 """
 
-from runtime.catalog import Catalog, Model, load_catalog, normalize_name
-from runtime.constants import DEFAULT_GATEWAY_URL, DEFAULT_REGION
-from runtime.credentials import Credentials
-from runtime.errors import (
-    ConfigError,
-    CredentialsError,
-    ModelNotAllowedError,
-    PortkeyBedrockError,
-    RegionError,
-    UnknownModelError,
-)
-from runtime.portkey import (
-    DEFAULT_RETRY,
-    chat_request,
-    config_header,
-    gateway_url,
-    portkey_config,
-    portkey_headers,
-)
-from runtime.resolve import allowed_models, pick_region, resolve_model
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from runtime.catalog import Catalog as Catalog
+    from runtime.catalog import Model as Model
+    from runtime.catalog import load_catalog as load_catalog
+    from runtime.catalog import normalize_name as normalize_name
+    from runtime.constants import DEFAULT_GATEWAY_URL as DEFAULT_GATEWAY_URL
+    from runtime.constants import DEFAULT_REGION as DEFAULT_REGION
+    from runtime.credentials import Credentials as Credentials
+    from runtime.errors import (
+        ConfigError as ConfigError,
+    )
+    from runtime.errors import (
+        CredentialsError as CredentialsError,
+    )
+    from runtime.errors import (
+        ModelNotAllowedError as ModelNotAllowedError,
+    )
+    from runtime.errors import (
+        PortkeyBedrockError as PortkeyBedrockError,
+    )
+    from runtime.errors import (
+        RegionError as RegionError,
+    )
+    from runtime.errors import (
+        UnknownModelError as UnknownModelError,
+    )
+    from runtime.portkey import (
+        DEFAULT_RETRY as DEFAULT_RETRY,
+    )
+    from runtime.portkey import (
+        chat_request as chat_request,
+    )
+    from runtime.portkey import (
+        config_header as config_header,
+    )
+    from runtime.portkey import (
+        gateway_url as gateway_url,
+    )
+    from runtime.portkey import (
+        portkey_config as portkey_config,
+    )
+    from runtime.portkey import (
+        portkey_headers as portkey_headers,
+    )
+    from runtime.resolve import allowed_models as allowed_models
+    from runtime.resolve import pick_region as pick_region
+    from runtime.resolve import resolve_model as resolve_model
 
-__all__ = [
-    "DEFAULT_GATEWAY_URL",
-    "DEFAULT_REGION",
-    "DEFAULT_RETRY",
-    "Catalog",
-    "ConfigError",
-    "Credentials",
-    "CredentialsError",
-    "Model",
-    "ModelNotAllowedError",
-    "PortkeyBedrockError",
-    "RegionError",
-    "UnknownModelError",
-    "allowed_models",
-    "chat_request",
-    "config_header",
-    "gateway_url",
-    "load_catalog",
-    "normalize_name",
-    "pick_region",
-    "portkey_config",
-    "portkey_headers",
-    "resolve_model",
-]
+
+# public name -> submodule that defines it
+_EXPORTS = {
+    "Catalog": "catalog",
+    "Model": "catalog",
+    "load_catalog": "catalog",
+    "normalize_name": "catalog",
+    "DEFAULT_GATEWAY_URL": "constants",
+    "DEFAULT_REGION": "constants",
+    "Credentials": "credentials",
+    "ConfigError": "errors",
+    "CredentialsError": "errors",
+    "ModelNotAllowedError": "errors",
+    "PortkeyBedrockError": "errors",
+    "RegionError": "errors",
+    "UnknownModelError": "errors",
+    "DEFAULT_RETRY": "portkey",
+    "chat_request": "portkey",
+    "config_header": "portkey",
+    "gateway_url": "portkey",
+    "portkey_config": "portkey",
+    "portkey_headers": "portkey",
+    "allowed_models": "resolve",
+    "pick_region": "resolve",
+    "resolve_model": "resolve",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'runtime' has no attribute {name!r}")
+    import sys
+
+    qualified = f"runtime.{module_name}"
+    __import__(qualified)  # plain __import__: importlib itself would cost a millisecond
+    value = getattr(sys.modules[qualified], name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

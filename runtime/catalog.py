@@ -7,8 +7,6 @@ already loaded at start-up; the parsed catalog is cached with `marshal` in `__py
 import than the whole rest of the package.
 """
 
-from __future__ import annotations
-
 import marshal
 import os
 import sys
@@ -18,6 +16,7 @@ from runtime.errors import RegionError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
+    from typing import Any
 
 CATALOG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog.json")
 GLOBAL_SCOPE = "global"
@@ -57,13 +56,13 @@ def is_region_name(region: str) -> bool:
 class Geography:
     """A cross-Region inference geography (``us``, ``eu``, ``jp`` ...)."""
 
-    __slots__ = ("name", "source_region_prefixes", "source_regions", "destination_regions")
+    __slots__ = ("destination_regions", "name", "source_region_prefixes", "source_regions")
 
-    def __init__(self, name: str, data: Mapping[str, object]) -> None:
+    def __init__(self, name: str, data: "Mapping[str, Any]") -> None:
         self.name = name
-        self.source_region_prefixes: tuple[str, ...] = tuple(data["source_region_prefixes"])  # type: ignore[call-overload]
-        self.source_regions: tuple[str, ...] = tuple(data["source_regions"])  # type: ignore[call-overload]
-        self.destination_regions: tuple[str, ...] = tuple(data["destination_regions"])  # type: ignore[call-overload]
+        self.source_region_prefixes: tuple[str, ...] = tuple(data["source_region_prefixes"])
+        self.source_regions: tuple[str, ...] = tuple(data["source_regions"])
+        self.destination_regions: tuple[str, ...] = tuple(data["destination_regions"])
 
     def __repr__(self) -> str:
         return f"Geography({self.name!r})"
@@ -73,25 +72,25 @@ class Model:
     """One catalog entry. ``profile_id(region)`` is what Bedrock is called with."""
 
     __slots__ = (
-        "name",
         "aliases",
+        "capabilities",
         "description",
-        "model_id",
-        "profile_scope",
         "geographies",
         "max_tokens",
-        "capabilities",
+        "model_id",
+        "name",
+        "profile_scope",
     )
 
-    def __init__(self, data: Mapping[str, object]) -> None:
-        self.name: str = data["name"]  # type: ignore[assignment]
-        self.aliases: tuple[str, ...] = tuple(data["aliases"])  # type: ignore[call-overload]
-        self.description: str = data.get("description", "")  # type: ignore[assignment]
-        self.model_id: str = data["model_id"]  # type: ignore[assignment]
-        self.profile_scope: str = data["profile_scope"]  # type: ignore[assignment]
-        self.geographies: tuple[str, ...] = tuple(data["geographies"])  # type: ignore[call-overload]
-        self.max_tokens: int = data["max_tokens"]  # type: ignore[assignment]
-        self.capabilities: dict[str, bool] = dict(data["capabilities"])  # type: ignore[call-overload]
+    def __init__(self, data: "Mapping[str, Any]") -> None:
+        self.name: str = data["name"]
+        self.aliases: tuple[str, ...] = tuple(data["aliases"])
+        self.description: str = data.get("description", "")
+        self.model_id: str = data["model_id"]
+        self.profile_scope: str = data["profile_scope"]
+        self.geographies: tuple[str, ...] = tuple(data["geographies"])
+        self.max_tokens: int = data["max_tokens"]
+        self.capabilities: dict[str, bool] = dict(data["capabilities"])
 
     def __repr__(self) -> str:
         return f"Model({self.name!r}, {self.model_id!r})"
@@ -110,12 +109,12 @@ class Model:
 class Catalog:
     """The parsed catalog with its lookup indexes."""
 
-    def __init__(self, data: Mapping[str, object], path: str = CATALOG_PATH) -> None:
+    def __init__(self, data: "Mapping[str, Any]", path: str = CATALOG_PATH) -> None:
         self.path = path
-        self.default_region: str = data["default_region"]  # type: ignore[assignment]
-        geos: Mapping[str, Mapping[str, object]] = data["geographies"]  # type: ignore[assignment]
+        self.default_region: str = data["default_region"]
+        geos: Mapping[str, Mapping[str, Any]] = data["geographies"]
         self.geographies = {name: Geography(name, geo) for name, geo in geos.items()}
-        self.models = tuple(Model(entry) for entry in data["models"])  # type: ignore[attr-defined]
+        self.models = tuple(Model(entry) for entry in data["models"])
         # normalized friendly name or alias -> model
         self.by_key: dict[str, Model] = {}
         # exact Bedrock model id or inference-profile id -> (model, scope prefix or "")
@@ -127,7 +126,7 @@ class Catalog:
             for profile in model.profile_ids():
                 self.by_id[profile] = (model, profile.split(".", 1)[0])
 
-    def __iter__(self) -> Iterator[Model]:
+    def __iter__(self) -> "Iterator[Model]":
         return iter(self.models)
 
     def names(self) -> list[str]:
@@ -166,13 +165,11 @@ def _read_data(path: str, use_cache: bool) -> dict[str, object]:
     stat = os.stat(path)
     key = (stat.st_size, stat.st_mtime_ns)
     cache_dir = os.path.join(os.path.dirname(path), "__pycache__")
-    cache_path = os.path.join(
-        cache_dir, f"{os.path.basename(path)}.{sys.implementation.cache_tag}.marshal"
-    )
+    cache_path = os.path.join(cache_dir, f"{os.path.basename(path)}.{sys.implementation.cache_tag}.marshal")
     if use_cache:
         try:
             with open(cache_path, "rb") as handle:
-                cached_key, data = marshal.load(handle)
+                cached_key, data = marshal.load(handle)  # noqa: S302 - our own cache, trusted like a .pyc
             if tuple(cached_key) == key:
                 return data  # type: ignore[no-any-return]
         except (OSError, EOFError, ValueError, TypeError):

@@ -36,11 +36,13 @@ def mask_key_id(access_key_id: str) -> str:
 class Credentials:
     """Access key id, secret, optional session token and region. Immutable.
 
-    >>> Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG", region="us-east-1")
-    Credentials(access_key_id='AKIA…MPLE', secret_access_key=<redacted>, session_token=None, region='us-east-1')
+    >>> print(Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG", region="eu-west-1"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Credentials(access_key_id='AKIA…MPLE', secret_access_key=<redacted>, session_token=None,
+                region='eu-west-1')
     """
 
-    __slots__ = ("access_key_id", "secret_access_key", "session_token", "region")
+    __slots__ = ("access_key_id", "region", "secret_access_key", "session_token")
 
     access_key_id: str
     secret_access_key: str
@@ -108,14 +110,13 @@ class Credentials:
         key_id = env.get(ENV_AWS_ACCESS_KEY_ID)
         secret = env.get(ENV_AWS_SECRET_ACCESS_KEY)
         missing = [
-            name
-            for name, value in ((ENV_AWS_ACCESS_KEY_ID, key_id), (ENV_AWS_SECRET_ACCESS_KEY, secret))
-            if not value
+            name for name, value in ((ENV_AWS_ACCESS_KEY_ID, key_id), (ENV_AWS_SECRET_ACCESS_KEY, secret)) if not value
         ]
         if missing:
+            pronoun = "them" if len(missing) > 1 else "it"
             raise CredentialsError(
-                f"{' and '.join(missing)} missing from {source}; set it, or load the SOPS env file "
-                "(python -m runtime secrets pull)"
+                f"{' and '.join(missing)} missing from {source}; set {pronoun}, "
+                "or load the SOPS env file (python -m runtime secrets pull)"
             )
         return cls(
             str(key_id),

@@ -44,10 +44,6 @@ def gateway_url(url: str | None = None) -> str:
     return url or os.environ.get(ENV_GATEWAY_URL) or DEFAULT_GATEWAY_URL
 
 
-def _region_of(credentials: Credentials, region: str | None) -> str | None:
-    return region or credentials.region
-
-
 def _check_custom_host(custom_host: str) -> str:
     if not custom_host.startswith(("http://", "https://")):
         raise ConfigError(
@@ -72,13 +68,13 @@ def portkey_headers(
     request; the model itself travels in the body (see :func:`chat_request`). The region is
     the argument, else the credentials' region, else ``AWS_REGION``, else ``us-east-1``.
     """
-    region = _region_of(credentials, region)
+    region = pick_region(region or credentials.region)
     resolve_model(name, region, allowed=allowed)
     headers = {
         HEADER_PROVIDER: PROVIDER_BEDROCK,
         HEADER_AWS_ACCESS_KEY_ID: credentials.access_key_id,
         HEADER_AWS_SECRET_ACCESS_KEY: credentials.secret_access_key,
-        HEADER_AWS_REGION: pick_region(region),
+        HEADER_AWS_REGION: region,
     }
     if credentials.session_token:
         headers[HEADER_AWS_SESSION_TOKEN] = credentials.session_token
@@ -94,9 +90,7 @@ def portkey_headers(
 def _metadata_json(metadata: Mapping[str, str]) -> str:
     bad = [key for key, value in metadata.items() if not isinstance(value, str)]
     if bad:
-        raise ConfigError(
-            f"Portkey metadata values must be strings; convert {', '.join(sorted(bad))} with str()"
-        )
+        raise ConfigError(f"Portkey metadata values must be strings; convert {', '.join(sorted(bad))} with str()")
     import json
 
     return json.dumps(dict(metadata), separators=(",", ":"), sort_keys=True)
@@ -105,12 +99,12 @@ def _metadata_json(metadata: Mapping[str, str]) -> str:
 def _retry_block(retry: Mapping[str, object] | None) -> dict[str, object] | None:
     if retry is None:
         return None
+    if retry is DEFAULT_RETRY:  # the common case, validated once below
+        return {"attempts": DEFAULT_RETRY_ATTEMPTS, "on_status_codes": list(DEFAULT_RETRY_STATUS_CODES)}
     attempts = retry.get("attempts", DEFAULT_RETRY_ATTEMPTS)
     codes = retry.get("on_status_codes", DEFAULT_RETRY_STATUS_CODES)
     if not isinstance(attempts, int) or not 0 <= attempts <= MAX_RETRY_ATTEMPTS:
-        raise ConfigError(
-            f"retry attempts must be a whole number from 0 to {MAX_RETRY_ATTEMPTS}, got {attempts!r}"
-        )
+        raise ConfigError(f"retry attempts must be a whole number from 0 to {MAX_RETRY_ATTEMPTS}, got {attempts!r}")
     status_codes = list(codes)  # type: ignore[call-overload]
     if not all(isinstance(code, int) and 400 <= code <= 599 for code in status_codes):
         raise ConfigError(f"retry on_status_codes must be HTTP error codes (400-599), got {codes!r}")
@@ -157,17 +151,13 @@ def portkey_config(
     if not ordered:
         raise ConfigError("portkey_config needs at least one model name")
     if len(ordered) > 1 and not fallback:
-        raise ConfigError(
-            "several models need fallback=True (a fallback chain); pass one name for a single target"
-        )
-    resolved_region = pick_region(_region_of(credentials, region))
+        raise ConfigError("several models need fallback=True (a fallback chain); pass one name for a single target")
+    resolved_region = pick_region(region or credentials.region)
     host = _check_custom_host(custom_host) if custom_host else None
     targets = [_target(n, credentials, resolved_region, host, allowed) for n in ordered]
     retry_block = _retry_block(retry)
-    if len(targets) == 1:
-        config = targets[0]
-    else:
-        config = {"strategy": {"mode": "fallback"}, "targets": targets}
+    single = len(targets) == 1
+    config = targets[0] if single else {"strategy": {"mode": "fallback"}, "targets": targets}
     if retry_block is not None:
         config["retry"] = retry_block
     return config

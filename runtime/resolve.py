@@ -1,7 +1,5 @@
 """Friendly name -> Bedrock inference-profile id, with the region and the allow-list applied."""
 
-from __future__ import annotations
-
 import os
 
 from runtime.catalog import Catalog, Model, is_region_name, load_catalog, normalize_name
@@ -20,21 +18,18 @@ if TYPE_CHECKING:
 # (name, region, allowed) -> resolved id, for the packaged catalog only; bounded by the
 # number of distinct names an app asks for.
 _cache: dict[tuple[str, str, str | tuple[str, ...] | None], str] = {}
+_valid_regions: set[str] = set()
 
 
 def pick_region(region: str | None = None) -> str:
     """The region to use: the argument, else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, else
     ``us-east-1``. A malformed region raises :class:`RegionError`."""
-    chosen = (
-        region
-        or os.environ.get(ENV_AWS_REGION)
-        or os.environ.get(ENV_AWS_DEFAULT_REGION)
-        or DEFAULT_REGION
-    )
+    chosen = region or os.environ.get(ENV_AWS_REGION) or os.environ.get(ENV_AWS_DEFAULT_REGION) or DEFAULT_REGION
+    if chosen in _valid_regions:
+        return chosen
     if not is_region_name(chosen):
-        raise RegionError(
-            f"region {chosen!r} is not an AWS region name; use one like us-east-1 or eu-west-1"
-        )
+        raise RegionError(f"region {chosen!r} is not an AWS region name; use one like us-east-1 or eu-west-1")
+    _valid_regions.add(chosen)
     return chosen
 
 
@@ -67,7 +62,7 @@ def _unknown_message(name: str, catalog: Catalog) -> str:
 
 
 def allowed_models(
-    allowed: Iterable[str] | str | None = None, catalog: Catalog | None = None
+    allowed: "Iterable[str] | str | None" = None, catalog: Catalog | None = None
 ) -> frozenset[str] | None:
     """Catalog names the allow-list admits (None: all). The argument beats
     ``PORTKEY_BEDROCK_ALLOWED_MODELS``; both are comma lists of names or aliases."""
@@ -91,7 +86,7 @@ def resolve_model(
     name: str,
     region: str | None = None,
     *,
-    allowed: Iterable[str] | str | None = None,
+    allowed: "Iterable[str] | str | None" = None,
     catalog: Catalog | None = None,
 ) -> str:
     """The Bedrock id to send for `name` from `region`.
@@ -105,10 +100,9 @@ def resolve_model(
     'eu.anthropic.claude-sonnet-4-5-20250929-v1:0'
     """
     region = pick_region(region)
-    env_allowed = os.environ.get(ENV_ALLOWED_MODELS) if allowed is None else None
     cache_key: tuple[str, str, str | tuple[str, ...] | None] | None = None
     if catalog is None and (allowed is None or isinstance(allowed, str)):
-        cache_key = (name, region, allowed if allowed is not None else env_allowed)
+        cache_key = (name, region, allowed if allowed is not None else os.environ.get(ENV_ALLOWED_MODELS))
         hit = _cache.get(cache_key)
         if hit is not None:
             return hit

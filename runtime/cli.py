@@ -1,0 +1,171 @@
+"""`python -m runtime ...`: inspect the catalog, resolve names, show the gateway headers.
+
+Errors are one line on stderr and exit status 2. Secrets are redacted unless --show-secrets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from runtime.catalog import load_catalog
+from runtime.constants import SECRET_HEADERS
+from runtime.credentials import REDACTED, Credentials, mask_key_id
+from runtime.errors import PortkeyBedrockError
+from runtime.portkey import portkey_headers
+from runtime.resolve import allowed_models, pick_region, resolve_model
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+EXIT_USAGE = 2
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers safe to print: secret values replaced, the access key id masked.
+
+    >>> redact_headers({"x-portkey-aws-secret-access-key": "s3cr3t", "x-portkey-provider": "bedrock"})
+    {'x-portkey-aws-secret-access-key': '<redacted>', 'x-portkey-provider': 'bedrock'}
+    >>> redact_headers({"x-portkey-aws-access-key-id": "AKIAIOSFODNN7EXAMPLE"})
+    {'x-portkey-aws-access-key-id': 'AKIA…MPLE'}
+    """
+    shown = {}
+    for name, value in headers.items():
+        if name in SECRET_HEADERS:
+            shown[name] = REDACTED
+        elif name.endswith("access-key-id"):
+            shown[name] = mask_key_id(value)
+        else:
+            shown[name] = value
+    return shown
+
+
+def _models_table(region: str) -> list[dict[str, str]]:
+    catalog = load_catalog()
+    admitted = allowed_models(None, catalog)
+    rows = []
+    for model in catalog:
+        try:
+            bedrock_id = resolve_model(model.name, region, allowed=catalog.names())
+        except PortkeyBedrockError:
+            bedrock_id = "(no profile in this region)"
+        rows.append(
+            {
+                "name": model.name,
+                "aliases": ", ".join(model.aliases),
+                "bedrock_id": bedrock_id,
+                "scope": model.profile_scope,
+                "max_tokens": str(model.max_tokens),
+                "allowed": "yes" if admitted is None or model.name in admitted else "no",
+            }
+        )
+    return rows
+
+
+def format_table(rows: Sequence[Mapping[str, str]]) -> str:
+    """Rows of equal keys as an aligned text table.
+
+    >>> print(format_table([{"a": "x", "b": "yy"}, {"a": "zzz", "b": ""}]))
+    a    b
+    x    yy
+    zzz
+    """
+    if not rows:
+        return ""
+    columns = list(rows[0])
+    widths = {col: max(len(col), *(len(row[col]) for row in rows)) for col in columns}
+    lines = [[col for col in columns]] + [[row[col] for col in columns] for row in rows]
+    return "\n".join(
+        "  ".join(cell.ljust(widths[col]) for col, cell in zip(columns, line, strict=True)).rstrip() for line in lines
+    )
+
+
+def _credentials(args: argparse.Namespace) -> Credentials:
+    if getattr(args, "sops", None):
+        return Credentials.from_sops(args.sops)  # type: ignore[attr-defined,no-any-return]
+    return Credentials.from_env()
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    # The allow-list is ignored here on purpose: the table shows the whole catalog.
+    rows = _models_table(pick_region(args.region))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(format_table(rows))
+    return 0
+
+
+def _cmd_resolve(args: argparse.Namespace) -> int:
+    print(resolve_model(args.name, args.region))
+    return 0
+
+
+def _cmd_headers(args: argparse.Namespace) -> int:
+    headers = portkey_headers(
+        args.name,
+        _credentials(args),
+        args.region,
+        trace_id=args.trace_id,
+        custom_host=args.custom_host,
+    )
+    shown = headers if args.show_secrets else redact_headers(headers)
+    print(json.dumps(shown, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _cmd_secrets(argv: list[str]) -> int:
+    from runtime import secrets_cli
+
+    return secrets_cli.main(argv)
+
+
+def _cmd_doctor(argv: list[str]) -> int:
+    from runtime import doctor
+
+    return doctor.main(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m runtime", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    models = sub.add_parser("models", help="the catalog as a table")
+    models.add_argument("--region", help="region to resolve ids for (default: AWS_REGION or us-east-1)")
+    models.add_argument("--json", action="store_true", help="JSON instead of a table")
+    models.set_defaults(func=_cmd_models)
+
+    resolve = sub.add_parser("resolve", help="the Bedrock id for a model name")
+    resolve.add_argument("name")
+    resolve.add_argument("--region")
+    resolve.set_defaults(func=_cmd_resolve)
+
+    headers = sub.add_parser("headers", help="the gateway headers for a model (secrets redacted)")
+    headers.add_argument("name")
+    headers.add_argument("--region")
+    headers.add_argument("--sops", metavar="FILE", help="read credentials from a SOPS env file")
+    headers.add_argument("--trace-id")
+    headers.add_argument("--custom-host")
+    headers.add_argument("--show-secrets", action="store_true", help="print secret values (careful)")
+    headers.set_defaults(func=_cmd_headers)
+
+    sub.add_parser("secrets", help="SOPS env files: init, pull, decrypt, exec-env, check", add_help=False)
+    sub.add_parser("doctor", help="check gateway, credentials and models", add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        # `secrets` and `doctor` own their argument parsing.
+        if args_list[:1] == ["secrets"]:
+            return _cmd_secrets(args_list[1:])
+        if args_list[:1] == ["doctor"]:
+            return _cmd_doctor(args_list[1:])
+        args = build_parser().parse_args(args_list)
+        return int(args.func(args))
+    except PortkeyBedrockError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE

@@ -1,0 +1,57 @@
+"""`import runtime` must stay cheap: only the standard library, and not even json or re."""
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ["boto3", "botocore", "aws_cdk", "cryptography", "pyrage", "yaml", "stacks", "local", "jsii"]
+# with the catalog cache warm, even these stay unloaded: each costs milliseconds at start-up
+SLOW_STDLIB = ["json", "re", "typing", "dataclasses", "argparse", "difflib"]
+
+PROBE = """
+import sys, runtime
+runtime.resolve_model("claude-large")
+runtime.portkey_headers("claude-sonnet-4.5", runtime.Credentials("AKIAIOSFODNN7EXAMPLE", "x" * 40))
+runtime.portkey_config(["claude-large", "claude-sonnet-4"], runtime.Credentials("AKIAIOSFODNN7EXAMPLE", "x" * 40))
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+@pytest.fixture(scope="module")
+def loaded_modules() -> set[str]:
+    # run twice: the first run may write the catalog cache, the second shows the warm path
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PATH": "/usr/bin"},
+        )
+    return set(done.stdout.split())
+
+
+@pytest.mark.parametrize("module", HEAVY + SLOW_STDLIB)
+def test_heavy_module_not_loaded(loaded_modules, module):
+    assert module not in loaded_modules
+
+
+def test_runtime_itself_is_loaded(loaded_modules):
+    # proves the probe ran the code it claims (a test that could not fail would be useless)
+    assert {"runtime", "runtime.catalog", "runtime.resolve"} <= loaded_modules
+
+
+def test_only_standard_library_modules():
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROBE + "\nimport sys\nprint([m for m in sys.modules if m.split('.')[0] not in "
+            "sys.stdlib_module_names and m.split('.')[0] not in ('runtime', '__main__', '_distutils_hack')])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"

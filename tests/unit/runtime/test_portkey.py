@@ -1,0 +1,161 @@
+import json
+
+import pytest
+
+import runtime
+from runtime import ConfigError, Credentials, ModelNotAllowedError, UnknownModelError, constants
+
+KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+TOKEN = "FwoGZXIvYXdzEXAMPLETOKEN"
+CREDS = Credentials(KEY_ID, SECRET, region="us-east-1")
+SONNET_45 = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+
+def test_headers_for_the_native_bedrock_provider():
+    headers = runtime.portkey_headers("claude-sonnet-4.5", CREDS)
+    assert headers == {
+        "x-portkey-provider": "bedrock",
+        "x-portkey-aws-access-key-id": KEY_ID,
+        "x-portkey-aws-secret-access-key": SECRET,
+        "x-portkey-aws-region": "us-east-1",
+    }
+
+
+def test_headers_options_and_session_token():
+    creds = Credentials(KEY_ID, SECRET, TOKEN, "eu-west-1")
+    headers = runtime.portkey_headers(
+        "claude-large",
+        creds,
+        trace_id="trace-1",
+        metadata={"_user": "u-1", "team": "search"},
+        custom_host="http://localhost:9999/",
+    )
+    assert headers["x-portkey-aws-session-token"] == TOKEN
+    assert headers["x-portkey-aws-region"] == "eu-west-1"
+    assert headers["x-portkey-trace-id"] == "trace-1"
+    assert json.loads(headers["x-portkey-metadata"]) == {"_user": "u-1", "team": "search"}
+    assert headers["x-portkey-custom-host"] == "http://localhost:9999"
+
+
+def test_explicit_region_beats_credentials_region():
+    creds = Credentials(KEY_ID, SECRET, region="eu-west-1")
+    assert runtime.portkey_headers("claude-large", creds, "us-west-2")["x-portkey-aws-region"] == "us-west-2"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"metadata": {"n": 1}}, "metadata values must be strings"),
+        ({"custom_host": "localhost:9000"}, "must be an http:// or https:// URL"),
+    ],
+)
+def test_bad_header_options(kwargs, error):
+    with pytest.raises(ConfigError, match=error):
+        runtime.portkey_headers("claude-large", CREDS, **kwargs)
+
+
+def test_headers_check_the_model_before_any_request():
+    with pytest.raises(UnknownModelError):
+        runtime.portkey_headers("gpt-4o", CREDS)
+    with pytest.raises(ModelNotAllowedError):
+        runtime.portkey_headers("claude-large", CREDS, allowed=["claude-sonnet-4"])
+
+
+def test_config_for_one_model():
+    config = runtime.portkey_config("claude-sonnet-4.5", CREDS)
+    assert config == {
+        "provider": "bedrock",
+        "aws_access_key_id": KEY_ID,
+        "aws_secret_access_key": SECRET,
+        "aws_region": "us-east-1",
+        "override_params": {"model": SONNET_45},
+        "retry": {"attempts": 3, "on_status_codes": [429, 500, 502, 503, 504]},
+    }
+
+
+def test_config_for_three_models_is_a_fallback_chain_with_keys_per_target():
+    creds = Credentials(KEY_ID, SECRET, TOKEN, "us-east-1")
+    config = runtime.portkey_config(
+        ["claude-large", "claude-sonnet-4.5", "claude-sonnet-4"],
+        creds,
+        retry={"attempts": 2, "on_status_codes": [429]},
+        custom_host="http://127.0.0.1:9100",
+    )
+    assert config["strategy"] == {"mode": "fallback"}
+    assert config["retry"] == {"attempts": 2, "on_status_codes": [429]}
+    models = [t["override_params"]["model"] for t in config["targets"]]
+    assert models == [
+        "global.anthropic.claude-opus-4-5-20251101-v1:0",
+        SONNET_45,
+        "us.anthropic.claude-sonnet-4-20250514-v1:0",
+    ]
+    for target in config["targets"]:
+        assert target["provider"] == "bedrock"
+        assert target["aws_access_key_id"] == KEY_ID
+        assert target["aws_secret_access_key"] == SECRET
+        assert target["aws_session_token"] == TOKEN
+        assert target["aws_region"] == "us-east-1"
+        assert target["custom_host"] == "http://127.0.0.1:9100"
+
+
+def test_config_without_retry_and_header_serialization():
+    config = runtime.portkey_config("claude-large", CREDS, retry=None)
+    assert "retry" not in config
+    header = runtime.config_header(config)
+    assert json.loads(header["x-portkey-config"]) == config
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"names": []}, "at least one model"),
+        ({"names": ["claude-large", "claude-sonnet-4"], "fallback": False}, "fallback=True"),
+        ({"names": "claude-large", "retry": {"attempts": 9}}, "from 0 to 5"),
+        ({"names": "claude-large", "retry": {"attempts": 2, "on_status_codes": [200]}}, "HTTP error codes"),
+    ],
+)
+def test_bad_config_options(kwargs, error):
+    with pytest.raises(ConfigError, match=error):
+        runtime.portkey_config(credentials=CREDS, **kwargs)
+
+
+def test_secret_is_not_in_error_text():
+    with pytest.raises(UnknownModelError) as info:
+        runtime.portkey_config(["claude-large", "nope"], CREDS)
+    assert SECRET not in str(info.value)
+
+
+def test_chat_request_defaults_max_tokens_from_catalog():
+    body = runtime.chat_request("claude-haiku-4.5", [{"role": "user", "content": "hi"}])
+    assert body == {
+        "model": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+        "messages": [{"role": "user", "content": "hi"}],
+        "max_tokens": 4096,
+    }
+
+
+def test_chat_request_keeps_given_params_and_content_arrays_untouched():
+    messages = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "long context", "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": "question"},
+            ],
+        }
+    ]
+    snapshot = json.dumps(messages)
+    body = runtime.chat_request("claude-sonnet-4.5", messages, max_tokens=10, stream=True, region="eu-west-1")
+    assert body["messages"] is messages
+    assert json.dumps(body["messages"]) == snapshot
+    assert body["max_tokens"] == 10
+    assert body["stream"] is True
+    assert body["model"] == "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+
+def test_gateway_url_default_env_and_argument(monkeypatch):
+    assert runtime.gateway_url() == "http://localhost:8787/v1"
+    monkeypatch.setenv(constants.ENV_GATEWAY_URL, "http://gw:8787/v1")
+    assert runtime.gateway_url() == "http://gw:8787/v1"
+    assert runtime.gateway_url("http://explicit/v1") == "http://explicit/v1"
