@@ -54,6 +54,9 @@ if TYPE_CHECKING:
     from runtime.portkey import (
         portkey_headers as portkey_headers,
     )
+    from runtime.portkey import (
+        portkey_sdk_options as portkey_sdk_options,
+    )
     from runtime.resolve import allowed_models as allowed_models
     from runtime.resolve import pick_region as pick_region
     from runtime.resolve import resolve_model as resolve_model
@@ -80,6 +83,7 @@ _EXPORTS = {
     "gateway_url": "portkey",
     "portkey_config": "portkey",
     "portkey_headers": "portkey",
+    "portkey_sdk_options": "portkey",
     "allowed_models": "resolve",
     "pick_region": "resolve",
     "resolve_model": "resolve",

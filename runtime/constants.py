@@ -6,6 +6,8 @@ An explicit argument always beats the environment variable named here.
 # Environment variables read by this package.
 ENV_ALLOWED_MODELS = "PORTKEY_BEDROCK_ALLOWED_MODELS"
 ENV_GATEWAY_URL = "PORTKEY_GATEWAY_URL"
+# Where the gateway sends Bedrock calls instead of AWS (a VPC endpoint, or the local double).
+ENV_CUSTOM_HOST = "PORTKEY_BEDROCK_CUSTOM_HOST"
 ENV_AWS_ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"
 ENV_AWS_SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY"
 ENV_AWS_SESSION_TOKEN = "AWS_SESSION_TOKEN"
@@ -34,6 +36,7 @@ HEADER_TRACE_ID = "x-portkey-trace-id"
 HEADER_METADATA = "x-portkey-metadata"
 HEADER_CUSTOM_HOST = "x-portkey-custom-host"
 HEADER_CONFIG = "x-portkey-config"
+HEADER_PREFIX = "x-portkey-"
 PROVIDER_BEDROCK = "bedrock"
 
 # Header values that are secrets: redacted in every display.

@@ -10,6 +10,7 @@ from runtime.constants import (
     DEFAULT_GATEWAY_URL,
     DEFAULT_RETRY_ATTEMPTS,
     DEFAULT_RETRY_STATUS_CODES,
+    ENV_CUSTOM_HOST,
     ENV_GATEWAY_URL,
     HEADER_AWS_ACCESS_KEY_ID,
     HEADER_AWS_REGION,
@@ -18,6 +19,7 @@ from runtime.constants import (
     HEADER_CONFIG,
     HEADER_CUSTOM_HOST,
     HEADER_METADATA,
+    HEADER_PREFIX,
     HEADER_PROVIDER,
     HEADER_TRACE_ID,
     MAX_RETRY_ATTEMPTS,
@@ -44,7 +46,11 @@ def gateway_url(url: str | None = None) -> str:
     return url or os.environ.get(ENV_GATEWAY_URL) or DEFAULT_GATEWAY_URL
 
 
-def _check_custom_host(custom_host: str) -> str:
+def _custom_host(custom_host: str | None) -> str | None:
+    """The argument, else ``PORTKEY_BEDROCK_CUSTOM_HOST``, checked; None when neither is set."""
+    custom_host = custom_host or os.environ.get(ENV_CUSTOM_HOST)
+    if not custom_host:
+        return None
     if not custom_host.startswith(("http://", "https://")):
         raise ConfigError(
             f"custom host {custom_host!r} must be an http:// or https:// URL (e.g. http://localhost:9000)"
@@ -82,9 +88,32 @@ def portkey_headers(
         headers[HEADER_TRACE_ID] = trace_id
     if metadata:
         headers[HEADER_METADATA] = _metadata_json(metadata)
-    if custom_host:
-        headers[HEADER_CUSTOM_HOST] = _check_custom_host(custom_host)
+    host = _custom_host(custom_host)
+    if host:
+        headers[HEADER_CUSTOM_HOST] = host
     return headers
+
+
+def portkey_sdk_options(
+    name: str,
+    credentials: Credentials,
+    region: str | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Keyword arguments for ``portkey_ai.Portkey(...)``: the same values as
+    :func:`portkey_headers`, named as the SDK names them (``x-portkey-aws-region`` -> ``aws_region``).
+
+    >>> creds = Credentials("AKIAIOSFODNN7EXAMPLE", "secret", region="us-east-1")
+    >>> sorted(portkey_sdk_options("claude-large", creds))
+    ['aws_access_key_id', 'aws_region', 'aws_secret_access_key', 'provider']
+    """
+    headers = portkey_headers(name, credentials, region, **options)
+    sdk = {key[len(HEADER_PREFIX) :].replace("-", "_"): value for key, value in headers.items()}
+    if HEADER_METADATA in headers:
+        import json
+
+        sdk["metadata"] = json.loads(headers[HEADER_METADATA])
+    return sdk
 
 
 def _metadata_json(metadata: Mapping[str, str]) -> str:
@@ -153,7 +182,7 @@ def portkey_config(
     if len(ordered) > 1 and not fallback:
         raise ConfigError("several models need fallback=True (a fallback chain); pass one name for a single target")
     resolved_region = pick_region(region or credentials.region)
-    host = _check_custom_host(custom_host) if custom_host else None
+    host = _custom_host(custom_host)
     targets = [_target(n, credentials, resolved_region, host, allowed) for n in ordered]
     retry_block = _retry_block(retry)
     single = len(targets) == 1

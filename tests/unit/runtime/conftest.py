@@ -9,6 +9,7 @@ def clean_runtime_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (
         constants.ENV_ALLOWED_MODELS,
         constants.ENV_GATEWAY_URL,
+        constants.ENV_CUSTOM_HOST,
         constants.ENV_AWS_REGION,
         constants.ENV_AWS_DEFAULT_REGION,
         constants.ENV_AWS_ACCESS_KEY_ID,

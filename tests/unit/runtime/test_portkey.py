@@ -159,3 +159,23 @@ def test_gateway_url_default_env_and_argument(monkeypatch):
     monkeypatch.setenv(constants.ENV_GATEWAY_URL, "http://gw:8787/v1")
     assert runtime.gateway_url() == "http://gw:8787/v1"
     assert runtime.gateway_url("http://explicit/v1") == "http://explicit/v1"
+
+
+def test_custom_host_from_env_and_argument_beats_it(monkeypatch):
+    monkeypatch.setenv(constants.ENV_CUSTOM_HOST, "http://127.0.0.1:9100")
+    assert runtime.portkey_headers("claude-large", CREDS)["x-portkey-custom-host"] == "http://127.0.0.1:9100"
+    assert runtime.portkey_config("claude-large", CREDS)["custom_host"] == "http://127.0.0.1:9100"
+    explicit = runtime.portkey_headers("claude-large", CREDS, custom_host="https://vpce.example")
+    assert explicit["x-portkey-custom-host"] == "https://vpce.example"
+
+
+def test_sdk_options_mirror_the_headers():
+    options = runtime.portkey_sdk_options("claude-large", CREDS, metadata={"team": "a"}, trace_id="t")
+    assert options == {
+        "provider": "bedrock",
+        "aws_access_key_id": KEY_ID,
+        "aws_secret_access_key": SECRET,
+        "aws_region": "us-east-1",
+        "trace_id": "t",
+        "metadata": {"team": "a"},
+    }
