@@ -1,0 +1,52 @@
+"""A client for the double's control API, for tests running in another process than the double
+(for example when the double runs inside the moto server process)."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+from runtime.errors import ConfigError
+
+
+class DoubleClient:
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"double URL {url!r} must start with http:// (e.g. http://127.0.0.1:9000)")
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"DoubleClient({self.url!r})"
+
+    def _call(self, method: str, path: str, payload: Any = None) -> Any:
+        data = None if payload is None else json.dumps(payload).encode("utf-8")
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)  # noqa: S310
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - loopback URL
+            return json.loads(response.read())
+
+    def add_fault(
+        self, status: int | None = None, *, model: str | None = None, count: int | None = 1, latency_ms: int = 0
+    ) -> list[dict[str, Any]]:
+        fault = {"model": model, "status": status, "count": count, "latency_ms": latency_ms}
+        return list(self._call("POST", "/_double/faults", fault)["faults"])
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/_double/faults")
+
+    def requests(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/_double/requests")["requests"])
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/_double/requests")
+
+    def reset(self) -> None:
+        self._call("POST", "/_double/reset", {})
+
+    def healthy(self) -> bool:
+        try:
+            return bool(self._call("GET", "/_double/health")["status"] == "ok")
+        except OSError:
+            return False

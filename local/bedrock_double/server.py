@@ -1,0 +1,299 @@
+"""The HTTP server: Bedrock runtime's Converse / ConverseStream plus a control API.
+
+Bedrock routes (what the Portkey gateway calls, model id URL-encoded):
+  POST /model/{modelId}/converse          -> application/json
+  POST /model/{modelId}/converse-stream   -> application/vnd.amazon.eventstream
+Control routes (loopback only, unauthenticated, for tests):
+  POST   /_double/faults     {"model": id|null, "status": 429|500|503|..., "count": N|null, "latency_ms": M}
+  GET    /_double/faults     DELETE /_double/faults
+  GET    /_double/requests   DELETE /_double/requests
+  POST   /_double/reset      (faults, requests and the prompt cache)
+  GET    /_double/health
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from local.bedrock_double.errors import BedrockError
+from local.bedrock_double.eventstream import CONTENT_TYPE as EVENTSTREAM
+from local.bedrock_double.model import OPERATIONS, authorize, resolve_target
+from local.bedrock_double.reply import PromptCache, converse_reply, stream_events
+from local.bedrock_double.sigv4 import parse_authorization, verify
+from local.bedrock_double.state import Fault, State, public_headers
+from local.bedrock_double.stores import KeyStore, PolicyStore
+from runtime.catalog import Catalog, load_catalog
+from runtime.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+_ROUTE = re.compile(r"^/model/(?P<model>[^/]+)/(?P<op>converse|converse-stream)$")
+_LOOPBACK = ("127.0.0.1", "localhost")
+
+
+class Double:
+    """Everything a request handler needs; shared by all handler threads."""
+
+    def __init__(
+        self, key_store: KeyStore, policy_store: PolicyStore, catalog: Catalog, stream_delay_ms: int = 2
+    ) -> None:
+        self.key_store = key_store
+        self.policy_store = policy_store
+        self.catalog = catalog
+        self.state = State()
+        self.cache = PromptCache()
+        self.stream_delay = stream_delay_ms / 1000
+
+    def reset(self) -> None:
+        self.state.clear_faults()
+        self.state.clear_requests()
+        self.cache.clear()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "BedrockDouble"
+    timeout = 30  # idle keep-alive connections end instead of holding a thread forever
+    double: Double  # set on the subclass made by start_double
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send_json(self, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> None:
+        raw = json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _send_error(self, error: BedrockError) -> None:
+        self._send_json(error.status, error.body(), {"x-amzn-ErrorType": error.error_type})
+
+    # -- routing ----------------------------------------------------------------------------
+    def do_GET(self) -> None:
+        self._control("GET")
+
+    def do_DELETE(self) -> None:
+        self._control("DELETE")
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        if path.startswith("/_double/"):
+            self._control("POST")
+            return
+        match = _ROUTE.match(path)
+        body = self._body()
+        if match is None:
+            self._send_error(BedrockError(404, "UnknownOperationException", f"Unknown operation {path}"))
+            return
+        self._bedrock(unquote(match["model"]), match["op"], body)
+
+    def _control(self, method: str) -> None:
+        state = self.double.state
+        path = urlsplit(self.path).path
+        body = self._body() if method == "POST" else b""
+        try:
+            if (method, path) == ("POST", "/_double/faults"):
+                data = json.loads(body or b"{}")
+                for item in data if isinstance(data, list) else [data]:
+                    if not isinstance(item, dict):
+                        raise ConfigError("a fault is a JSON object")
+                    state.add_fault(Fault.from_json(item))
+                self._send_json(201, {"faults": state.faults()})
+            elif (method, path) == ("GET", "/_double/faults"):
+                self._send_json(200, {"faults": state.faults()})
+            elif (method, path) == ("DELETE", "/_double/faults"):
+                state.clear_faults()
+                self._send_json(200, {"faults": []})
+            elif (method, path) == ("GET", "/_double/requests"):
+                self._send_json(200, {"requests": state.requests()})
+            elif (method, path) == ("DELETE", "/_double/requests"):
+                state.clear_requests()
+                self._send_json(200, {"requests": []})
+            elif (method, path) == ("POST", "/_double/reset"):
+                self.double.reset()
+                self._send_json(200, {"reset": True})
+            elif (method, path) == ("GET", "/_double/health"):
+                self._send_json(200, {"status": "ok"})
+            else:
+                self._send_json(404, {"message": f"no control route {method} {path}"})
+        except (ValueError, ConfigError) as exc:
+            self._send_json(400, {"message": str(exc)})
+
+    # -- Bedrock ----------------------------------------------------------------------------
+    def _bedrock(self, model_id: str, op: str, body: bytes) -> None:
+        started = time.monotonic()
+        headers = list(self.headers.items())
+        entry: dict[str, Any] = {
+            "time": datetime.now(UTC).isoformat(),
+            "method": "POST",
+            "path": self.path,
+            "model_id": model_id,
+            "operation": OPERATIONS[op],
+            "headers": public_headers(headers),
+            "access_key_id": None,
+            "region": None,
+            "signature_valid": False,
+            "signed_host": None,
+            "body": None,
+            "status": None,
+            "error_type": None,
+            "fault": None,
+        }
+        try:
+            entry["body"] = json.loads(body) if body else None
+        except ValueError:
+            entry["body"] = body.decode("utf-8", "replace")
+        with contextlib.suppress(BedrockError):
+            entry["access_key_id"] = parse_authorization(self.headers.get("Authorization", "")).access_key_id
+        double = self.double
+        try:
+            caller = verify(method="POST", path=self.path, headers=headers, body=body, key_store=double.key_store)
+            entry.update(signature_valid=True, signed_host=caller.signed_host, region=caller.region)
+            entry["user_arn"] = caller.key.user_arn
+            if not isinstance(entry["body"], dict):
+                raise BedrockError(
+                    400, "ValidationException", "Malformed input request, please reformat your input and try again."
+                )
+            target = resolve_target(model_id, caller.region, caller.key.account, op, double.catalog)
+            entry["destination_region"] = target.destination_region
+            authorize(caller, target, double.policy_store)
+            fault = double.state.take_fault(model_id)
+            if fault is not None:
+                entry["fault"] = asdict(fault)
+                time.sleep(fault.latency_ms / 1000)
+                if fault.status is not None:
+                    raise BedrockError.fault(fault.status)
+            latency = int((time.monotonic() - started) * 1000)
+            reply = converse_reply(model_id, entry["body"], double.cache, latency)
+            entry["reply_text"] = reply["output"]["message"]["content"][0]["text"]
+            self._record(entry, started, 200)
+            if op == "converse":
+                self._send_json(200, reply)
+            else:
+                self._stream(reply)
+        except BedrockError as error:
+            self._record(entry, started, error.status, error.error_type)
+            self._send_error(error)
+
+    def _record(self, entry: dict[str, Any], started: float, status: int, error_type: str | None = None) -> None:
+        # Recorded before the reply is written, so a client that has read the reply sees it.
+        entry.update(status=status, error_type=error_type, elapsed_ms=round((time.monotonic() - started) * 1000, 1))
+        self.double.state.record(entry)
+
+    def _stream(self, reply: Mapping[str, Any]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", EVENTSTREAM)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.end_headers()
+        # One HTTP chunk per event message, written whole: the gateway's event-stream reader
+        # reads each message's length from the first 4 bytes of a buffer it received.
+        for event in stream_events(reply):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+            if self.double.stream_delay:
+                time.sleep(self.double.stream_delay)
+        self.wfile.write(b"0\r\n\r\n")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class DoubleServer:
+    """A running double: `.url`, `.port`, the shared state, and `.stop()`."""
+
+    def __init__(self, httpd: _Server, thread: threading.Thread, double: Double) -> None:
+        self._httpd = httpd
+        self._thread = thread
+        self.double = double
+        self.host = str(httpd.server_address[0])
+        self.port = int(httpd.server_address[1])
+        self.url = f"http://{self.host}:{self.port}"
+
+    def __repr__(self) -> str:
+        return f"DoubleServer({self.url!r})"
+
+    def __enter__(self) -> DoubleServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def add_fault(
+        self, status: int | None = None, *, model: str | None = None, count: int | None = 1, latency_ms: int = 0
+    ) -> None:
+        self.double.state.add_fault(
+            Fault.from_json({"model": model, "status": status, "count": count, "latency_ms": latency_ms})
+        )
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self.double.state.requests()
+
+    def clear_requests(self) -> None:
+        self.double.state.clear_requests()
+
+    def reset(self) -> None:
+        self.double.reset()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+            self._thread.join(timeout=10)
+        self._httpd.server_close()
+
+
+def start_double(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    key_store: KeyStore | None = None,
+    policy_store: PolicyStore | None = None,
+    catalog: Catalog | None = None,
+    stream_delay_ms: int = 2,
+) -> DoubleServer:
+    """Serve the double on `host:port` (0 = a free port) in a background thread.
+
+    With no stores given it reads moto's IAM backend *in this process* (run it inside the moto
+    server process). Only loopback hosts are accepted.
+    """
+    if host not in _LOOPBACK:
+        raise ConfigError(f"the Bedrock double binds to loopback only, not {host!r}; use 127.0.0.1")
+    if key_store is None or policy_store is None:
+        from local.bedrock_double.stores import MotoKeyStore, MotoPolicyStore
+
+        key_store = key_store or MotoKeyStore()
+        policy_store = policy_store or MotoPolicyStore()
+    double = Double(key_store, policy_store, catalog or load_catalog(), stream_delay_ms)
+    handler = type("DoubleHandler", (_Handler,), {"double": double})
+    httpd = _Server((host, port), handler)
+    thread = threading.Thread(
+        target=httpd.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name=f"bedrock-double-{httpd.server_address[1]}",
+        daemon=True,
+    )
+    thread.start()
+    return DoubleServer(httpd, thread, double)

@@ -1,0 +1,188 @@
+import http.client
+import json
+import time
+
+import pytest
+from botocore.eventstream import EventStreamBuffer
+
+from local.bedrock_double import DoubleClient, start_double
+from runtime.errors import ConfigError
+
+PROMPT = {"messages": [{"role": "user", "content": [{"text": "ping"}]}], "inferenceConfig": {"maxTokens": 50}}
+
+
+def send(double, signer, path, body=PROMPT, **sign_kw):
+    path, headers, raw = signer(path, body, port=double.port, **sign_kw)
+    conn = http.client.HTTPConnection("127.0.0.1", double.port, timeout=10)
+    conn.putrequest("POST", path, skip_host=True, skip_accept_encoding=True)
+    for key, value in headers:
+        conn.putheader(key, value)
+    conn.putheader("content-length", str(len(raw)))
+    conn.endheaders(raw)
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response, data
+
+
+def test_converse_answers_like_bedrock(double, signer, path_for, profile_id):
+    response, data = send(double, signer, path_for(profile_id))
+    assert response.status == 200
+    assert response.getheader("content-type") == "application/json"
+    reply = json.loads(data)
+    assert reply["output"]["message"] == {"role": "assistant", "content": [{"text": f"Hello from {profile_id}: ping"}]}
+    assert reply["stopReason"] == "end_turn"
+    assert reply["usage"] == {"inputTokens": 1, "outputTokens": 4, "totalTokens": 5}
+    assert set(reply["metrics"]) == {"latencyMs"}
+
+
+def test_converse_stream_is_valid_event_stream(double, signer, path_for, profile_id):
+    response, data = send(double, signer, path_for(profile_id, "converse-stream"))
+    assert response.status == 200
+    assert response.getheader("content-type") == "application/vnd.amazon.eventstream"
+    buffer = EventStreamBuffer()
+    buffer.add_data(data)
+    events = [(m.headers[":event-type"], json.loads(m.payload)) for m in buffer]
+    text = "".join(p["delta"]["text"] for t, p in events if t == "contentBlockDelta")
+    assert text == f"Hello from {profile_id}: ping"
+    assert events[0] == ("messageStart", {"role": "assistant"})
+    assert events[-1][0] == "metadata"
+
+
+def test_prompt_cache_write_then_read(double, signer, path_for, profile_id):
+    body = {
+        "system": [{"text": "a long shared system prompt"}, {"cachePoint": {"type": "default"}}],
+        "messages": [{"role": "user", "content": [{"text": "q"}]}],
+    }
+    first = json.loads(send(double, signer, path_for(profile_id), body)[1])["usage"]
+    second = json.loads(send(double, signer, path_for(profile_id), body)[1])["usage"]
+    assert (first["cacheWriteInputTokens"], first["cacheReadInputTokens"]) == (5, 0)
+    assert (second["cacheWriteInputTokens"], second["cacheReadInputTokens"]) == (0, 5)
+    assert second["totalTokens"] == second["inputTokens"] + second["outputTokens"] + 5
+
+
+def error_of(response, data):
+    return response.status, response.getheader("x-amzn-ErrorType"), json.loads(data)["message"]
+
+
+def test_wrong_secret_is_403_invalid_signature(double, signer, path_for, profile_id):
+    status, error_type, _message = error_of(*send(double, signer, path_for(profile_id), secret="wrong"))
+    assert (status, error_type) == (403, "InvalidSignatureException")
+    [entry] = double.requests()
+    assert entry["signature_valid"] is False
+    assert entry["status"] == 403
+
+
+def test_unknown_model_is_400(double, signer, path_for):
+    status, error_type, message = error_of(*send(double, signer, path_for("us.anthropic.nope-v1:0")))
+    assert (status, error_type, message) == (400, "ValidationException", "The provided model identifier is invalid.")
+
+
+def test_denied_model_is_403_access_denied(double, signer, path_for, catalog):
+    other = catalog.profile_id(catalog.by_key["claude-haiku-4-5"], "us-east-1")
+    status, error_type, message = error_of(*send(double, signer, path_for(other)))
+    assert (status, error_type) == (403, "AccessDeniedException")
+    assert "is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1:" in message
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "message"),
+    [
+        (429, "ThrottlingException", "Too many requests, please wait before trying again."),
+        (500, "InternalServerException", None),
+        (503, "ServiceUnavailableException", None),
+    ],
+)
+def test_faults_fail_count_requests_then_recover(double, signer, path_for, profile_id, status, error_type, message):
+    double.add_fault(status, count=2)
+    results = [error_of(*send(double, signer, path_for(profile_id)))[:2] for _ in range(2)]
+    assert results == [(status, error_type)] * 2
+    response, _data = send(double, signer, path_for(profile_id))
+    assert response.status == 200
+    if message:
+        double.add_fault(status)
+        assert error_of(*send(double, signer, path_for(profile_id)))[2] == message
+
+
+def test_fault_for_one_model_only(double, signer, path_for, profile_id, catalog):
+    other = catalog.profile_id(catalog.by_key["claude-haiku-4-5"], "us-east-1")
+    double.add_fault(429, model=other, count=None)
+    assert send(double, signer, path_for(profile_id))[0].status == 200
+
+
+def test_latency_fault_delays_the_reply(double, signer, path_for, profile_id):
+    double.add_fault(None, latency_ms=300)
+    started = time.monotonic()
+    response, data = send(double, signer, path_for(profile_id))
+    assert response.status == 200
+    assert time.monotonic() - started >= 0.3
+    assert json.loads(data)["metrics"]["latencyMs"] >= 300
+
+
+def test_requests_are_recorded_without_secrets(double, signer, path_for, profile_id):
+    send(double, signer, path_for(profile_id, "converse-stream"))
+    [entry] = double.requests()
+    assert entry["path"] == path_for(profile_id, "converse-stream")
+    assert entry["model_id"] == profile_id
+    assert entry["operation"] == "ConverseStream"
+    assert entry["body"] == PROMPT
+    assert entry["access_key_id"] == "AKIAUNITTESTKEY00001"
+    assert entry["signature_valid"] is True
+    assert entry["signed_host"] == "127.0.0.1"
+    assert entry["status"] == 200
+    assert "authorization" not in entry["headers"]
+    assert entry["headers"]["host"] == f"127.0.0.1:{double.port}"
+    assert "unit/test+secret" not in json.dumps(entry)
+
+
+def test_control_api_over_http(double, signer, path_for, profile_id):
+    client = DoubleClient(double.url)
+    assert client.healthy()
+    assert client.add_fault(429, count=1) == [{"model": None, "status": 429, "count": 1, "latency_ms": 0}]
+    assert send(double, signer, path_for(profile_id))[0].status == 429
+    assert send(double, signer, path_for(profile_id))[0].status == 200
+    assert [r["status"] for r in client.requests()] == [429, 200]
+    client.clear_requests()
+    assert client.requests() == []
+    client.add_fault(503, count=None)
+    client.reset()
+    assert send(double, signer, path_for(profile_id))[0].status == 200
+    assert len(client.requests()) == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"status": 418}, {"count": 0}, {"latency_ms": -1}, {"model": 3}, {"bogus": 1}, [1]],
+)
+def test_control_api_rejects_bad_faults(double, fault):
+    conn = http.client.HTTPConnection("127.0.0.1", double.port, timeout=5)
+    conn.request("POST", "/_double/faults", body=json.dumps(fault), headers={"content-type": "application/json"})
+    response = conn.getresponse()
+    body = json.loads(response.read())
+    conn.close()
+    assert response.status == 400
+    assert body["message"]
+    assert double.double.state.faults() == []
+
+
+def test_unknown_route_is_404(double):
+    conn = http.client.HTTPConnection("127.0.0.1", double.port, timeout=5)
+    conn.request("POST", "/model/x/invoke", body=b"{}")
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 404
+    assert response.getheader("x-amzn-ErrorType") == "UnknownOperationException"
+
+
+def test_only_loopback_binds(key_store, policy_store):
+    with pytest.raises(ConfigError):
+        start_double("0.0.0.0", key_store=key_store, policy_store=policy_store)  # noqa: S104
+
+
+def test_stop_frees_the_port(key_store, policy_store):
+    server = start_double(key_store=key_store, policy_store=policy_store)
+    port = server.port
+    server.stop()
+    again = start_double(port=port, key_store=key_store, policy_store=policy_store)
+    assert again.port == port
+    again.stop()
