@@ -58,3 +58,9 @@ OUTPUT_REGION = "Region"
 OUTPUT_MODEL_IDS = "ModelIds"
 DEFAULT_STACK_NAME = "PortkeyBedrockAccess"
 OUTPUT_ACCESS_KEY_SERIAL = "AccessKeySerial"
+
+# SOPS files (runtime/sops, `python -m runtime secrets`).
+SOPS_CONFIG_FILE = ".sops.yaml"
+SECRETS_DIR = "secrets"
+DEFAULT_SECRETS_FILE = "secrets/env.json"
+SECRETS_PATH_REGEX = r"secrets/.*\.json$"

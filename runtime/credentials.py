@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 from runtime.constants import (
     ENV_AWS_ACCESS_KEY_ID,
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 REDACTED = "<redacted>"
+
+# Credentials.from_sops cache: resolved path -> ((inode, size, mtime_ns), credentials).
+_SOPS_CACHE: dict[object, tuple[tuple[int, int, int], Credentials]] = {}
+_SOPS_LOCK = threading.Lock()
 
 
 def mask_key_id(access_key_id: str) -> str:
@@ -124,6 +129,37 @@ class Credentials:
             env.get(ENV_AWS_SESSION_TOKEN),
             env.get(ENV_AWS_REGION) or env.get(ENV_AWS_DEFAULT_REGION),
         )
+
+    @classmethod
+    def from_sops(cls, path: str | os.PathLike[str]) -> Credentials:
+        """Credentials from a SOPS-encrypted env JSON file (``secrets/env.json``).
+
+        Decrypted once per file version: the result is cached per path and re-read when the
+        file's inode, size or mtime changes, so a rotated key is picked up without a restart.
+        A plaintext (non-SOPS) file is refused.
+        """
+        from pathlib import Path
+
+        from runtime.sops.files import load
+
+        resolved = Path(path).expanduser().resolve()
+        try:
+            info = resolved.stat()
+        except FileNotFoundError:
+            raise CredentialsError(
+                f"{path} does not exist; create it with `python -m runtime secrets pull`"
+            ) from None
+        stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+        with _SOPS_LOCK:
+            cached = _SOPS_CACHE.get(resolved)
+            if cached is not None and cached[0] == stamp:
+                return cached[1]
+        plain = load(resolved)
+        values = {k: v for k, v in plain.items() if isinstance(v, str)}
+        creds = cls.from_mapping(values, source=str(path))
+        with _SOPS_LOCK:
+            _SOPS_CACHE[resolved] = (stamp, creds)
+        return creds
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Credentials:
