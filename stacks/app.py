@@ -1,0 +1,49 @@
+"""Build the CDK app: context defaults from cdk.json, the stack, and the cdk-nag gate."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from aws_cdk import App, Validations
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.config import StackConfig
+from stacks.stack import PortkeyBedrockAccessStack
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CDK_JSON = os.path.join(REPO_ROOT, "cdk.json")
+
+
+def cdk_json_context(path: str = CDK_JSON) -> dict[str, Any]:
+    """The ``"context"`` object of cdk.json (the defaults when not run by the CDK CLI)."""
+    with open(path, encoding="utf-8") as handle:
+        context = json.load(handle).get("context", {})
+    assert isinstance(context, dict)
+    return context
+
+
+def add_scanners(app: App) -> None:
+    """Gate synthesis on cdk-nag's AWS Solutions rules: an unacknowledged finding makes
+    ``app.synth()`` raise (and writes validation-report.json)."""
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+
+
+def build_app(
+    context: Mapping[str, Any] | None = None,
+    *,
+    outdir: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> App:
+    """The app with its one stack. cdk.json's context is the base, `context` overrides it, and
+    the CDK CLI's ``-c`` values (CDK_CONTEXT_JSON) override both."""
+    base = {**cdk_json_context(), **(context or {})}
+    app = App(context=base, outdir=outdir)
+    add_scanners(app)
+    config = StackConfig.from_context(app.node, environ=environ)
+    PortkeyBedrockAccessStack(app, config=config)
+    return app

@@ -1,0 +1,265 @@
+"""The stack's settings: one frozen, validated object read from CDK context.
+
+Defaults live in ``cdk.json`` under ``"context"``; override any of them with ``-c key=value``
+(values given on the command line arrive as strings). The region and account default to the
+CLI's ``CDK_DEFAULT_REGION``/``CDK_DEFAULT_ACCOUNT``. A bad value raises :class:`ConfigError` with
+one line naming the context key and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from runtime.catalog import Catalog, is_region_name, load_catalog
+from runtime.constants import DEFAULT_REGION, DEFAULT_STACK_NAME
+from runtime.errors import ConfigError, PortkeyBedrockError
+from runtime.resolve import find_model
+from stacks.bedrock_policy import POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+CTX_STACK_NAME = "stack_name"
+CTX_USER_NAME = "user_name"
+CTX_REGION = "region"
+CTX_ACCOUNT = "account"
+CTX_ALLOWED_MODELS = "allowed_models"
+CTX_POLICY_MODE = "policy_mode"
+CTX_SECRET_NAME = "secret_name"  # noqa: S105 (a context key, not a secret)
+CTX_ACCESS_KEY_SERIAL = "access_key_serial"
+CTX_RETAINED_ACCESS_KEY_SERIAL = "retained_access_key_serial"
+CTX_KMS_PRINCIPALS = "kms_principals"
+CONTEXT_KEYS = (
+    CTX_STACK_NAME,
+    CTX_USER_NAME,
+    CTX_REGION,
+    CTX_ACCOUNT,
+    CTX_ALLOWED_MODELS,
+    CTX_POLICY_MODE,
+    CTX_SECRET_NAME,
+    CTX_ACCESS_KEY_SERIAL,
+    CTX_RETAINED_ACCESS_KEY_SERIAL,
+    CTX_KMS_PRINCIPALS,
+)
+ALL_MODELS = "all"
+ENV_CDK_DEFAULT_REGION = "CDK_DEFAULT_REGION"
+ENV_CDK_DEFAULT_ACCOUNT = "CDK_DEFAULT_ACCOUNT"
+
+_USER_NAME = re.compile(r"[\w+=,.@-]{1,64}")
+_SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
+_STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
+_ACCOUNT = re.compile(r"\d{12}")
+_PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(root|(user|role)/[\w+=,.@/-]+)")
+
+
+class ContextSource(Protocol):
+    """What `from_context` needs of a construct node: ``node.try_get_context``."""
+
+    def try_get_context(self, key: str) -> Any: ...
+
+
+def _fail(key: str, value: object, fix: str) -> ConfigError:
+    return ConfigError(f"context key {key}={value!r} is invalid: {fix} (cdk.json context or -c {key}=...)")
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null"))
+
+
+def _text(key: str, value: object, pattern: re.Pattern[str], fix: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value.strip()):
+        raise _fail(key, value, fix)
+    return value.strip()
+
+
+def parse_serial(key: str, value: object, *, optional: bool = False) -> int | None:
+    """An access-key serial: a positive int (or its digits, as ``-c`` passes them).
+
+    >>> parse_serial("access_key_serial", "2"), parse_serial("retained_access_key_serial", None, optional=True)
+    (2, None)
+    >>> parse_serial("access_key_serial", 0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    runtime.errors.ConfigError: context key access_key_serial=0 is invalid: use a positive integer...
+    """
+    if optional and _blank(value):
+        return None
+    if isinstance(value, bool):
+        raise _fail(key, value, "use a positive integer such as 1")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or value < 1:
+        raise _fail(key, value, "use a positive integer such as 1")
+    return value
+
+
+def split_list(value: object) -> list[str] | None:
+    """A comma string or a JSON list as a list of stripped, non-empty strings (None stays None).
+
+    >>> split_list(" claude-large, sonnet-4.5 ,"), split_list(["a", " b "]), split_list(None)
+    (['claude-large', 'sonnet-4.5'], ['a', 'b'], None)
+    """
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise TypeError("expected a comma-separated string or a list of strings")
+    return [item.strip() for item in items if item.strip()]
+
+
+def _models(value: object, region: str, catalog: Catalog) -> tuple[str, ...]:
+    key = CTX_ALLOWED_MODELS
+    valid = ", ".join(catalog.names())
+    try:
+        items = split_list(value)
+    except TypeError:
+        raise _fail(key, value, f"use {ALL_MODELS!r} or a comma list of: {valid}") from None
+    if items is None or [i.lower() for i in items] == [ALL_MODELS]:
+        offered = []
+        for model in catalog.models:
+            try:
+                catalog.scope_for(model, region)
+            except PortkeyBedrockError:
+                continue  # "all" means all models offered in this region
+            offered.append(model.name)
+        if not offered:
+            raise ConfigError(
+                f"context key {CTX_REGION}={region!r}: no catalog model is offered there; "
+                "pick a region with a Bedrock inference profile (e.g. us-east-1)"
+            )
+        return tuple(offered)
+    if not items:
+        raise _fail(key, value, f"name at least one model, or use {ALL_MODELS!r}; valid: {valid}")
+    names = set()
+    for item in items:
+        try:
+            model = find_model(item, catalog)[0]
+            catalog.scope_for(model, region)
+        except PortkeyBedrockError as err:
+            raise ConfigError(f"context key {key}: {err}") from None
+        names.add(model.name)
+    return tuple(name for name in catalog.names() if name in names)
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Everything the stack is built from.
+
+    >>> cfg = StackConfig.from_mapping({"allowed_models": "sonnet-4.5"}, environ={"CDK_DEFAULT_REGION": "eu-west-1"})
+    >>> cfg.region, cfg.allowed_models, cfg.policy_mode, cfg.access_key_serial
+    ('eu-west-1', ('claude-sonnet-4.5',), 'least-privilege', 1)
+    """
+
+    stack_name: str = DEFAULT_STACK_NAME
+    user_name: str = "portkey-bedrock-access"
+    region: str = DEFAULT_REGION
+    account: str | None = None
+    allowed_models: tuple[str, ...] = ()
+    policy_mode: str = POLICY_MODE_LEAST_PRIVILEGE
+    secret_name: str = "portkey/bedrock-access"  # noqa: S105 (the secret's name)
+    access_key_serial: int = 1
+    retained_access_key_serial: int | None = None
+    kms_principals: tuple[str, ...] = ()
+
+    @classmethod
+    def from_context(
+        cls,
+        node: ContextSource,
+        *,
+        environ: Mapping[str, str] | None = None,
+        catalog: Catalog | None = None,
+    ) -> StackConfig:
+        """Read every key of :data:`CONTEXT_KEYS` from a construct node (``app.node``)."""
+        context = {key: node.try_get_context(key) for key in CONTEXT_KEYS}
+        return cls.from_mapping(context, environ=environ, catalog=catalog)
+
+    @classmethod
+    def from_mapping(
+        cls,
+        context: Mapping[str, Any],
+        *,
+        environ: Mapping[str, str] | None = None,
+        catalog: Catalog | None = None,
+    ) -> StackConfig:
+        """Validate plain context values; a missing or null key takes the dataclass default
+        (the same as cdk.json's), the region and account the CLI environment."""
+        env = os.environ if environ is None else environ
+        catalog = catalog or load_catalog()
+        ctx = {key: value for key, value in context.items() if not _blank(value)}
+        defaults = cls()
+
+        region_value = ctx.get(CTX_REGION) or env.get(ENV_CDK_DEFAULT_REGION) or catalog.default_region
+        if not isinstance(region_value, str) or not is_region_name(region_value.strip()):
+            raise _fail(CTX_REGION, region_value, "use an AWS region name such as us-east-1")
+        region = region_value.strip()
+
+        account_value = ctx.get(CTX_ACCOUNT) or env.get(ENV_CDK_DEFAULT_ACCOUNT) or None
+        if isinstance(account_value, int) and not isinstance(account_value, bool):
+            account_value = f"{account_value:012d}"
+        if account_value is not None and (
+            not isinstance(account_value, str) or not _ACCOUNT.fullmatch(account_value.strip())
+        ):
+            raise _fail(CTX_ACCOUNT, account_value, "use a 12-digit AWS account id, or leave it unset")
+        account = account_value.strip() if isinstance(account_value, str) else None
+
+        mode = ctx.get(CTX_POLICY_MODE, defaults.policy_mode)
+        if mode not in POLICY_MODES:
+            raise _fail(CTX_POLICY_MODE, mode, f"use one of: {', '.join(POLICY_MODES)}")
+
+        serial = parse_serial(CTX_ACCESS_KEY_SERIAL, ctx.get(CTX_ACCESS_KEY_SERIAL, defaults.access_key_serial))
+        assert serial is not None
+        retained = parse_serial(CTX_RETAINED_ACCESS_KEY_SERIAL, ctx.get(CTX_RETAINED_ACCESS_KEY_SERIAL), optional=True)
+        if retained == serial:
+            raise _fail(
+                CTX_RETAINED_ACCESS_KEY_SERIAL,
+                retained,
+                f"the retained key must differ from {CTX_ACCESS_KEY_SERIAL}={serial}; unset it",
+            )
+
+        try:
+            principals = split_list(ctx.get(CTX_KMS_PRINCIPALS)) or []
+        except TypeError:
+            raise _fail(CTX_KMS_PRINCIPALS, ctx.get(CTX_KMS_PRINCIPALS), "use a list of IAM ARNs") from None
+        for arn in principals:
+            if not _PRINCIPAL_ARN.fullmatch(arn):
+                raise _fail(
+                    CTX_KMS_PRINCIPALS,
+                    arn,
+                    "use IAM ARNs such as arn:aws:iam::111122223333:role/name or ...:root",
+                )
+
+        return cls(
+            stack_name=_text(
+                CTX_STACK_NAME,
+                ctx.get(CTX_STACK_NAME, defaults.stack_name),
+                _STACK_NAME,
+                "use letters, digits and hyphens, starting with a letter",
+            ),
+            user_name=_text(
+                CTX_USER_NAME,
+                ctx.get(CTX_USER_NAME, defaults.user_name),
+                _USER_NAME,
+                "use 1-64 characters of letters, digits and +=,.@_-",
+            ),
+            region=region,
+            account=account,
+            allowed_models=_models(ctx.get(CTX_ALLOWED_MODELS), region, catalog),
+            policy_mode=mode,
+            secret_name=_text(
+                CTX_SECRET_NAME,
+                ctx.get(CTX_SECRET_NAME, defaults.secret_name),
+                _SECRET_NAME,
+                "use letters, digits and /_+=.@-",
+            ),
+            access_key_serial=serial,
+            retained_access_key_serial=retained,
+            kms_principals=tuple(dict.fromkeys(principals)),
+        )
+
+    def model_ids(self, catalog: Catalog | None = None) -> list[str]:
+        """The inference-profile ids the allowed models are called with from this region."""
+        catalog = catalog or load_catalog()
+        return [catalog.profile_id(find_model(name, catalog)[0], self.region) for name in self.allowed_models]

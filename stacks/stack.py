@@ -1,0 +1,92 @@
+"""The stack: an IAM user, its Bedrock invoke policy, its access key(s) in a KMS-encrypted secret.
+
+It only wires the constructs of `stacks.invoke_policy` and `stacks.credentials` together and
+publishes the outputs named in `runtime.constants` (never the key id or the secret).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Environment, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from runtime.catalog import Catalog, load_catalog
+from runtime.constants import (
+    OUTPUT_ACCESS_KEY_SERIAL,
+    OUTPUT_KMS_KEY_ARN,
+    OUTPUT_MODEL_IDS,
+    OUTPUT_POLICY_ARN,
+    OUTPUT_REGION,
+    OUTPUT_SECRET_ARN,
+    OUTPUT_USER_ARN,
+    OUTPUT_USER_NAME,
+)
+from stacks.bedrock_policy import POLICY_MODE_FULL, build_statements
+from stacks.config import StackConfig
+from stacks.credentials import AccessCredentials
+from stacks.invoke_policy import BedrockInvokePolicy
+
+
+class PortkeyBedrockAccessStack(Stack):
+    """Everything Portkey needs to call Claude on Bedrock as one least-privilege IAM user."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str | None = None,
+        *,
+        config: StackConfig,
+        catalog: Catalog | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id or config.stack_name,
+            env=Environment(account=config.account, region=config.region),
+            description="IAM user, least-privilege Bedrock invoke policy and encrypted access key "
+            "for the Portkey gateway (portkey-bedrock-access)",
+            **kwargs,
+        )
+        catalog = catalog or load_catalog()
+        self.config = config
+
+        self.user = iam.User(self, "User", user_name=config.user_name)
+        statements = (
+            []
+            if config.policy_mode == POLICY_MODE_FULL
+            else build_statements(
+                catalog,
+                config.region,
+                self.account,
+                config.allowed_models,
+                partition=self.partition,
+            )
+        )
+        self.invoke_policy = BedrockInvokePolicy(
+            self, "BedrockInvoke", user=self.user, statements=statements, mode=config.policy_mode
+        )
+        self.credentials = AccessCredentials(
+            self,
+            "Credentials",
+            user=self.user,
+            region=config.region,
+            secret_name=config.secret_name,
+            access_key_serial=config.access_key_serial,
+            retained_access_key_serial=config.retained_access_key_serial,
+            kms_principals=config.kms_principals,
+        )
+
+        outputs = {
+            OUTPUT_USER_NAME: self.user.user_name,
+            OUTPUT_USER_ARN: self.user.user_arn,
+            OUTPUT_POLICY_ARN: self.invoke_policy.policy_arn,
+            OUTPUT_SECRET_ARN: self.credentials.secret.secret_arn,
+            OUTPUT_KMS_KEY_ARN: self.credentials.key.key_arn,
+            OUTPUT_REGION: config.region,
+            OUTPUT_MODEL_IDS: ",".join(config.model_ids(catalog)),
+            OUTPUT_ACCESS_KEY_SERIAL: str(config.access_key_serial),
+        }
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value)

@@ -1,0 +1,73 @@
+"""`python -m stacks.synth` (make synth): synthesize the app and print the template's path.
+
+Context comes from cdk.json; override with ``-c key=value`` like the CDK CLI. Exit status 2
+with one line on stderr on bad context, 1 when a scanner or the secret-hygiene check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from runtime.errors import PortkeyBedrockError
+
+# jsii prints a multi-line banner on Node versions it no longer supports; it is only a warning.
+_QUIET_JSII = {
+    "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "18,20",
+}
+
+
+def parse_context(pairs: list[str]) -> dict[str, str]:
+    """``["k=v", ...]`` as a dict (the value may contain ``=``).
+
+    >>> parse_context(["policy_mode=full", "kms_principals=a=b"])
+    {'policy_mode': 'full', 'kms_principals': 'a=b'}
+    """
+    context = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise PortkeyBedrockError(f"-c {pair!r} is not key=value; write e.g. -c policy_mode=full")
+        context[key.strip()] = value
+    return context
+
+
+def synth(context: dict[str, str] | None = None, outdir: str = "cdk.out") -> str:
+    """Synthesize into `outdir`; returns the stack template's path."""
+    for name, value in _QUIET_JSII.items():
+        os.environ.setdefault(name, value)
+    from stacks.app import build_app
+    from stacks.hygiene import secret_leaks
+
+    app = build_app(context, outdir=outdir)
+    assembly = app.synth()
+    (stack,) = assembly.stacks
+    path = str(stack.template_full_path)
+    with open(path, encoding="utf-8") as handle:
+        problems = secret_leaks(json.load(handle))
+    if problems:
+        raise PortkeyBedrockError(f"secret hygiene check failed: {'; '.join(problems)}")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stacks.synth", description=__doc__)
+    parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("-o", "--output", default="cdk.out", help="cloud assembly directory")
+    args = parser.parse_args(argv)
+    try:
+        print(synth(parse_context(args.context), args.output))
+    except (PortkeyBedrockError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except RuntimeError as err:  # jsii: a validation plugin (cdk-nag) reported findings
+        print(f"error: synthesis failed: {str(err).splitlines()[0]}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
