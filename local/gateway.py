@@ -128,6 +128,10 @@ class Gateway:
 
 
 def _alive(pid: int) -> bool:
+    with contextlib.suppress(ChildProcessError):
+        # our own child (the CLI's `up` in this process): reap it, or it stays a zombie
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

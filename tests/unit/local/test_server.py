@@ -186,3 +186,32 @@ def test_stop_frees_the_port(key_store, policy_store):
     again = start_double(port=port, key_store=key_store, policy_store=policy_store)
     assert again.port == port
     again.stop()
+
+
+def test_moto_backed_double_verifies_real_moto_keys_and_policies(signer, path_for, profile_id, catalog):
+    import boto3
+    from moto import mock_aws
+
+    from local.bedrock_double import least_privilege_policy
+
+    with mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1")
+        iam.create_user(UserName="svc")
+        key = iam.create_access_key(UserName="svc")["AccessKey"]
+        policy = least_privilege_policy(catalog, "claude-sonnet-4.5", "us-east-1", "123456789012")
+        arn = iam.create_policy(PolicyName="bedrock", PolicyDocument=json.dumps(policy))["Policy"]["Arn"]
+        server = start_double()  # no stores: moto's IAM backend in this process
+        try:
+            creds = {"key_id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+            # policy exists but is not attached yet: denied
+            assert send(server, signer, path_for(profile_id), **creds)[0].status == 403
+            iam.attach_user_policy(UserName="svc", PolicyArn=arn)
+            response, data = send(server, signer, path_for(profile_id), **creds)
+            assert response.status == 200
+            assert json.loads(data)["output"]["message"]["content"][0]["text"].endswith(": ping")
+            assert server.requests()[-1]["user_arn"] == "arn:aws:iam::123456789012:user/svc"
+            iam.update_access_key(UserName="svc", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+            response, _ = send(server, signer, path_for(profile_id), **creds)
+            assert (response.status, response.getheader("x-amzn-ErrorType")) == (403, "UnrecognizedClientException")
+        finally:
+            server.stop()
