@@ -294,6 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     except PortkeyBedrockError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as exc:  # disk full, permission denied...: the old file is left as it was
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}; nothing was changed", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":
