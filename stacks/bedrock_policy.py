@@ -95,12 +95,7 @@ def model_statements(
     if model.is_global:
         model_regions = [region, ""]
     else:
-        geography = catalog.geographies.get(scope)
-        if geography is None:
-            raise PolicyValidationError(
-                f"catalog {catalog.path}: model {model.name} names geography {scope!r} that is not "
-                f"defined under 'geographies'; add it to the catalog"
-            )
+        geography = catalog.geographies[scope]  # scope_for only returns defined geographies
         # A source region outside the destination list (e.g. a prefix match) is granted too.
         model_regions = list(dict.fromkeys([*geography.destination_regions, region]))
     return [

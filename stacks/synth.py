@@ -1,7 +1,8 @@
 """`python -m stacks.synth` (make synth): synthesize the app and print the template's path.
 
-Context comes from cdk.json; override with ``-c key=value`` like the CDK CLI. Exit status 2
-with one line on stderr on bad context, 1 when a scanner or the secret-hygiene check fails.
+Context comes from cdk.json; override with ``-c key=value`` like the CDK CLI. cdk-nag gates
+the synthesis; the template then passes the secret-hygiene check, cfn-lint and parliament.
+Exit status 2 with one line on stderr on bad context, 1 when a scanner fails.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ _QUIET_JSII = {
     "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
     "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "18,20",
 }
+
+
+class ScanError(Exception):
+    """The synthesized template failed the hygiene check, cfn-lint or parliament."""
 
 
 def parse_context(pairs: list[str]) -> dict[str, str]:
@@ -41,15 +46,24 @@ def synth(context: dict[str, str] | None = None, outdir: str = "cdk.out") -> str
         os.environ.setdefault(name, value)
     from stacks.app import build_app
     from stacks.hygiene import secret_leaks
+    from stacks.scanners import scan
 
     app = build_app(context, outdir=outdir)
     assembly = app.synth()
     (stack,) = assembly.stacks
     path = str(stack.template_full_path)
     with open(path, encoding="utf-8") as handle:
-        problems = secret_leaks(json.load(handle))
+        template = json.load(handle)
+    problems = secret_leaks(template)
     if problems:
-        raise PortkeyBedrockError(f"secret hygiene check failed: {'; '.join(problems)}")
+        raise ScanError(f"secret hygiene check failed: {'; '.join(problems)}")
+    try:
+        problems = scan(template)
+    except ImportError as err:  # cfn-lint/parliament are dev dependencies
+        print(f"note: cfn-lint/parliament not run ({err.name} is not installed)", file=sys.stderr)
+        problems = []
+    if problems:
+        raise ScanError(f"cfn-lint/parliament: {'; '.join(problems)}")
     return path
 
 
@@ -63,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     except (PortkeyBedrockError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except ScanError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     except RuntimeError as err:  # jsii: a validation plugin (cdk-nag) reported findings
         print(f"error: synthesis failed: {str(err).splitlines()[0]}", file=sys.stderr)
         return 1

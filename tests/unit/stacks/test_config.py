@@ -1,0 +1,137 @@
+"""The typed context config: defaults, parsing, and one clear line per bad value (fast)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from runtime.catalog import load_catalog
+from runtime.constants import DEFAULT_STACK_NAME
+from runtime.errors import ConfigError, PortkeyBedrockError
+from stacks.app import CDK_JSON, cdk_json_context
+from stacks.config import CONTEXT_KEYS, StackConfig, parse_serial, split_list
+
+
+class FakeNode:
+    def __init__(self, context):
+        self.context = context
+
+    def try_get_context(self, key):
+        return self.context.get(key)
+
+
+def config(environ=None, **context):
+    return StackConfig.from_mapping(context, environ=environ or {})
+
+
+def test_cdk_json_holds_the_defaults_and_they_match_the_dataclass():
+    context = cdk_json_context()
+    assert set(CONTEXT_KEYS) <= set(context)
+    from_json = StackConfig.from_mapping(context, environ={})
+    defaults = StackConfig()
+    assert from_json == dataclasses.replace(defaults, allowed_models=from_json.allowed_models)
+    assert from_json.stack_name == DEFAULT_STACK_NAME
+    assert from_json.user_name == "portkey-bedrock-access"
+    assert from_json.secret_name == "portkey/bedrock-access"
+    assert from_json.policy_mode == "least-privilege"
+    assert (from_json.access_key_serial, from_json.retained_access_key_serial) == (1, None)
+    assert from_json.allowed_models == tuple(load_catalog().names())
+    assert json.loads(Path(CDK_JSON).read_text(encoding="utf-8"))["app"] == ".venv/bin/python app.py"
+
+
+def test_region_and_account_default_to_the_cli_environment():
+    cfg = config({"CDK_DEFAULT_REGION": "eu-west-1", "CDK_DEFAULT_ACCOUNT": "123456789012"})
+    assert (cfg.region, cfg.account) == ("eu-west-1", "123456789012")
+    explicit = config({"CDK_DEFAULT_REGION": "eu-west-1"}, region="us-west-2", account="210987654321")
+    assert (explicit.region, explicit.account) == ("us-west-2", "210987654321")
+    assert (config().region, config().account) == (load_catalog().default_region, None)
+
+
+def test_from_context_reads_a_construct_node():
+    node = FakeNode({"user_name": "alice", "allowed_models": ["sonnet-4.5", "Claude_Large"], "region": "us-east-1"})
+    cfg = StackConfig.from_context(node, environ={})
+    assert cfg.user_name == "alice"
+    assert cfg.allowed_models == ("claude-large", "claude-sonnet-4.5")  # catalog order, aliases resolved
+
+
+def test_allowed_models_comma_string_and_all():
+    assert config(allowed_models="claude-large, haiku-4.5").allowed_models == ("claude-large", "claude-haiku-4.5")
+    assert config(allowed_models="ALL").allowed_models == tuple(load_catalog().names())
+
+
+def test_all_means_all_models_offered_in_the_region():
+    # ca-central-1 belongs to no geography in the catalog: only the global model is offered
+    assert config(region="ca-central-1").allowed_models == ("claude-large",)
+
+
+def test_model_ids_are_the_resolved_profile_ids():
+    cfg = config(region="eu-west-1", allowed_models="claude-large,claude-sonnet-4.5")
+    assert cfg.model_ids() == [
+        "global.anthropic.claude-opus-4-5-20251101-v1:0",
+        "eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    ]
+
+
+def test_serials_parse_from_cli_strings():
+    cfg = config(access_key_serial="3", retained_access_key_serial="2")
+    assert (cfg.access_key_serial, cfg.retained_access_key_serial) == (3, 2)
+    assert config(retained_access_key_serial="").retained_access_key_serial is None
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (lambda: parse_serial("access_key_serial", "2"), 2),
+        (lambda: parse_serial("retained_access_key_serial", None, optional=True), None),
+        (lambda: split_list(" claude-large, sonnet-4.5 ,"), ["claude-large", "sonnet-4.5"]),
+        (lambda: split_list(["a", " b "]), ["a", "b"]),
+        (lambda: split_list(None), None),
+    ],
+)
+def test_docstring_examples(call, expected):
+    assert call() == expected
+
+
+def test_config_is_frozen():
+    cfg = config()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.policy_mode = "full"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("context", "key", "fix"),
+    [
+        ({"policy_mode": "admin"}, "policy_mode", "least-privilege, full"),
+        ({"region": "useast1"}, "region", "us-east-1"),
+        ({"account": "12345"}, "account", "12-digit"),
+        ({"allowed_models": "claude-huge"}, "allowed_models", "valid names"),
+        ({"allowed_models": ","}, "allowed_models", "at least one model"),
+        ({"allowed_models": 5}, "allowed_models", "comma list"),
+        ({"region": "ca-central-1", "allowed_models": "claude-sonnet-4.5"}, "allowed_models", "use a region"),
+        ({"access_key_serial": "two"}, "access_key_serial", "positive integer"),
+        ({"access_key_serial": 0}, "access_key_serial", "positive integer"),
+        ({"access_key_serial": True}, "access_key_serial", "positive integer"),
+        ({"access_key_serial": 2, "retained_access_key_serial": 2}, "retained_access_key_serial", "must differ"),
+        ({"kms_principals": "arn:aws:iam::*:root"}, "kms_principals", "IAM ARNs"),
+        ({"kms_principals": "someone"}, "kms_principals", "IAM ARNs"),
+        ({"user_name": "bad name!"}, "user_name", "1-64 characters"),
+        ({"secret_name": "a b"}, "secret_name", "letters, digits"),
+        ({"stack_name": "1stack"}, "stack_name", "starting with a letter"),
+    ],
+)
+def test_bad_context_fails_with_one_line_naming_key_and_fix(context, key, fix):
+    with pytest.raises(ConfigError) as info:
+        config(**context)
+    message = str(info.value)
+    assert isinstance(info.value, PortkeyBedrockError) and isinstance(info.value, ValueError)
+    assert "\n" not in message
+    assert key in message and fix in message
+
+
+def test_kms_principals_accept_list_or_comma_string():
+    arns = ["arn:aws:iam::111122223333:role/sops", "arn:aws:iam::111122223333:root"]
+    assert config(kms_principals=arns).kms_principals == tuple(arns)
+    assert config(kms_principals=",".join(arns)).kms_principals == tuple(arns)
