@@ -1,0 +1,212 @@
+"""`make demo`: the whole chain on one machine, with no AWS account.
+
+local AWS (moto + the Bedrock double) -> `cdk deploy` with the real CLI -> `secrets pull` into an
+age-encrypted SOPS file under `.local/` -> the real Portkey gateway -> one chat per catalog model and
+one streamed reply -> `doctor` -> stop what it started (`--keep` leaves local AWS running for
+`make rotate`; `make down` stops it later).
+
+Prints steps with timings and a table; never a secret.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from runtime.catalog import load_catalog
+from runtime.cli import format_table
+from runtime.constants import DEFAULT_STACK_NAME, ENV_SOPS_AGE_KEY_FILE
+
+REPO = Path(__file__).resolve().parent.parent
+LOCAL_DIR = REPO / ".local"
+SOPS_FILE = LOCAL_DIR / "secrets" / "env.json"
+AGE_KEYS = LOCAL_DIR / "age" / "keys.txt"
+SOPS_CONFIG = LOCAL_DIR / ".sops.yaml"
+
+T = TypeVar("T")
+
+
+class DemoFailed(Exception):
+    """A step failed; its message is the one line to show."""
+
+
+@contextmanager
+def step(title: str) -> Iterator[None]:
+    print(f"==> {title}", flush=True)
+    started = time.perf_counter()
+    yield
+    print(f"    done in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def run(cmd: list[str], env: dict[str, str], *, capture: bool = False) -> str:
+    done = subprocess.run(cmd, env=env, cwd=REPO, text=True, capture_output=capture, check=False)
+    if done.returncode != 0:
+        tail = (done.stderr or "").strip().splitlines()[-1:] if capture else []
+        raise DemoFailed(f"{' '.join(cmd[1:4])} failed (exit {done.returncode}) {' '.join(tail)}".strip())
+    return done.stdout if capture else ""
+
+
+def redact_dotenv(text: str) -> str:
+    """dotenv lines with every value replaced, so the output shows which keys exist.
+
+    >>> redact_dotenv("AWS_REGION=us-east-1\\nAWS_SECRET_ACCESS_KEY=abc\\n")
+    'AWS_REGION=<redacted>\\nAWS_SECRET_ACCESS_KEY=<redacted>'
+    """
+    return "\n".join(
+        f"{line.split('=', 1)[0]}=<redacted>" for line in text.splitlines() if "=" in line and line.strip()
+    )
+
+
+def stack_outputs(stack: str) -> dict[str, str]:
+    import boto3
+
+    described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+
+def policy_brief(policy_arn: str) -> list[str]:
+    """One line per statement of the deployed policy: effect, actions, resource count, condition."""
+    import boto3
+
+    iam = boto3.client("iam")
+    version = iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
+    document: Any = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version)["PolicyVersion"]["Document"]
+    if isinstance(document, str):
+        import json
+        import urllib.parse
+
+        document = json.loads(urllib.parse.unquote(document))
+    lines = []
+    for statement in document["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        condition = " if bedrock:InferenceProfileArn matches" if "Condition" in statement else ""
+        lines.append(
+            f"{statement['Effect']} {', '.join(actions)} on {len(resources)} ARN(s){condition}: "
+            + ", ".join(r.rsplit("/", 1)[-1] for r in resources[:1])
+            + (" …" if len(resources) > 1 else "")
+        )
+    return lines
+
+
+def timed(call: Callable[[], T]) -> tuple[T, float]:
+    started = time.perf_counter()
+    result = call()
+    return result, (time.perf_counter() - started) * 1000
+
+
+def chat_table(gateway_base_url: str, bedrock_url: str) -> tuple[list[dict[str, str]], bool]:
+    """One chat per catalog model and one streamed reply, through the real gateway."""
+    from openai import OpenAI, OpenAIError
+
+    import runtime
+
+    credentials = runtime.Credentials.from_sops(str(SOPS_FILE))
+    rows, ok = [], True
+    models = [model.name for model in load_catalog()]
+    for name, stream in [*((n, False) for n in models), (models[0], True)]:
+        headers = runtime.portkey_headers(name, credentials, custom_host=bedrock_url)
+        client = OpenAI(base_url=gateway_base_url, api_key="unused", default_headers=headers, max_retries=0)
+        body = runtime.chat_request(name, [{"role": "user", "content": "Say hello"}], max_tokens=64)
+        try:
+            if stream:
+                chunks, latency = timed(
+                    lambda c=client, b=body: [
+                        chunk.choices[0].delta.content or ""
+                        for chunk in c.chat.completions.create(**b, stream=True)
+                        if chunk.choices
+                    ]
+                )
+                text, status = "".join(chunks), "200 (streamed)"
+            else:
+                reply, latency = timed(lambda c=client, b=body: c.chat.completions.create(**b))
+                text, status = reply.choices[0].message.content or "", "200"
+        except OpenAIError as err:
+            ok, text, status, latency = False, str(err).splitlines()[0][:80], "error", 0.0
+        rows.append(
+            {
+                "name": name,
+                "bedrock_id": body["model"],
+                "status": status,
+                "latency_ms": f"{latency:.0f}",
+                "reply": text[:48],
+            }
+        )
+    return rows, ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__)
+    parser.add_argument("--keep", action="store_true", help="leave local AWS running (stop with make down)")
+    args = parser.parse_args(argv)
+    from local.aws import LocalAws
+    from local.gateway import start_gateway
+
+    started = time.perf_counter()
+    aws = LocalAws(state_dir=LOCAL_DIR)
+    gateway = None
+    try:
+        with step("local AWS (moto server + Bedrock double)"):
+            state = aws.start()
+            os.environ.update(state.env())
+            env = dict(os.environ)
+            print(f"    AWS_ENDPOINT_URL={state.endpoint}  bedrock double={state.bedrock_url}")
+        with step("cdk bootstrap + cdk deploy (real CDK CLI)"):
+            run([sys.executable, "-m", "stacks.deploy"], env)
+            outputs = stack_outputs(DEFAULT_STACK_NAME)
+        with step("secrets pull into an age-encrypted SOPS file under .local/"):
+            if not AGE_KEYS.exists():
+                run([sys.executable, "-m", "runtime", "secrets", "keygen", "--output", str(AGE_KEYS)], env)
+            recipient = next(
+                line.split(":", 1)[1].strip()
+                for line in AGE_KEYS.read_text().splitlines()
+                if line.startswith("# public key:")
+            )
+            run(
+                [sys.executable, "-m", "runtime", "secrets", "init", "--config", str(SOPS_CONFIG), "--age", recipient],
+                env,
+            )
+            os.environ[ENV_SOPS_AGE_KEY_FILE] = str(AGE_KEYS)
+            env = dict(os.environ)
+            pull = [sys.executable, "-m", "runtime", "secrets", "pull", "--stack", DEFAULT_STACK_NAME]
+            print(run([*pull, "--file", str(SOPS_FILE), "--config", str(SOPS_CONFIG)], env, capture=True).rstrip())
+            dotenv = run(
+                [sys.executable, "-m", "runtime", "secrets", "decrypt", str(SOPS_FILE), "--output-type", "dotenv"],
+                env,
+                capture=True,
+            )
+            print("    " + redact_dotenv(dotenv).replace("\n", "\n    "))
+        print(f"    user {outputs.get('UserName')} ({outputs.get('UserArn')})")
+        print(f"    secret {outputs.get('SecretArn')}  KMS key {outputs.get('KmsKeyArn')}")
+        for line in policy_brief(outputs["PolicyArn"]):
+            print(f"    policy: {line}")
+        with step("Portkey gateway 1.15.2 (npm) -> Bedrock double, one chat per model + one stream"):
+            gateway = start_gateway()
+            assert state.bedrock_url is not None, "local AWS started without the Bedrock double"
+            rows, chats_ok = chat_table(gateway.base_url, state.bedrock_url)
+            print(format_table(rows))
+        with step("doctor"):
+            doctor = [sys.executable, "-m", "runtime", "doctor", "--sops", str(SOPS_FILE), "--live"]
+            doctor += ["--gateway-url", gateway.base_url, "--custom-host", state.bedrock_url]
+            doctor_ok = subprocess.run(doctor, env=env, cwd=REPO, check=False).returncode == 0
+    except DemoFailed as err:
+        print(f"demo failed: {err}", file=sys.stderr)
+        return 1
+    finally:
+        if gateway is not None:
+            gateway.stop()
+        if not args.keep:
+            aws.stop()
+    verdict = "ok" if chats_ok and doctor_ok else "FAILED"
+    kept = "; local AWS left running (make down stops it)" if args.keep else ""
+    print(f"demo {verdict} in {time.perf_counter() - started:.1f} s{kept}")
+    return 0 if verdict == "ok" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
