@@ -13,10 +13,10 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from runtime.catalog import load_catalog
 from runtime.cli import format_table
@@ -27,8 +27,6 @@ LOCAL_DIR = REPO / ".local"
 SOPS_FILE = LOCAL_DIR / "secrets" / "env.json"
 AGE_KEYS = LOCAL_DIR / "age" / "keys.txt"
 SOPS_CONFIG = LOCAL_DIR / ".sops.yaml"
-
-T = TypeVar("T")
 
 
 class DemoFailed(Exception):
@@ -94,12 +92,6 @@ def policy_brief(policy_arn: str) -> list[str]:
     return lines
 
 
-def timed(call: Callable[[], T]) -> tuple[T, float]:
-    started = time.perf_counter()
-    result = call()
-    return result, (time.perf_counter() - started) * 1000
-
-
 def chat_table(gateway_base_url: str, bedrock_url: str) -> tuple[list[dict[str, str]], bool]:
     """One chat per catalog model and one streamed reply, through the real gateway."""
     from openai import OpenAI, OpenAIError
@@ -114,18 +106,18 @@ def chat_table(gateway_base_url: str, bedrock_url: str) -> tuple[list[dict[str, 
         client = OpenAI(base_url=gateway_base_url, api_key="unused", default_headers=headers, max_retries=0)
         body = runtime.chat_request(name, [{"role": "user", "content": "Say hello"}], max_tokens=64)
         try:
+            started = time.perf_counter()
             if stream:
-                chunks, latency = timed(
-                    lambda c=client, b=body: [
-                        chunk.choices[0].delta.content or ""
-                        for chunk in c.chat.completions.create(**b, stream=True)
-                        if chunk.choices
-                    ]
-                )
-                text, status = "".join(chunks), "200 (streamed)"
+                pieces = [
+                    chunk.choices[0].delta.content or ""
+                    for chunk in client.chat.completions.create(**body, stream=True)
+                    if chunk.choices
+                ]
+                text, status = "".join(pieces), "200 (streamed)"
             else:
-                reply, latency = timed(lambda c=client, b=body: c.chat.completions.create(**b))
+                reply = client.chat.completions.create(**body)
                 text, status = reply.choices[0].message.content or "", "200"
+            latency = (time.perf_counter() - started) * 1000
         except OpenAIError as err:
             ok, text, status, latency = False, str(err).splitlines()[0][:80], "error", 0.0
         rows.append(
