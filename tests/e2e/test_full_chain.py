@@ -1,0 +1,202 @@
+"""The whole chain, for real: local AWS -> `cdk deploy` (real CLI) -> `secrets pull` (SOPS, age) ->
+real Portkey gateway -> Bedrock double that checks the SigV4 signature against the key in moto and the
+deployed policy. One deployment is shared by the module (a CLI deploy takes ~30 s)."""
+
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import openai
+import pytest
+
+import runtime
+from local.aws import LocalAws
+from local.bedrock_double import DoubleClient
+from local.cdk import Target
+from local.gateway import Gateway
+from runtime import constants
+from runtime.doctor import describe_http_error
+from runtime.secrets_cli import main as secrets_main
+from stacks.deploy import cli_deployer, deploy
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Chain:
+    target: Target
+    bedrock_url: str
+    double: DoubleClient
+    sops_file: Path
+    outputs: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
+    state_dir = tmp_path_factory.mktemp("local-aws")
+    aws = LocalAws(state_dir=state_dir)
+    state = aws.start()
+    saved = dict(os.environ)
+    try:
+        assert state.bedrock_url, "local AWS must host the Bedrock double"
+        target = Target.for_endpoint(state.endpoint)
+        outputs = deploy(target, constants.DEFAULT_STACK_NAME, {}, deployer=cli_deployer(quiet=True), quiet=True)
+        os.environ.update(state.env())
+        keys = state_dir / "keys.txt"
+        config = state_dir / ".sops.yaml"
+        sops_file = state_dir / "secrets" / "env.json"
+        assert secrets_main(["keygen", "--output", str(keys)]) == 0
+        recipient = re.search(r"age1[0-9a-z]+", keys.read_text())
+        assert recipient
+        assert secrets_main(["init", "--config", str(config), "--age", recipient.group(0)]) == 0
+        os.environ[constants.ENV_SOPS_AGE_KEY_FILE] = str(keys)
+        pull = ["pull", "--stack", constants.DEFAULT_STACK_NAME, "--file", str(sops_file), "--config", str(config)]
+        assert secrets_main(pull) == 0
+        yield Chain(target, state.bedrock_url, DoubleClient(state.bedrock_url), sops_file, outputs)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        aws.stop()
+
+
+@pytest.fixture
+def creds(chain: Chain) -> runtime.Credentials:
+    chain.double.reset()
+    return runtime.Credentials.from_sops(str(chain.sops_file))
+
+
+def client_for(gateway: Gateway, headers: dict[str, str]) -> openai.OpenAI:
+    return openai.OpenAI(base_url=gateway.base_url, api_key="unused", default_headers=headers, max_retries=0)
+
+
+def converse_path(model_id: str, stream: bool = False) -> str:
+    return f"/model/{urllib.parse.quote(model_id, safe='')}/{'converse-stream' if stream else 'converse'}"
+
+
+def test_pulled_key_is_the_deployed_active_key(chain: Chain, creds: runtime.Credentials):
+    iam = boto3.client("iam", endpoint_url=chain.target.endpoint, region_name="us-east-1")
+    keys = iam.list_access_keys(UserName=chain.outputs[constants.OUTPUT_USER_NAME])["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys if k["Status"] == "Active"] == [creds.access_key_id]
+    assert creds.region == "us-east-1"
+
+
+@pytest.mark.parametrize("name", [model.name for model in runtime.load_catalog()])
+def test_every_catalog_model_answers_through_the_gateway(chain, creds, gateway, name):
+    headers = runtime.portkey_headers(name, creds, custom_host=chain.bedrock_url)
+    body = runtime.chat_request(name, [{"role": "user", "content": "ping"}])
+    reply = client_for(gateway, headers).chat.completions.create(**body)
+    assert reply.choices[0].message.content == f"Hello from {body['model']}: ping"
+    seen = chain.double.requests()
+    assert [r["path"] for r in seen] == [converse_path(body["model"])]
+    assert seen[0]["signature_valid"] is True
+    assert seen[0]["access_key_id"] == creds.access_key_id
+    assert seen[0]["status"] == 200
+
+
+def test_streaming_yields_the_text_in_order(chain, creds, gateway):
+    headers = runtime.portkey_headers("claude-sonnet-4.5", creds, custom_host=chain.bedrock_url)
+    body = runtime.chat_request("claude-sonnet-4.5", [{"role": "user", "content": "one two three four"}])
+    pieces = [
+        chunk.choices[0].delta.content or ""
+        for chunk in client_for(gateway, headers).chat.completions.create(**body, stream=True)
+        if chunk.choices
+    ]
+    assert len([p for p in pieces if p]) > 1
+    assert "".join(pieces) == f"Hello from {body['model']}: one two three four"
+    assert [r["path"] for r in chain.double.requests()] == [converse_path(body["model"], stream=True)]
+
+
+def test_cache_control_arrives_as_cache_point_and_cached_tokens_come_back(chain, creds, gateway):
+    headers = runtime.portkey_headers("claude-sonnet-4.5", creds, custom_host=chain.bedrock_url)
+    long_context = "context " * 300
+    messages = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": long_context, "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": "question"},
+            ],
+        }
+    ]
+    client = client_for(gateway, headers)
+    body = runtime.chat_request("claude-sonnet-4.5", messages)
+    first = client.chat.completions.create(**body)
+    second = client.chat.completions.create(**body)
+    content = chain.double.requests()[0]["body"]["messages"][0]["content"]
+    assert content[0] == {"text": long_context}
+    assert content[1] == {"cachePoint": {"type": "default"}}
+    assert content[2] == {"text": "question"}
+    assert not (first.usage.prompt_tokens_details and first.usage.prompt_tokens_details.cached_tokens)
+    assert second.usage.prompt_tokens_details.cached_tokens > 0
+
+
+def test_fallback_moves_to_the_second_model_when_the_first_is_throttled(chain, creds, gateway):
+    names = ["claude-large", "claude-sonnet-4.5"]
+    config = runtime.portkey_config(names, creds, retry=None, custom_host=chain.bedrock_url)
+    first, second = (t["override_params"]["model"] for t in config["targets"])
+    chain.double.add_fault(status=429, model=first, count=1)
+    client = openai.OpenAI(
+        base_url=gateway.base_url, api_key="unused", default_headers=runtime.config_header(config), max_retries=0
+    )
+    reply = client.chat.completions.create(
+        **runtime.chat_request("claude-sonnet-4.5", [{"role": "user", "content": "hi"}])
+    )
+    assert reply.choices[0].message.content == f"Hello from {second}: hi"
+    seen = [(r["model_id"], r["status"]) for r in chain.double.requests()]
+    assert seen == [(first, 429), (second, 200)]
+
+
+def test_a_model_outside_the_deployed_policy_is_refused_with_a_clear_line(chain, creds, gateway):
+    # the stack was deployed in us-east-1: an eu. profile is outside its policy
+    headers = runtime.portkey_headers("claude-sonnet-4.5", creds, "eu-west-1", custom_host=chain.bedrock_url)
+    body = runtime.chat_request("claude-sonnet-4.5", [{"role": "user", "content": "hi"}], region="eu-west-1")
+    with pytest.raises(openai.PermissionDeniedError) as info:
+        client_for(gateway, headers).chat.completions.create(**body)
+    line = describe_http_error(403, info.value.response.content, "claude-sonnet-4.5")
+    assert "claude-sonnet-4.5" in line
+    assert "redeploy" in line
+    assert "not authorized" in line
+    assert chain.double.requests()[0]["signature_valid"] is True  # refused by policy, not by signature
+
+
+def test_a_wrong_secret_is_refused(chain, creds, gateway):
+    wrong = runtime.Credentials(creds.access_key_id, "x" * 40, region="us-east-1")
+    headers = runtime.portkey_headers("claude-large", wrong, custom_host=chain.bedrock_url)
+    with pytest.raises(openai.PermissionDeniedError):
+        client_for(gateway, headers).chat.completions.create(
+            **runtime.chat_request("claude-large", [{"role": "user", "content": "hi"}])
+        )
+    assert chain.double.requests()[0]["signature_valid"] is False
+
+
+def _readme_snippets() -> list[str]:
+    text = (REPO / "README.md").read_text().split("## Use it from your app", 1)[1]
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["openai-sdk", "portkey-ai-sdk"])
+def test_readme_snippets_run_as_written(chain, creds, gateway, tmp_path, index):
+    snippet = _readme_snippets()[index]
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "env.json").write_bytes(chain.sops_file.read_bytes())
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        constants.ENV_GATEWAY_URL: gateway.base_url,
+        constants.ENV_CUSTOM_HOST: chain.bedrock_url,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", snippet], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("Hello from ")
+    assert creds.secret_access_key not in done.stdout + done.stderr
+    assert len(chain.double.requests()) == 1
