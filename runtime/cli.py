@@ -84,7 +84,7 @@ def format_table(rows: Sequence[Mapping[str, str]]) -> str:
 
 def _credentials(args: argparse.Namespace) -> Credentials:
     if getattr(args, "sops", None):
-        return Credentials.from_sops(args.sops)  # type: ignore[attr-defined,no-any-return]
+        return Credentials.from_sops(args.sops)
     return Credentials.from_env()
 
 

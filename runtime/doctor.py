@@ -67,7 +67,7 @@ def check_gateway(url: str) -> Check:
 
 def load_credentials(sops_file: str | None) -> Credentials:
     if sops_file:
-        return Credentials.from_sops(sops_file)  # type: ignore[attr-defined,no-any-return]
+        return Credentials.from_sops(sops_file)
     return Credentials.from_env()
 
 

@@ -83,7 +83,7 @@ def main() -> int:
     synth_bench = REPO / "scripts" / "bench_synth.py"
     if synth_bench.exists():
         sys.path.insert(0, str(synth_bench.parent))
-        import bench_synth  # type: ignore[import-not-found]
+        import bench_synth
 
         bench_synth.main()
     return 0

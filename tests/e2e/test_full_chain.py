@@ -200,3 +200,16 @@ def test_readme_snippets_run_as_written(chain, creds, gateway, tmp_path, index):
     assert done.stdout.startswith("Hello from ")
     assert creds.secret_access_key not in done.stdout + done.stderr
     assert len(chain.double.requests()) == 1
+
+
+def test_doctor_live_passes_on_the_deployed_chain(chain, creds, gateway, capsys):
+    from runtime.doctor import main as doctor_main
+
+    argv = ["--sops", str(chain.sops_file), "--gateway-url", gateway.base_url, "--custom-host", chain.bedrock_url]
+    assert doctor_main([*argv, "--live"]) == 0
+    out = capsys.readouterr().out
+    assert f"accepted by STS as {chain.outputs[constants.OUTPUT_USER_ARN]}" in out
+    for model in runtime.load_catalog():
+        assert f"ok   {model.name} answered in" in out
+    assert creds.secret_access_key not in out
+    assert len(chain.double.requests()) == len(runtime.load_catalog().models)
