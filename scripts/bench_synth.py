@@ -1,0 +1,124 @@
+"""Time `cdk synth` of our app against a one-``iam.User`` CDK app, same interpreter, same run.
+
+Each measurement is a fresh subprocess (what ``npx cdk synth`` runs), so jsii start-up is
+included in both. One discarded warm-up run of each primes the OS file cache and the
+``__pycache__``; then the two apps alternate so machine load hits both alike. The ratio
+uses the fastest run of each (the least disturbed by other processes); medians are reported too.
+
+    python scripts/bench_synth.py [runs]
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET_RATIO = 1.2
+
+OUR_APP = """
+import sys
+from stacks.app import build_app
+build_app({"region": "us-east-1", "account": None}, outdir=sys.argv[1], environ={}).synth()
+"""
+BASELINE_APP = """
+import sys
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+app = cdk.App(outdir=sys.argv[1])
+stack = cdk.Stack(app, "Baseline", env=cdk.Environment(region="us-east-1"))
+iam.User(stack, "User")
+app.synth()
+"""
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO_ROOT, env.get("PYTHONPATH")]))
+    return env
+
+
+def time_synth(code: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process tree) for one synthesis of `code` in a fresh
+    interpreter; raises if it fails. CPU time is less disturbed by other load than wall time."""
+    with tempfile.TemporaryDirectory(prefix="bench-synth-") as outdir:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", code, outdir],
+            cwd=REPO_ROOT,
+            env=_env(),
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return wall, cpu
+
+
+def measure(runs: int = 3) -> dict[str, object]:
+    """Synth timings: ``{"runs", "ours_s", "baseline_s", "ours_min_s", "baseline_min_s",
+    "ours_median_s", "baseline_median_s", "ratio", "ratio_median", "ours_cpu_s", "baseline_cpu_s",
+    "ratio_cpu", "target", "within_target"}``; ``within_target`` judges the wall-clock ratio."""
+    if runs < 1:
+        raise ValueError(f"runs={runs} must be at least 1")
+    time_synth(OUR_APP)  # warm-up, discarded
+    time_synth(BASELINE_APP)
+    ours: list[float] = []
+    baseline: list[float] = []
+    ours_cpu: list[float] = []
+    baseline_cpu: list[float] = []
+    for _ in range(runs):
+        for code, walls, cpus in ((OUR_APP, ours, ours_cpu), (BASELINE_APP, baseline, baseline_cpu)):
+            wall, cpu = time_synth(code)
+            walls.append(wall)
+            cpus.append(cpu)
+    ratio = min(ours) / min(baseline)
+    return {
+        "runs": runs,
+        "ours_s": [round(t, 3) for t in ours],
+        "baseline_s": [round(t, 3) for t in baseline],
+        "ours_min_s": round(min(ours), 3),
+        "baseline_min_s": round(min(baseline), 3),
+        "ours_median_s": round(statistics.median(ours), 3),
+        "baseline_median_s": round(statistics.median(baseline), 3),
+        "ratio": round(ratio, 3),
+        "ratio_median": round(statistics.median(ours) / statistics.median(baseline), 3),
+        "ours_cpu_s": [round(t, 3) for t in ours_cpu],
+        "baseline_cpu_s": [round(t, 3) for t in baseline_cpu],
+        "ratio_cpu": round(min(ours_cpu) / min(baseline_cpu), 3),
+        "target": TARGET_RATIO,
+        "within_target": ratio <= TARGET_RATIO,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        runs = int(args[0]) if args else 3
+        result = measure(runs)
+    except ValueError as err:
+        print(f"error: {err}; usage: bench_synth.py [runs>=1]", file=sys.stderr)
+        return 2
+    print(f"synth, our app:      {result['ours_s']} s (min {result['ours_min_s']}, median {result['ours_median_s']})")
+    print(
+        f"synth, one iam.User: {result['baseline_s']} s "
+        f"(min {result['baseline_min_s']}, median {result['baseline_median_s']})"
+    )
+    print(f"CPU, our app {result['ours_cpu_s']} s; one iam.User {result['baseline_cpu_s']} s")
+    verdict = "within" if result["within_target"] else "OVER"
+    print(f"ratio {result['ratio']}x (median {result['ratio_median']}x); target <= {result['target']}x: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

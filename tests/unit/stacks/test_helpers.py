@@ -1,0 +1,75 @@
+"""Docstring examples of the small helpers, as parametrised tests (fast)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from runtime.errors import PortkeyBedrockError
+from stacks.credentials import access_key_id_for
+from stacks.hygiene import secret_leaks
+from stacks.scanners import render
+from stacks.synth import parse_context
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (lambda: access_key_id_for(3), "AccessKey3"),
+        (
+            lambda: secret_leaks(
+                {"Resources": {"K": {"Type": "AWS::IAM::AccessKey"}}, "Outputs": {"Id": {"Value": {"Ref": "K"}}}}
+            ),
+            ["output Id exposes access key K"],
+        ),
+        (
+            lambda: secret_leaks({"Resources": {}, "Outputs": {"X": {"Value": "AKIAIOSFODNN7EXAMPLE"}}}),
+            ["Outputs holds a literal access key id"],
+        ),
+        (
+            lambda: render(
+                {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":root"]]}
+            ),
+            "arn:aws:iam::111122223333:root",
+        ),
+        (lambda: render({"Fn::GetAtt": ["User", "Arn"]}), "${User.Arn}"),
+        (
+            lambda: parse_context(["policy_mode=full", "kms_principals=a=b"]),
+            {"policy_mode": "full", "kms_principals": "a=b"},
+        ),
+    ],
+)
+def test_docstring_examples(call, expected):
+    assert call() == expected
+
+
+def test_parse_context_rejects_a_pair_without_equals():
+    with pytest.raises(PortkeyBedrockError, match="-c 'policy_mode' is not key=value"):
+        parse_context(["policy_mode"])
+
+
+def test_hygiene_clean_template_has_no_problems():
+    template = {
+        "Resources": {
+            "K": {"Type": "AWS::IAM::AccessKey", "Properties": {"UserName": {"Ref": "U"}}},
+            "S": {
+                "Type": "AWS::SecretsManager::Secret",
+                "Properties": {"SecretString": {"Fn::Join": ["", ['{"id":"', {"Ref": "K"}, '"}']]}},
+            },
+        },
+        "Outputs": {"SecretArn": {"Value": {"Ref": "S"}}},
+    }
+    assert secret_leaks(template) == []
+
+
+def test_bench_rejects_bad_run_count(capsys):
+    spec = importlib.util.spec_from_file_location("bench_synth", REPO_ROOT / "scripts" / "bench_synth.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["0"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
