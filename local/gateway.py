@@ -89,8 +89,17 @@ def _tail(path: str, lines: int = 5) -> str:
 class Gateway:
     """A running gateway process."""
 
-    def __init__(self, process: subprocess.Popen[bytes] | None, pid: int, port: int, log_path: str) -> None:
+    def __init__(
+        self,
+        process: subprocess.Popen[bytes] | None,
+        pid: int,
+        port: int,
+        log_path: str,
+        *,
+        remove_log: bool = False,
+    ) -> None:
         self._process = process
+        self._remove_log = remove_log
         self.pid = pid
         self.port = port
         self.url = f"http://{HOST}:{port}"
@@ -112,7 +121,15 @@ class Gateway:
         return _alive(self.pid)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM the process group, SIGKILL it after `timeout` seconds."""
+        """SIGTERM the process group, SIGKILL it after `timeout` seconds; remove a temporary log."""
+        try:
+            self._terminate(timeout)
+        finally:
+            if self._remove_log:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.log_path)
+
+    def _terminate(self, timeout: float) -> None:
         _kill_group(self.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -182,6 +199,7 @@ def start_gateway(
     first) and wait until ``GET /`` answers ``AI Gateway says hey!``."""
     if not GATEWAY_JS.is_file():
         raise GatewayError(f"{GATEWAY_JS} is missing; run `npm ci` (or `make install`) in {ROOT}")
+    temporary_log = log_path is None
     if log_path is None:
         handle, log_path = tempfile.mkstemp(prefix="portkey-gateway-", suffix=".log")
         os.close(handle)
@@ -192,7 +210,7 @@ def start_gateway(
             last_error = f"port {chosen} is in use"
             continue
         process = _launch(chosen, log_path, node)
-        gateway = Gateway(process, process.pid, chosen, log_path)
+        gateway = Gateway(process, process.pid, chosen, log_path, remove_log=temporary_log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -201,7 +219,7 @@ def start_gateway(
                 return gateway
             time.sleep(0.05)
         exited = process.poll() is not None
-        gateway.stop()
+        gateway._terminate(10.0)  # not stop(): the log stays for the error message
         tail = _tail(log_path)
         if exited and "EADDRINUSE" in tail and port is None:
             last_error = f"port {chosen} was taken while starting"
