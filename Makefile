@@ -7,6 +7,7 @@ PY := $(BIN)/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: install test lint unit demo bench synth down rotate clean
@@ -35,10 +36,11 @@ unit: install
 	$(BIN)/pytest -m "not integration and not e2e and not load"
 
 demo: install
-	$(PY) -m local.demo
+	$(PY) -m local.demo $(if $(KEEP),--keep,)
 
 bench: install
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_load.py
 
 synth: install
 	$(PY) -m stacks.synth
