@@ -1,0 +1,255 @@
+"""Run the real CDK CLI (``cdk bootstrap``, ``cdk deploy``) against local AWS or real AWS.
+
+A :class:`Target` says where: :meth:`Target.local` points at a running local AWS with throw-away
+credentials; :meth:`Target.from_environ` uses the ambient AWS environment (and honours
+``AWS_ENDPOINT_URL`` when it is set). Nothing else differs between the two.
+
+    target = Target.local(LocalAws().state)
+    ensure_bootstrapped(target)
+    outputs = cdk_deploy(target, "PortkeyBedrockAccess", {"access_key_serial": "2"})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runtime.constants import (
+    DEFAULT_REGION,
+    ENV_AWS_ACCESS_KEY_ID,
+    ENV_AWS_DEFAULT_REGION,
+    ENV_AWS_ENDPOINT_URL,
+    ENV_AWS_REGION,
+    ENV_AWS_SECRET_ACCESS_KEY,
+    ENV_AWS_SESSION_TOKEN,
+)
+from runtime.errors import PortkeyBedrockError
+
+if TYPE_CHECKING:
+    from local.aws import AwsState
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BOOTSTRAP_QUALIFIER = "hnb659fds"
+BOOTSTRAP_PARAMETER = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
+# Quiet, offline CLI: no Node end-of-life banner, no telemetry, no version check.
+CLI_ENV = {
+    "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+    "CDK_DISABLE_CLI_TELEMETRY": "true",
+    "CDK_DISABLE_VERSION_CHECK": "true",
+}
+ERROR_TAIL_LINES = 12
+
+
+class CdkError(PortkeyBedrockError):
+    """The CDK CLI failed; the message carries the CLI's own error lines (never secrets)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """An AWS environment to deploy into: the process environment for the CLI and boto3."""
+
+    env: Mapping[str, str] = field(repr=False)
+    region: str = DEFAULT_REGION
+
+    @property
+    def endpoint(self) -> str | None:
+        """``AWS_ENDPOINT_URL`` of this target, None for real AWS.
+
+        >>> Target.for_endpoint("http://localhost:5000").endpoint
+        'http://localhost:5000'
+        """
+        return self.env.get(ENV_AWS_ENDPOINT_URL) or None
+
+    @property
+    def is_local(self) -> bool:
+        return self.endpoint is not None
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Target:
+        """The ambient environment (real AWS unless AWS_ENDPOINT_URL is set).
+
+        >>> Target.from_environ({"AWS_REGION": "eu-west-1"}).region
+        'eu-west-1'
+        """
+        env = dict(os.environ if environ is None else environ)
+        region = env.get(ENV_AWS_REGION) or env.get(ENV_AWS_DEFAULT_REGION) or DEFAULT_REGION
+        return cls(env=env, region=region)
+
+    @classmethod
+    def for_endpoint(cls, endpoint: str, region: str = DEFAULT_REGION) -> Target:
+        """A local endpoint with throw-away credentials; profile and session token dropped.
+
+        >>> Target.for_endpoint("http://localhost:5000").env["AWS_ACCESS_KEY_ID"]
+        'testing'
+        """
+        from local.aws import local_env
+
+        env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", ENV_AWS_SESSION_TOKEN)}
+        env.update(local_env(endpoint, region))
+        return cls(env=env, region=region)
+
+    @classmethod
+    def local(cls, state: AwsState) -> Target:
+        return cls.for_endpoint(state.endpoint, state.region)
+
+    def session(self) -> Any:
+        """A boto3 session with this target's credentials and region."""
+        import boto3
+
+        key = self.env.get(ENV_AWS_ACCESS_KEY_ID)
+        if key:
+            return boto3.Session(
+                aws_access_key_id=key,
+                aws_secret_access_key=self.env.get(ENV_AWS_SECRET_ACCESS_KEY),
+                aws_session_token=self.env.get(ENV_AWS_SESSION_TOKEN),
+                region_name=self.region,
+            )
+        return boto3.Session(profile_name=self.env.get("AWS_PROFILE"), region_name=self.region)
+
+    def client(self, service: str) -> Any:
+        return self.session().client(service, endpoint_url=self.endpoint)
+
+    @contextlib.contextmanager
+    def applied(self) -> Iterator[None]:
+        """Temporarily give the process environment this target's AWS_* variables (for code that
+        reads os.environ); everything else in the environment is left alone."""
+        saved = dict(os.environ)
+        for key in [k for k in os.environ if k.startswith("AWS_")]:
+            del os.environ[key]
+        os.environ.update({k: v for k, v in self.env.items() if k.startswith("AWS_")})
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def cdk_command() -> list[str]:
+    """The pinned CLI from node_modules, else ``npx cdk``."""
+    local_bin = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+    if local_bin.exists():
+        return [str(local_bin)]
+    npx = shutil.which("npx")
+    if npx is None:
+        raise CdkError("the CDK CLI is not installed; run `make install` (npm ci) first")
+    return [npx, "cdk"]
+
+
+def error_tail(output: str, lines: int = ERROR_TAIL_LINES) -> str:
+    """The CLI's last meaningful lines: Node/jsii banners and blank lines dropped.
+
+    >>> error_tail("!! old node !!\\nok\\n\\n❌ failed\\nError: boom\\n", lines=2)
+    '❌ failed\\nError: boom'
+    """
+    noise = ("!!", "b'!!", "(node:", "(Use `node", "versions published", "will require node",
+             "To continue receiving", "and security updates", "More information can be found")  # fmt: skip
+    kept = [line for line in output.splitlines() if line.strip() and not line.lstrip().startswith(noise)]
+    return "\n".join(kept[-lines:])
+
+
+def run_cdk(
+    args: Sequence[str],
+    target: Target,
+    *,
+    cwd: Path = REPO_ROOT,
+    quiet: bool = False,
+) -> str:
+    """Run ``cdk ARGS`` for `target`. quiet: capture the output (returned; its tail is in the
+    CdkError on failure); otherwise it streams to stderr."""
+    cmd = [*cdk_command(), *args, "--no-notices"]
+    env = {**target.env, **CLI_ENV}
+    # quiet: capture; otherwise the CLI's progress and errors stream to our stderr.
+    done = subprocess.run(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE if quiet else _stderr_fd(),
+        stderr=subprocess.STDOUT if quiet else None,
+        text=True,
+        check=False,
+    )
+    output = done.stdout or ""
+    if done.returncode != 0:
+        detail = error_tail(output) if quiet else "see the CLI output above"
+        raise CdkError(f"`cdk {args[0]}` failed (exit {done.returncode}): {detail}")
+    return output
+
+
+def _stderr_fd() -> int:
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # a replaced stderr (pytest capsys): fd 2
+        return 2
+
+
+def account_of(target: Target) -> str:
+    return str(target.client("sts").get_caller_identity()["Account"])
+
+
+def is_bootstrapped(target: Target) -> bool:
+    """Whether the CDK bootstrap version parameter exists in the target's region."""
+    from botocore.exceptions import ClientError
+
+    try:
+        target.client("ssm").get_parameter(Name=BOOTSTRAP_PARAMETER)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            return False
+        raise
+    return True
+
+
+def ensure_bootstrapped(target: Target, *, quiet: bool = False) -> bool:
+    """Run ``cdk bootstrap aws://ACCOUNT/REGION`` unless already bootstrapped. True when it ran."""
+    if is_bootstrapped(target):
+        return False
+    environment = f"aws://{account_of(target)}/{target.region}"
+    # Outside the project dir the CLI does not synthesize the app first (saves ~10 s).
+    with tempfile.TemporaryDirectory(prefix="cdk-bootstrap-") as empty:
+        run_cdk(["bootstrap", environment], target, cwd=Path(empty), quiet=quiet)
+    return True
+
+
+def context_args(context: Mapping[str, object]) -> list[str]:
+    """``-c key=value`` arguments, in key order; None values are left out.
+
+    >>> context_args({"b": 2, "a": "x", "c": None})
+    ['-c', 'a=x', '-c', 'b=2']
+    """
+    args: list[str] = []
+    for key in sorted(context):
+        if context[key] is not None:
+            args += ["-c", f"{key}={context[key]}"]
+    return args
+
+
+def cdk_deploy(
+    target: Target,
+    stack: str,
+    context: Mapping[str, object] | None = None,
+    *,
+    quiet: bool = False,
+) -> dict[str, str]:
+    """``cdk deploy STACK --require-approval never``; returns the stack's outputs.
+
+    The cloud assembly goes to a private temp dir, so concurrent synths do not collide.
+    """
+    with tempfile.TemporaryDirectory(prefix="cdk-deploy-") as work:
+        outputs_file = Path(work) / "outputs.json"
+        args = ["deploy", stack, "--require-approval", "never", "--outputs-file", str(outputs_file)]
+        args += ["--output", str(Path(work) / "cdk.out"), *context_args(context or {})]
+        run_cdk(args, target, quiet=quiet)
+        try:
+            outputs = json.loads(outputs_file.read_text(encoding="utf-8")).get(stack, {})
+        except (OSError, ValueError):
+            outputs = {}
+    return {str(k): str(v) for k, v in outputs.items()}

@@ -1,0 +1,118 @@
+"""Everything local AWS changes in moto, installed in one call (inside the server process, or in
+a test process before ``mock_aws``).
+
+* ``AWS::SecretsManager::Secret`` in CloudFormation (:mod:`local.moto_secrets`);
+* change sets as ``cdk deploy`` uses them (:mod:`local.moto_changesets`);
+* ``AWS::KMS::Key`` from CloudFormation: moto stores the ``KeyPolicy`` object as is, and every
+  later KMS call that checks the policy (DescribeKey, Encrypt, ...) crashes on ``json.loads`` of
+  it; AWS stores the policy document as JSON text. :func:`fix_kms_key_policy` serialises it.
+* ``AWS::IAM::ManagedPolicy`` from CloudFormation has no update or delete in moto: a changed
+  policy (other models) is dropped from the stack, and deleting the stack fails ("must detach
+  all policies first"). :func:`fix_managed_policy` updates in place (new default version,
+  attachments synced) and deletes after detaching, as AWS does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from local.moto_changesets import fix_change_sets
+from local.moto_secrets import register_secret_model
+
+_kms_patched = False
+_policy_patched = False
+
+
+def policy_text(policy: Any) -> Any:
+    """A key policy as AWS stores it: JSON text (text stays as it is).
+
+    >>> policy_text({"Version": "2012-10-17"}), policy_text('{"a": 1}')
+    ('{"Version": "2012-10-17"}', '{"a": 1}')
+    """
+    return json.dumps(policy) if isinstance(policy, dict) else policy
+
+
+def fix_kms_key_policy() -> None:
+    """Make CloudFormation-created KMS keys keep their policy as JSON text; idempotent."""
+    global _kms_patched
+    if _kms_patched:
+        return
+    from moto.kms.models import KmsBackend
+
+    original_create_key = KmsBackend.create_key
+
+    def create_key(self: Any, policy: Any, *args: Any, **kwargs: Any) -> Any:
+        return original_create_key(self, policy_text(policy), *args, **kwargs)
+
+    setattr(KmsBackend, "create_key", create_key)  # noqa: B010 (patching moto)
+    _kms_patched = True
+
+
+def fix_managed_policy() -> None:
+    """Give moto's CloudFormation ``AWS::IAM::ManagedPolicy`` an update and a delete; idempotent."""
+    global _policy_patched
+    if _policy_patched:
+        return
+    from moto.iam.models import ManagedPolicy, iam_backends
+    from moto.utilities.utils import get_partition
+
+    def backend(account_id: str, region_name: str) -> Any:
+        return iam_backends[account_id][get_partition(region_name)]
+
+    def sync_users(iam: Any, policy: Any, wanted: set[str]) -> None:
+        attached = {name for name, user in iam.users.items() if policy.arn in user.managed_policies}
+        for name in sorted(attached - wanted):
+            iam.detach_user_policy(policy.arn, name)
+        for name in sorted(wanted - attached):
+            iam.attach_user_policy(policy_arn=policy.arn, user_name=name)
+
+    def update_from_cloudformation_json(
+        cls: Any,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        props = cloudformation_json.get("Properties", {})
+        iam = backend(account_id, region_name)
+        name = props.get("ManagedPolicyName")
+        if name and name != original_resource.name:  # a new name replaces the policy
+            delete_from_cloudformation_json(cls, original_resource.arn, {}, account_id, region_name)
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        document = json.dumps(props.get("PolicyDocument"))
+        current = next((v.document for v in original_resource.versions if v.is_default), "null")
+        if json.loads(document) != json.loads(current or "null"):
+            for version in list(original_resource.versions):
+                if not version.is_default and len(original_resource.versions) >= 5:
+                    iam.delete_policy_version(original_resource.arn, version.version_id)
+            iam.create_policy_version(original_resource.arn, document, set_as_default=True)
+        sync_users(iam, original_resource, set(props.get("Users", [])))
+        return original_resource
+
+    def delete_from_cloudformation_json(
+        cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        iam = backend(account_id, region_name)
+        policy = iam.get_policy(resource_name)
+        sync_users(iam, policy, set())
+        for group in iam.groups.values():
+            if policy.arn in group.managed_policies:
+                policy.detach_from(group)
+        for role in iam.roles.values():
+            if policy.arn in role.managed_policies:
+                policy.detach_from(role)
+        iam.delete_policy(policy.arn)
+
+    setattr(ManagedPolicy, "update_from_cloudformation_json", classmethod(update_from_cloudformation_json))  # noqa: B010
+    setattr(ManagedPolicy, "delete_from_cloudformation_json", classmethod(delete_from_cloudformation_json))  # noqa: B010
+    _policy_patched = True
+
+
+def install() -> None:
+    """Install every fix above; idempotent."""
+    register_secret_model()
+    fix_change_sets()
+    fix_kms_key_policy()
+    fix_managed_policy()
