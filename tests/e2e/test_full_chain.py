@@ -213,3 +213,72 @@ def test_doctor_live_passes_on_the_deployed_chain(chain, creds, gateway, capsys)
         assert f"ok   {model.name} answered in" in out
     assert creds.secret_access_key not in out
     assert len(chain.double.requests()) == len(runtime.load_catalog().models)
+
+
+@pytest.mark.load
+def test_rotation_under_load_fails_no_request_and_retires_the_old_key(chain, creds, gateway, record_property):
+    """Requests keep flowing (each re-reading the SOPS file) while the two-phase rotation runs and
+    `secrets pull` rewrites the file; the old key is deleted after a grace period. Runs last in this
+    module: it changes the deployed key."""
+    import threading
+
+    from local.load import run_load
+    from stacks.rotate import rotate
+
+    old = creds
+    sops_path = str(chain.sops_file)
+    keys_used: set[str] = set()
+
+    def make_request(index: int) -> tuple[dict[str, str], dict[str, object]]:
+        current = runtime.Credentials.from_sops(sops_path)  # cached; re-read when the file changes
+        keys_used.add(current.access_key_id)
+        headers = runtime.portkey_headers("claude-sonnet-4.5", current, custom_host=chain.bedrock_url)
+        return headers, runtime.chat_request("claude-sonnet-4.5", [{"role": "user", "content": f"r{index}"}])
+
+    reports = []
+    stop = threading.Event()
+
+    def keep_loading() -> None:
+        while not stop.is_set():
+            reports.append(
+                run_load(base_url=gateway.base_url, total=50, concurrency=5, make_request=make_request, deadline=60)
+            )
+
+    phases: list[str] = []
+    loader = threading.Thread(target=keep_loading, daemon=True)
+    loader.start()
+    try:
+        result = rotate(
+            chain.target,
+            grace_seconds=3.0,
+            sops_file=chain.sops_file,
+            deployer=cli_deployer(quiet=True),
+            on_event=lambda event: phases.append(event.phase),
+            log=lambda line: None,
+        )
+    finally:
+        stop.set()
+        loader.join(timeout=120)
+    sent = sum(r.count for r in reports)
+    errors: dict[str, int] = {}
+    for report in reports:
+        for kind, count in report.errors.items():
+            errors[kind] = errors.get(kind, 0) + count
+    latencies = sorted(ms for r in reports for ms in r.latencies_ms)
+    record_property(
+        "rotation_under_load", {"requests": sent, "errors": errors, "p50_ms": latencies[len(latencies) // 2]}
+    )
+    print(f"rotation under load: {sent} requests, errors {errors}, phases {phases}")
+
+    assert errors == {}
+    assert sent >= 100
+    assert result.new_serial == result.old_serial + 1
+    new = runtime.Credentials.from_sops(sops_path)
+    assert new.access_key_id != old.access_key_id
+    assert keys_used == {old.access_key_id, new.access_key_id}  # traffic really moved to the new key
+    # the rotated-away key is gone: a request signed with it is refused
+    headers = runtime.portkey_headers("claude-large", old, custom_host=chain.bedrock_url)
+    with pytest.raises(openai.PermissionDeniedError):
+        client_for(gateway, headers).chat.completions.create(
+            **runtime.chat_request("claude-large", [{"role": "user", "content": "hi"}])
+        )
