@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -43,13 +44,20 @@ def _make_server(port: int) -> Any:
     from werkzeug.serving import make_server
 
     app = DomainDispatcherApplication(create_backend_app)
-    try:
-        return make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
-    except OSError:
-        if port == 0:
-            raise
+    if port and not port_is_free(port):
         print(f"port {port} is in use; picking a free one", file=sys.stderr)
-        return make_server(HOST, 0, app, threaded=True, request_handler=MotoRequestHandler)
+        port = 0
+    return make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
+def port_is_free(port: int) -> bool:
+    """Whether HOST:port can be bound right now (werkzeug exits the process when it cannot)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
 
 
 def _start_bedrock_double() -> Any | None:

@@ -10,6 +10,9 @@ a test process before ``mock_aws``).
   policy (other models) is dropped from the stack, and deleting the stack fails ("must detach
   all policies first"). :func:`fix_managed_policy` updates in place (new default version,
   attachments synced) and deletes after detaching, as AWS does.
+* A modified resource whose moto model has no update (``AWS::KMS::Key``, ...) is replaced by
+  ``None`` in the stack, so every later ``Ref``/``GetAtt`` of it fails ("references undefined
+  resource"). :func:`fix_update_without_model` keeps the existing resource instead.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from local.moto_secrets import register_secret_model
 
 _kms_patched = False
 _policy_patched = False
+_update_patched = False
 
 
 def policy_text(policy: Any) -> Any:
@@ -110,9 +114,31 @@ def fix_managed_policy() -> None:
     _policy_patched = True
 
 
+def fix_update_without_model() -> None:
+    """Keep a modified resource that moto cannot update, rather than dropping it; idempotent."""
+    global _update_patched
+    if _update_patched:
+        return
+    from moto.cloudformation import parsing
+
+    original = parsing.parse_and_update_resource
+
+    def parse_and_update_resource(
+        logical_id: str, resource_json: dict[str, Any], resources_map: Any, account_id: str, region_name: str
+    ) -> Any:
+        updated = original(logical_id, resource_json, resources_map, account_id, region_name)
+        if updated is None:
+            return resources_map._parsed_resources.get(logical_id)
+        return updated
+
+    setattr(parsing, "parse_and_update_resource", parse_and_update_resource)  # noqa: B010
+    _update_patched = True
+
+
 def install() -> None:
     """Install every fix above; idempotent."""
     register_secret_model()
     fix_change_sets()
     fix_kms_key_policy()
     fix_managed_policy()
+    fix_update_without_model()

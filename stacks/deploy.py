@@ -108,6 +108,10 @@ def cli_deployer(*, quiet: bool = False) -> Deployer:
     return deploy
 
 
+# What the CDK CLI adds to the context, so an in-process synth gives the CLI's template.
+CLI_SYNTH_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
+
+
 def synth_template(context: Mapping[str, object], environ: Mapping[str, str]) -> dict[str, Any]:
     """Synthesize the app in this process (cdk-nag gate included) and return the stack template."""
     import tempfile
@@ -115,7 +119,7 @@ def synth_template(context: Mapping[str, object], environ: Mapping[str, str]) ->
     from stacks.app import build_app
 
     with tempfile.TemporaryDirectory(prefix="synth-") as outdir:
-        app = build_app(dict(context), outdir=outdir, environ=environ)
+        app = build_app({**CLI_SYNTH_CONTEXT, **context}, outdir=outdir, environ=environ)
         (stack,) = app.synth().stacks
         template: dict[str, Any] = stack.template
     return template

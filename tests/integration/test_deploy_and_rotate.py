@@ -1,0 +1,186 @@
+"""The real CDK CLI deploying the app into the local moto server, and the two-phase rotation.
+
+CLI runs are slow (~10-15 s of synth each), so there are three: the first deploy, a failing
+deploy and an idempotent re-deploy. Rotation uses the in-process synth deployer (same template,
+same CloudFormation server) so its phases can be checked quickly; `python -m stacks.rotate`
+itself runs the CLI deployer.
+"""
+
+import contextlib
+import io
+import json
+import time
+
+import pytest
+
+from runtime import constants as c
+from stacks import deploy as deploy_mod
+from stacks import rotate as rotate_mod
+from tests.integration.conftest import TIMINGS
+from tests.integration.helpers import REGION, active_key_ids, secret_json
+
+pytestmark = pytest.mark.integration
+STACK = c.DEFAULT_STACK_NAME
+PRINTED: dict[str, str] = {}
+
+
+@pytest.fixture(scope="module")
+def deployed(bootstrapped):
+    """`python -m stacks.deploy` (real CDK CLI) into the session server."""
+    target = bootstrapped
+    began = time.monotonic()
+    printed = io.StringIO()
+    with target.applied(), contextlib.redirect_stdout(printed):
+        code = deploy_mod.main(["--quiet"])
+    TIMINGS["cdk deploy (CLI, create)"] = time.monotonic() - began
+    assert code == 0
+    PRINTED["first deploy"] = printed.getvalue()
+    return target
+
+
+def clients(target):
+    return target.client("iam"), target.client("secretsmanager")
+
+
+def snapshot(target):
+    """(serial, active key ids, secret's key id) of the deployed stack."""
+    found = deploy_mod.read_deployed(target, STACK)
+    iam, sm = clients(target)
+    value = secret_json(sm, found.outputs[c.OUTPUT_SECRET_ARN])
+    return found.active_serial, active_key_ids(iam, found.outputs[c.OUTPUT_USER_NAME]), value[c.ENV_AWS_ACCESS_KEY_ID]
+
+
+def test_cli_deploy_created_user_policy_key_and_secret(deployed):
+    target = deployed
+    out = deploy_mod.read_deployed(target, STACK).outputs
+    iam, sm = clients(target)
+    user = out[c.OUTPUT_USER_NAME]
+    attached = iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [out[c.OUTPUT_POLICY_ARN]]
+    value = secret_json(sm, out[c.OUTPUT_SECRET_ARN])
+    assert [value[c.ENV_AWS_ACCESS_KEY_ID]] == active_key_ids(iam, user)
+    assert value[c.ENV_AWS_REGION] == REGION
+    assert (
+        target.client("kms").describe_key(KeyId="alias/portkey-bedrock-access")["KeyMetadata"]["Arn"]
+        == out[c.OUTPUT_KMS_KEY_ARN]
+    )
+    assert out[c.OUTPUT_ACCESS_KEY_SERIAL] == "1"
+    printed = PRINTED["first deploy"]
+    assert f"{c.OUTPUT_SECRET_ARN} = {out[c.OUTPUT_SECRET_ARN]}" in printed
+    assert value[c.ENV_AWS_SECRET_ACCESS_KEY] not in printed
+
+
+def test_bootstrap_runs_only_when_needed(deployed):
+    from local.cdk import ensure_bootstrapped
+
+    assert ensure_bootstrapped(deployed, quiet=True) is False
+
+
+def test_failed_deploy_shows_the_cli_error_and_changes_nothing(deployed, capsys):
+    before = snapshot(deployed)
+    began = time.monotonic()
+    with deployed.applied():
+        code = deploy_mod.main(["--quiet", "-c", "access_key_serial=0"])
+    TIMINGS["cdk deploy (CLI, failing synth)"] = time.monotonic() - began
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "access_key_serial=0 is invalid" in err
+    assert snapshot(deployed) == before
+
+
+def test_bad_context_argument_is_exit_2(capsys):
+    assert deploy_mod.main(["-c", "no-equals-sign"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.fixture
+def sops_file(deployed, tmp_path, monkeypatch):
+    """An age-encrypted SOPS env file pulled from the deployed stack (the file rotation re-pulls)."""
+    from runtime.secrets_cli import main as secrets_main
+    from runtime.sops.age import generate_identity
+
+    identity, recipient = generate_identity()
+    monkeypatch.setenv(c.ENV_SOPS_AGE_KEY, identity)
+    monkeypatch.setenv(c.ENV_XDG_CONFIG_HOME, str(tmp_path / "cfg"))
+    config = tmp_path / ".sops.yaml"
+    config.write_text(f"creation_rules:\n  - path_regex: .*\\.json$\n    age: {recipient}\n")
+    path = tmp_path / "secrets" / "env.json"
+    with deployed.applied():
+        assert secrets_main(["pull", "--stack", STACK, "--file", str(path), "--config", str(config)]) == 0
+    return path
+
+
+def test_rotation_keeps_a_working_key_at_every_phase(deployed, sops_file, capsys):
+    from runtime.sops import files
+
+    target = deployed
+    serial, keys, secret_key = snapshot(target)
+    assert keys == [secret_key]
+    seen = {}
+
+    def check(event):
+        now_serial, now_keys, now_secret_key = snapshot(target)
+        assert now_secret_key in now_keys  # the secret never points at a deleted key
+        seen[event.phase] = (now_serial, len(now_keys), now_secret_key)
+
+    began = time.monotonic()
+    result = rotate_mod.rotate(
+        target,
+        STACK,
+        grace_seconds=0.2,
+        sops_file=sops_file,
+        deployer=deploy_mod.synth_deployer(),
+        on_event=check,
+    )
+    TIMINGS["rotation (synth deployer, 2 deploys)"] = time.monotonic() - began
+    assert (result.old_serial, result.new_serial) == (serial, serial + 1)
+    new_key = seen[rotate_mod.PHASE_DONE][2]
+    assert seen[rotate_mod.PHASE_START] == (serial, 1, secret_key)
+    assert seen[rotate_mod.PHASE_NEW_KEY] == (serial + 1, 2, new_key)  # both keys live
+    assert seen[rotate_mod.PHASE_PULLED] == (serial + 1, 2, new_key)
+    assert seen[rotate_mod.PHASE_DONE] == (serial + 1, 1, new_key)  # old key gone
+    assert new_key != secret_key
+    assert files.load(sops_file)[c.ENV_AWS_ACCESS_KEY_ID] == new_key
+    printed = capsys.readouterr().out
+    assert "phase 1" in printed and "phase 2" in printed
+    value = secret_json(target.client("secretsmanager"), result.outputs[c.OUTPUT_SECRET_ARN])
+    assert value[c.ENV_AWS_SECRET_ACCESS_KEY] not in printed
+
+
+def test_an_interrupted_rotation_is_finished_by_running_it_again(deployed, capsys):
+    target = deployed
+    serial, _, _ = snapshot(target)
+    phase1 = {"access_key_serial": str(serial + 1), "retained_access_key_serial": str(serial)}
+    deploy_mod.deploy(target, STACK, phase1, deployer=deploy_mod.synth_deployer(), bootstrap=False)
+    assert deploy_mod.read_deployed(target, STACK).retained_serials == (serial,)
+    result = rotate_mod.rotate(target, STACK, deployer=deploy_mod.synth_deployer())
+    assert (result.old_serial, result.new_serial) == (serial, serial + 1)
+    now_serial, keys, secret_key = snapshot(target)
+    assert (now_serial, keys) == (serial + 1, [secret_key])
+    assert "resuming" in capsys.readouterr().out
+
+
+def test_cli_redeploy_keeps_the_deployed_key(deployed, capsys):
+    """After rotations the deployed serial is > cdk.json's 1; a plain deploy must not go back."""
+    before = snapshot(deployed)
+    assert before[0] > 1
+    began = time.monotonic()
+    with deployed.applied():
+        code = deploy_mod.main(["--quiet"])
+    TIMINGS["cdk deploy (CLI, no changes)"] = time.monotonic() - began
+    assert code == 0
+    assert snapshot(deployed) == before
+    assert f"{c.OUTPUT_ACCESS_KEY_SERIAL} = {before[0]}" in capsys.readouterr().out
+
+
+def test_rotate_cli_refuses_a_stack_that_is_not_deployed(deployed, capsys):
+    with deployed.applied():
+        code = rotate_mod.main(["--stack", "NoSuchStack", "--no-sops"])
+    assert code == 1
+    assert "not deployed" in capsys.readouterr().err
+
+
+def test_outputs_file_is_written_atomically(tmp_path):
+    deploy_mod.write_outputs(tmp_path / "o.json", STACK, {"A": "1"})
+    assert json.loads((tmp_path / "o.json").read_text()) == {STACK: {"A": "1"}}
+    assert [p.name for p in tmp_path.iterdir()] == ["o.json"]
