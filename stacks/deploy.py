@@ -226,11 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     except PortkeyBedrockError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    from botocore.exceptions import BotoCoreError, ClientError
+
     where = target.endpoint or f"AWS {target.region}"
     began = time.monotonic()
     try:
         outputs = deploy(target, args.stack, context, quiet=args.quiet)
-    except CdkError as err:
+    except (CdkError, BotoCoreError, ClientError) as err:
         print(f"error: deploy of {args.stack} into {where} failed: {err}", file=sys.stderr)
         return 1
     print(f"deployed {args.stack} into {where} in {time.monotonic() - began:.1f}s")

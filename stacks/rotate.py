@@ -214,9 +214,14 @@ def main(argv: list[str] | None = None) -> int:
     except PortkeyBedrockError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    from botocore.exceptions import BotoCoreError, ClientError
+
     sops_file = None if args.no_sops else (args.sops_file or default_sops_file(target))
     try:
         rotate(target, args.stack, grace_seconds=args.grace_seconds, sops_file=sops_file)
+    except (BotoCoreError, ClientError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     except (RotationError, CdkError) as err:
         print(f"error: {err}", file=sys.stderr)
         print("the secret still points at a working key; run python -m stacks.rotate again to finish",
