@@ -48,8 +48,9 @@ synth: install
 down: $(STAMP_PY)
 	$(PY) -m local.aws down
 
+# against local AWS (make demo KEEP=1 first); on real AWS run: python -m stacks.rotate
 rotate: install
-	$(PY) -m stacks.rotate
+	$(PY) -m stacks.rotate --local
 
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache

@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             env = dict(os.environ)
             print(f"    AWS_ENDPOINT_URL={state.endpoint}  bedrock double={state.bedrock_url}")
         with step("cdk bootstrap + cdk deploy (real CDK CLI)"):
-            run([sys.executable, "-m", "stacks.deploy"], env)
+            run([sys.executable, "-m", "stacks.deploy", "--quiet"], env)
             outputs = stack_outputs(DEFAULT_STACK_NAME)
         with step("secrets pull into an age-encrypted SOPS file under .local/"):
             if not AGE_KEYS.exists():
@@ -192,10 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if gateway is not None:
             gateway.stop()
-        if not args.keep:
+        if not args.keep and aws.started_here:  # a server someone else started stays up
             aws.stop()
     verdict = "ok" if chats_ok and doctor_ok else "FAILED"
-    kept = "; local AWS left running (make down stops it)" if args.keep else ""
+    kept = "; local AWS left running (make down stops it)" if args.keep or not aws.started_here else ""
     print(f"demo {verdict} in {time.perf_counter() - started:.1f} s{kept}")
     return 0 if verdict == "ok" else 1
 
