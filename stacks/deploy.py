@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local.cdk import CdkError, Target, account_of, cdk_deploy, ensure_bootstrapped
 from runtime.constants import DEFAULT_STACK_NAME, OUTPUT_ACCESS_KEY_SERIAL
 from runtime.errors import PortkeyBedrockError
+from stacks.cdk_cli import CdkError, Target, account_of, cdk_deploy, ensure_bootstrapped
+from stacks.synth import parse_context
 
 CTX_ACCESS_KEY_SERIAL = "access_key_serial"
 CTX_RETAINED_ACCESS_KEY_SERIAL = "retained_access_key_serial"
@@ -180,21 +181,6 @@ def deploy(
     return (deployer or cli_deployer(quiet=quiet))(target, stack, full)
 
 
-def parse_pairs(pairs: list[str]) -> dict[str, str]:
-    """``["k=v", ...]`` as a dict.
-
-    >>> parse_pairs(["access_key_serial=2", "kms_principals=a=b"])
-    {'access_key_serial': '2', 'kms_principals': 'a=b'}
-    """
-    context = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise PortkeyBedrockError(f"--context {pair!r} is not key=value; write e.g. -c access_key_serial=2")
-        context[key.strip()] = value
-    return context
-
-
 def resolve_target(local: bool) -> Target:
     """--local: the running local AWS; otherwise the ambient environment."""
     if not local:
@@ -221,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="hide the CLI's progress (errors still shown)")
     args = parser.parse_args(argv)
     try:
-        context = parse_pairs(args.context)
+        context = parse_context(args.context)
         target = resolve_target(args.local)
     except PortkeyBedrockError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -30,7 +30,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from local.cdk import REPO_ROOT, CdkError, Target
 from runtime.constants import (
     DEFAULT_SECRETS_FILE,
     DEFAULT_STACK_NAME,
@@ -40,6 +39,7 @@ from runtime.constants import (
     OUTPUT_USER_ARN,
 )
 from runtime.errors import PortkeyBedrockError
+from stacks.cdk_cli import REPO_ROOT, CdkError, Target
 from stacks.deploy import (
     CTX_ACCESS_KEY_SERIAL,
     CTX_RETAINED_ACCESS_KEY_SERIAL,

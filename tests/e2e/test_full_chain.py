@@ -18,11 +18,11 @@ import pytest
 import runtime
 from local.aws import LocalAws
 from local.bedrock_double import DoubleClient
-from local.cdk import Target
 from local.gateway import Gateway
 from runtime import constants
 from runtime.doctor import describe_http_error
 from runtime.secrets_cli import main as secrets_main
+from stacks.cdk_cli import Target
 from stacks.deploy import cli_deployer, deploy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]

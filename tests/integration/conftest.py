@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from local.aws import LocalAws
-from local.cdk import Target, ensure_bootstrapped
+from stacks.cdk_cli import Target, ensure_bootstrapped
 from tests.integration.helpers import MOTO_ACCOUNT, REGION
 
 TIMINGS: dict[str, float] = {}

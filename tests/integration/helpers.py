@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from local.cdk import BOOTSTRAP_PARAMETER
+from stacks.cdk_cli import BOOTSTRAP_PARAMETER
 
 MOTO_ACCOUNT = "123456789012"
 REGION = "us-east-1"

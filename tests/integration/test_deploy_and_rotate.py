@@ -71,7 +71,7 @@ def test_cli_deploy_created_user_policy_key_and_secret(deployed):
 
 
 def test_bootstrap_runs_only_when_needed(deployed):
-    from local.cdk import ensure_bootstrapped
+    from stacks.cdk_cli import ensure_bootstrapped
 
     assert ensure_bootstrapped(deployed, quiet=True) is False
 

@@ -3,11 +3,12 @@
 import pytest
 
 from local.aws import AwsState, parse_state, shell_exports
-from local.cdk import context_args, error_tail
 from local.moto_changesets import previous_inputs
 from local.moto_fixes import policy_text
 from runtime.errors import PortkeyBedrockError
-from stacks.deploy import Deployed, access_key_serials, deploy_context, parse_pairs
+from stacks.cdk_cli import context_args, error_tail
+from stacks.deploy import Deployed, access_key_serials, deploy_context
+from stacks.synth import parse_context as parse_pairs
 
 pytestmark = pytest.mark.integration
 
