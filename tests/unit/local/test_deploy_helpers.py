@@ -8,9 +8,7 @@ from local.moto_fixes import policy_text
 from runtime.errors import PortkeyBedrockError
 from stacks.cdk_cli import context_args, error_tail
 from stacks.deploy import Deployed, access_key_serials, deploy_context
-from stacks.synth import parse_context as parse_pairs
-
-pytestmark = pytest.mark.integration
+from stacks.synth import parse_context
 
 
 @pytest.mark.parametrize(
@@ -43,14 +41,14 @@ def test_access_key_serials(resources, expected):
     ("pairs", "expected"),
     [(["a=1"], {"a": "1"}), (["k=a=b"], {"k": "a=b"}), ([], {})],
 )
-def test_parse_pairs(pairs, expected):
-    assert parse_pairs(pairs) == expected
+def test_parse_context(pairs, expected):
+    assert parse_context(pairs) == expected
 
 
 @pytest.mark.parametrize("bad", ["novalue", "=x"])
-def test_parse_pairs_rejects(bad):
+def test_parse_context_rejects(bad):
     with pytest.raises(PortkeyBedrockError, match="key=value"):
-        parse_pairs([bad])
+        parse_context([bad])
 
 
 @pytest.mark.parametrize(
