@@ -146,9 +146,7 @@ class Credentials:
         try:
             info = resolved.stat()
         except FileNotFoundError:
-            raise CredentialsError(
-                f"{path} does not exist; create it with `python -m runtime secrets pull`"
-            ) from None
+            raise CredentialsError(f"{path} does not exist; create it with `python -m runtime secrets pull`") from None
         stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
         with _SOPS_LOCK:
             cached = _SOPS_CACHE.get(resolved)
