@@ -30,6 +30,7 @@ lint: install
 	$(BIN)/mypy runtime stacks local app.py scripts
 
 test: install lint
+	$(PY) -m runtime secrets check
 	$(BIN)/pytest
 
 unit: install
