@@ -3,8 +3,6 @@ and OpenAI-format chat bodies."""
 
 from __future__ import annotations
 
-import os
-
 from runtime.catalog import load_catalog
 from runtime.constants import (
     DEFAULT_GATEWAY_URL,
@@ -26,6 +24,7 @@ from runtime.constants import (
     PROVIDER_BEDROCK,
 )
 from runtime.credentials import Credentials
+from runtime.env import getenv
 from runtime.errors import ConfigError
 from runtime.resolve import find_model, pick_region, resolve_model
 
@@ -43,12 +42,12 @@ DEFAULT_RETRY: Mapping[str, object] = {
 def gateway_url(url: str | None = None) -> str:
     """The gateway's OpenAI-compatible base URL: the argument, else ``PORTKEY_GATEWAY_URL``,
     else ``http://localhost:8787/v1``."""
-    return url or os.environ.get(ENV_GATEWAY_URL) or DEFAULT_GATEWAY_URL
+    return url or getenv(ENV_GATEWAY_URL) or DEFAULT_GATEWAY_URL
 
 
 def _custom_host(custom_host: str | None) -> str | None:
     """The argument, else ``PORTKEY_BEDROCK_CUSTOM_HOST``, checked; None when neither is set."""
-    custom_host = custom_host or os.environ.get(ENV_CUSTOM_HOST)
+    custom_host = custom_host or getenv(ENV_CUSTOM_HOST)
     if not custom_host:
         return None
     if not custom_host.startswith(("http://", "https://")):

@@ -1,7 +1,5 @@
 """Friendly name -> Bedrock inference-profile id, with the region and the allow-list applied."""
 
-import os
-
 from runtime.catalog import Catalog, Model, is_region_name, load_catalog, normalize_name
 from runtime.constants import (
     DEFAULT_REGION,
@@ -9,6 +7,7 @@ from runtime.constants import (
     ENV_AWS_DEFAULT_REGION,
     ENV_AWS_REGION,
 )
+from runtime.env import getenv
 from runtime.errors import ModelNotAllowedError, RegionError, UnknownModelError
 
 TYPE_CHECKING = False
@@ -24,7 +23,7 @@ _valid_regions: set[str] = set()
 def pick_region(region: str | None = None) -> str:
     """The region to use: the argument, else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, else
     ``us-east-1``. A malformed region raises :class:`RegionError`."""
-    chosen = region or os.environ.get(ENV_AWS_REGION) or os.environ.get(ENV_AWS_DEFAULT_REGION) or DEFAULT_REGION
+    chosen = region or getenv(ENV_AWS_REGION) or getenv(ENV_AWS_DEFAULT_REGION) or DEFAULT_REGION
     if chosen in _valid_regions:
         return chosen
     if not is_region_name(chosen):
@@ -67,7 +66,7 @@ def allowed_models(
     """Catalog names the allow-list admits (None: all). The argument beats
     ``PORTKEY_BEDROCK_ALLOWED_MODELS``; both are comma lists of names or aliases."""
     catalog = catalog or load_catalog()
-    raw = allowed if allowed is not None else os.environ.get(ENV_ALLOWED_MODELS)
+    raw = allowed if allowed is not None else getenv(ENV_ALLOWED_MODELS)
     if raw is None:
         return None
     items = raw.split(",") if isinstance(raw, str) else list(raw)
@@ -102,7 +101,7 @@ def resolve_model(
     region = pick_region(region)
     cache_key: tuple[str, str, str | tuple[str, ...] | None] | None = None
     if catalog is None and (allowed is None or isinstance(allowed, str)):
-        cache_key = (name, region, allowed if allowed is not None else os.environ.get(ENV_ALLOWED_MODELS))
+        cache_key = (name, region, allowed if allowed is not None else getenv(ENV_ALLOWED_MODELS))
         hit = _cache.get(cache_key)
         if hit is not None:
             return hit
