@@ -51,7 +51,7 @@ down: $(STAMP_PY)
 
 # against local AWS (make demo KEEP=1 first); on real AWS run: python -m stacks.rotate
 rotate: install
-	$(PY) -m stacks.rotate --local
+	SOPS_AGE_KEY_FILE="$${SOPS_AGE_KEY_FILE:-$(CURDIR)/.local/age/keys.txt}" $(PY) -m stacks.rotate --local
 
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache
