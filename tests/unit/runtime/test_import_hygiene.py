@@ -55,3 +55,53 @@ def test_only_standard_library_modules():
         check=True,
     )
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _imports(path):
+    import ast
+
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node, node.module
+
+
+def _runtime_sources():
+    from pathlib import Path
+
+    import runtime
+
+    return sorted(Path(runtime.__file__).parent.rglob("*.py"))
+
+
+def test_runtime_never_imports_cdk_stacks_or_local_anywhere():
+    forbidden = {"aws_cdk", "constructs", "cdk_nag", "stacks", "local", "jsii"}
+    found = [
+        f"{path.name}:{node.lineno} {name}"
+        for path in _runtime_sources()
+        for node, name in _imports(path)
+        if name.split(".")[0] in forbidden
+    ]
+    assert found == []
+
+
+def test_runtime_module_level_imports_are_standard_library_only():
+    import ast
+
+    offenders = []
+    for path in _runtime_sources():
+        tree = ast.parse(path.read_text())
+        for node in tree.body:  # module level only: third-party imports must be inside functions
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top != "runtime" and top != "__future__":
+                    offenders.append(f"{path.name}:{node.lineno} {name}")
+    assert offenders == []
