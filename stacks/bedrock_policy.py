@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 # separate bedrock:Converse action.
 INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
 PROFILE_ARN_CONDITION_KEY = "bedrock:InferenceProfileArn"
+REQUESTED_REGION_CONDITION_KEY = "aws:RequestedRegion"
+GLOBAL_REQUESTED_REGION = "unspecified"
 POLICY_MODE_LEAST_PRIVILEGE = "least-privilege"
 POLICY_MODE_FULL = "full"
 POLICY_MODES = (POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODE_FULL)
@@ -63,11 +65,13 @@ def statement_sid(prefix: str, model_name: str) -> str:
 def model_statements(
     catalog: Catalog, model: Model, region: str, account: str, partition: str = "aws"
 ) -> list[Statement]:
-    """The two statements that let a caller in `region` invoke `model` through its profile.
+    """The statements that let a caller in `region` invoke `model` through its profile.
 
     1. the inference profile in the source region, unconditioned;
     2. the foundation model wherever the profile may route the call, only when the call comes
-       through that profile (condition ``bedrock:InferenceProfileArn``).
+       through that profile (condition ``bedrock:InferenceProfileArn``); for a global profile
+       this is two statements, the source-region model and the region-less one, each also pinned
+       by ``aws:RequestedRegion``.
 
     Resource forms follow AWS's IAM sections for cross-Region inference:
     https://docs.aws.amazon.com/bedrock/latest/userguide/geographic-cross-region-inference.html
@@ -82,37 +86,58 @@ def model_statements(
     >>> from runtime.catalog import load_catalog
     >>> catalog = load_catalog()
     >>> model = catalog.by_key["claude-large"]
-    >>> profile, fm = model_statements(catalog, model, "us-east-1", "111122223333")
-    >>> print(*profile["Resource"], *fm["Resource"], sep="\\n")
+    >>> profile, fm, global_fm = model_statements(catalog, model, "us-east-1", "111122223333")
+    >>> print(*profile["Resource"], *fm["Resource"], *global_fm["Resource"], sep="\\n")
     arn:aws:bedrock:us-east-1:111122223333:inference-profile/global.anthropic.claude-opus-4-5-20251101-v1:0
     arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-5-20251101-v1:0
     arn:aws:bedrock:::foundation-model/anthropic.claude-opus-4-5-20251101-v1:0
     >>> fm["Condition"]["StringEquals"]["bedrock:InferenceProfileArn"] == profile["Resource"][0]
     True
+    >>> global_fm["Condition"]["StringEquals"]["aws:RequestedRegion"]
+    'unspecified'
     """
     scope = catalog.scope_for(model, region)  # RegionError when the model is not offered here
     profile_arn = inference_profile_arn(partition, region, account, f"{scope}.{model.model_id}")
+    through_profile = {PROFILE_ARN_CONDITION_KEY: profile_arn}
+    profile_statement: Statement = {
+        "Sid": statement_sid("Profile", model.name),
+        "Effect": "Allow",
+        "Action": list(INVOKE_ACTIONS),
+        "Resource": [profile_arn],
+    }
     if model.is_global:
-        model_regions = [region, ""]
-    else:
-        geography = catalog.geographies[scope]  # scope_for only returns defined geographies
-        # A source region outside the destination list (e.g. a prefix match) is granted too.
-        model_regions = list(dict.fromkeys([*geography.destination_regions, region]))
-    return [
-        {
-            "Sid": statement_sid("Profile", model.name),
-            "Effect": "Allow",
-            "Action": list(INVOKE_ACTIONS),
-            "Resource": [profile_arn],
-        },
-        {
-            "Sid": statement_sid("Model", model.name),
-            "Effect": "Allow",
-            "Action": list(INVOKE_ACTIONS),
-            "Resource": [foundation_model_arn(partition, r, model.model_id) for r in model_regions],
-            "Condition": {"StringEquals": {PROFILE_ARN_CONDITION_KEY: profile_arn}},
-        },
-    ]
+        # AWS's global example pins aws:RequestedRegion: the source region for the regional model
+        # ARN, and "unspecified" for the region-less one (what Bedrock sets when it routes globally).
+        return [
+            profile_statement,
+            _model_statement(
+                "Model",
+                model,
+                [foundation_model_arn(partition, region, model.model_id)],
+                {**through_profile, REQUESTED_REGION_CONDITION_KEY: region},
+            ),
+            _model_statement(
+                "GlobalModel",
+                model,
+                [foundation_model_arn(partition, "", model.model_id)],
+                {**through_profile, REQUESTED_REGION_CONDITION_KEY: GLOBAL_REQUESTED_REGION},
+            ),
+        ]
+    geography = catalog.geographies[scope]  # scope_for only returns defined geographies
+    # A source region outside the destination list (e.g. a prefix match) is granted too.
+    model_regions = list(dict.fromkeys([*geography.destination_regions, region]))
+    arns = [foundation_model_arn(partition, r, model.model_id) for r in model_regions]
+    return [profile_statement, _model_statement("Model", model, arns, through_profile)]
+
+
+def _model_statement(prefix: str, model: Model, resources: list[str], condition: dict[str, str]) -> Statement:
+    return {
+        "Sid": statement_sid(prefix, model.name),
+        "Effect": "Allow",
+        "Action": list(INVOKE_ACTIONS),
+        "Resource": resources,
+        "Condition": {"StringEquals": condition},
+    }
 
 
 def build_statements(

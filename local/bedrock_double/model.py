@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 ACTIONS = {"converse": "bedrock:InvokeModel", "converse-stream": "bedrock:InvokeModelWithResponseStream"}
 OPERATIONS = {"converse": "Converse", "converse-stream": "ConverseStream"}
 PROFILE_ARN_KEY = "bedrock:InferenceProfileArn"
+REQUESTED_REGION_KEY = "aws:RequestedRegion"
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,11 @@ def resolve_target(model_id: str, region: str, account: str, operation: str, cat
     action = ACTIONS[operation]
     profile_arn = f"arn:aws:bedrock:{region}:{account}:inference-profile/{model_id}"
     model_arn = f"arn:aws:bedrock:{destination}::foundation-model/{model.model_id}"
+    # aws:RequestedRegion is the region of each authorization: the caller's for the profile, the
+    # destination's for the model, and "unspecified" when a global profile routes the call.
     checks = (
-        Check(action, profile_arn, {}),
-        Check(action, model_arn, {PROFILE_ARN_KEY: profile_arn}),
+        Check(action, profile_arn, {REQUESTED_REGION_KEY: region}),
+        Check(action, model_arn, {PROFILE_ARN_KEY: profile_arn, REQUESTED_REGION_KEY: destination or "unspecified"}),
     )
     return Target(model_id, model.model_id, destination, checks)
 

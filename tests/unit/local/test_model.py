@@ -27,7 +27,7 @@ def test_geo_profile_routes_to_request_region_when_a_destination(catalog):
     assert profile.action == "bedrock:InvokeModel"
     assert profile.resource == f"arn:aws:bedrock:{region}:{ACCOUNT}:inference-profile/us.{model.model_id}"
     assert routed.resource == f"arn:aws:bedrock:{region}::foundation-model/{model.model_id}"
-    assert routed.context == {PROFILE_ARN_KEY: profile.resource}
+    assert routed.context == {PROFILE_ARN_KEY: profile.resource, "aws:RequestedRegion": region}
 
 
 def test_geo_profile_from_non_destination_region_routes_to_first_destination(catalog):

@@ -80,12 +80,15 @@ def test_geo_profile_in_us_east_1_grants_profile_and_three_us_destinations_with_
 def test_geo_destinations_come_from_the_catalog_geography():
     catalog = load_catalog()
     for region in ("us-east-1", "eu-west-1", "ap-northeast-1"):
+        granted: dict[str, set[str]] = {}
         for statement in build_statements(catalog, region, ACCOUNT):
-            if not statement["Sid"].startswith("Model"):
+            if statement["Sid"].startswith("Profile"):
                 continue
             profile = statement["Condition"]["StringEquals"]["bedrock:InferenceProfileArn"]
+            regions = granted.setdefault(profile, set())
+            regions.update(arn.split(":")[3] for arn in statement["Resource"])
+        for profile, regions in granted.items():
             scope = profile.rsplit("/", 1)[1].split(".", 1)[0]
-            regions = {arn.split(":")[3] for arn in statement["Resource"]}
             if scope == "global":
                 assert regions == {region, ""}
             else:
@@ -96,11 +99,14 @@ def test_global_profile_grants_profile_regional_and_regionless_foundation_model(
     statements = by_sid(build_statements(load_catalog(), "us-east-1", ACCOUNT, ["claude-large"]))
     profile_arn = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/global.{OPUS_45}"
     assert statements["ProfileClaudeLarge"]["Resource"] == [profile_arn]
-    assert statements["ModelClaudeLarge"]["Resource"] == [
-        f"arn:aws:bedrock:us-east-1::foundation-model/{OPUS_45}",
-        f"arn:aws:bedrock:::foundation-model/{OPUS_45}",
-    ]
-    assert statements["ModelClaudeLarge"]["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": profile_arn}}
+    assert statements["ModelClaudeLarge"]["Resource"] == [f"arn:aws:bedrock:us-east-1::foundation-model/{OPUS_45}"]
+    assert statements["ModelClaudeLarge"]["Condition"] == {
+        "StringEquals": {"bedrock:InferenceProfileArn": profile_arn, "aws:RequestedRegion": "us-east-1"}
+    }
+    assert statements["GlobalModelClaudeLarge"]["Resource"] == [f"arn:aws:bedrock:::foundation-model/{OPUS_45}"]
+    assert statements["GlobalModelClaudeLarge"]["Condition"] == {
+        "StringEquals": {"bedrock:InferenceProfileArn": profile_arn, "aws:RequestedRegion": "unspecified"}
+    }
 
 
 def test_eu_west_1_uses_the_eu_profile_and_eu_destinations():
@@ -120,7 +126,7 @@ def test_restricting_allowed_models_shrinks_the_policy():
     catalog = load_catalog()
     everything = build_statements(catalog, "us-east-1", ACCOUNT)
     only_large = build_statements(catalog, "us-east-1", ACCOUNT, ["claude-large"])
-    assert len(only_large) == 2 < len(everything)
+    assert len(only_large) == 3 < len(everything)
     text = json.dumps(only_large)
     for model in catalog.models:
         assert (model.model_id in text) == (model.name == "claude-large")

@@ -94,11 +94,11 @@ def test_claude_large_has_the_three_global_grants(default_template):
     statements = {s["Sid"]: s for s in policy_statements(default_template)}
     profile = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/global.{OPUS_45}"
     assert statements["ProfileClaudeLarge"]["Resource"] == profile
-    assert statements["ModelClaudeLarge"]["Resource"] == [
-        f"arn:aws:bedrock:us-east-1::foundation-model/{OPUS_45}",
-        f"arn:aws:bedrock:::foundation-model/{OPUS_45}",
-    ]
-    assert statements["ModelClaudeLarge"]["Condition"]["StringEquals"]["bedrock:InferenceProfileArn"] == profile
+    assert statements["ModelClaudeLarge"]["Resource"] == f"arn:aws:bedrock:us-east-1::foundation-model/{OPUS_45}"
+    assert statements["GlobalModelClaudeLarge"]["Resource"] == f"arn:aws:bedrock:::foundation-model/{OPUS_45}"
+    for sid, requested_region in (("ModelClaudeLarge", "us-east-1"), ("GlobalModelClaudeLarge", "unspecified")):
+        condition = statements[sid]["Condition"]["StringEquals"]
+        assert condition == {"bedrock:InferenceProfileArn": profile, "aws:RequestedRegion": requested_region}
 
 
 def test_eu_west_1_stack_uses_eu_profiles(synthesized):
@@ -125,7 +125,7 @@ def test_full_mode_attaches_the_aws_managed_policy(synthesized):
 def test_restricted_allow_list_shrinks_the_policy(synthesized, default_template):
     restricted = synthesized.templates["Restricted"]
     statements = policy_statements(restricted)
-    assert len(statements) == 2 < len(policy_statements(default_template))
+    assert len(statements) == 3 < len(policy_statements(default_template))
     text = json.dumps(render(restricted["Resources"]))
     assert OPUS_45 in text and SONNET_45 not in text and "claude-haiku" not in text
     assert restricted["Outputs"][OUTPUT_MODEL_IDS]["Value"] == f"global.{OPUS_45}"
