@@ -104,7 +104,9 @@ def chat_table(gateway_base_url: str, bedrock_url: str) -> tuple[list[dict[str, 
     for name, stream in [*((n, False) for n in models), (models[0], True)]:
         headers = runtime.portkey_headers(name, credentials, custom_host=bedrock_url)
         client = OpenAI(base_url=gateway_base_url, api_key="unused", default_headers=headers, max_retries=0)
-        body = runtime.chat_request(name, [{"role": "user", "content": "Say hello"}], max_tokens=64)
+        body = runtime.chat_request(
+            name, [{"role": "user", "content": "Say hello"}], credentials=credentials, max_tokens=64
+        )
         try:
             started = time.perf_counter()
             if stream:

@@ -202,14 +202,18 @@ def chat_request(
     name: str,
     messages: Sequence[Mapping[str, Any]],
     *,
+    credentials: Credentials | None = None,
     region: str | None = None,
     allowed: Iterable[str] | str | None = None,
     **params: Any,
 ) -> dict[str, Any]:
     """An OpenAI-format chat body for `name`; ``max_tokens`` defaults to the catalog's value.
 
-    Messages (content arrays, ``cache_control`` blocks) are passed through untouched.
+    The region is chosen as for :func:`portkey_headers` (argument, else the credentials' region,
+    else ``AWS_REGION``...), so the body's model always matches the headers' region. Messages
+    (content arrays, ``cache_control`` blocks) are passed through untouched.
     """
+    region = pick_region(region or (credentials.region if credentials is not None else None))
     body: dict[str, Any] = {"model": resolve_model(name, region, allowed=allowed), "messages": messages}
     body.update(params)
     if "max_tokens" not in body and "max_completion_tokens" not in body:

@@ -179,3 +179,13 @@ def test_sdk_options_mirror_the_headers():
         "trace_id": "t",
         "metadata": {"team": "a"},
     }
+
+
+def test_chat_request_takes_the_region_of_the_credentials_like_the_headers():
+    creds = Credentials(KEY_ID, SECRET, region="eu-west-1")  # AWS_REGION is unset in these tests
+    headers = runtime.portkey_headers("claude-sonnet-4.5", creds)
+    body = runtime.chat_request("claude-sonnet-4.5", [], credentials=creds)
+    assert headers["x-portkey-aws-region"] == "eu-west-1"
+    assert body["model"] == "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    # without the credentials the default region applies: the mismatch this argument prevents
+    assert runtime.chat_request("claude-sonnet-4.5", [])["model"].startswith("us.")
