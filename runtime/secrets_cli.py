@@ -14,6 +14,7 @@ Errors are one line on stderr and exit status 2. No command but `decrypt` and `e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import json
 import os
@@ -118,29 +119,50 @@ def read_secret(secrets_manager: Any, arn: str) -> dict[str, str]:
     return {key: value[key] for key in SECRET_ENV_KEYS}
 
 
-def _cmd_pull(args: argparse.Namespace) -> int:
+def pull(
+    stack: str,
+    path: Path,
+    *,
+    region: str | None = None,
+    config: Path | None = None,
+    cloudformation: Any = None,
+    secretsmanager: Any = None,
+) -> dict[str, str]:
+    """Write the stack's credentials into the SOPS file `path`; returns each key's change
+    (added/changed/unchanged). Clients default to boto3's for `region` from the environment;
+    callers that target another account or endpoint pass their own (no ``os.environ`` edits)."""
     import boto3
     from botocore.exceptions import BotoCoreError, NoCredentialsError
 
     from runtime.sops import files
 
-    region = _region(args.region)
+    region = _region(region)
     try:
-        cfn = boto3.client("cloudformation", region_name=region)
-        arn = stack_secret_arn(cfn, args.stack, region)
-        values = read_secret(boto3.client("secretsmanager", region_name=region), arn)
+        cfn = cloudformation or boto3.client("cloudformation", region_name=region)
+        arn = stack_secret_arn(cfn, stack, region)
+        values = read_secret(secretsmanager or boto3.client("secretsmanager", region_name=region), arn)
     except NoCredentialsError:
         raise SecretsCliError("no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID") from None
     except BotoCoreError as exc:
         raise SecretsCliError(f"AWS call failed ({type(exc).__name__}); check AWS_REGION and network") from None
 
-    path = Path(args.file)
     if path.exists():
-        changes = files.update(path, values)
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        files.write(path, values, config=Path(args.config) if args.config else None)
-        changes = dict.fromkeys(values, "added")
+        return files.update(path, values)
+    missing_dirs = [parent for parent in reversed(path.parents) if not parent.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        files.write(path, values, config=config)
+    except BaseException:
+        for directory in reversed(missing_dirs):  # leave the tree as it was
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
+    return dict.fromkeys(values, "added")
+
+
+def _cmd_pull(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    changes = pull(args.stack, path, region=args.region, config=Path(args.config) if args.config else None)
     for key, state in changes.items():
         print(f"{key}: {state}")
     changed = any(state != "unchanged" for state in changes.values())

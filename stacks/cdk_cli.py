@@ -128,9 +128,10 @@ class Target:
         os.environ.update({k: v for k, v in self.env.items() if k.startswith("AWS_")})
         try:
             yield
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        finally:  # put back only the AWS_* names: never empty the environment under other threads
+            for key in [k for k in os.environ if k.startswith("AWS_") and k not in saved]:
+                del os.environ[key]
+            os.environ.update({k: v for k, v in saved.items() if k.startswith("AWS_")})
 
 
 def cdk_command() -> list[str]:

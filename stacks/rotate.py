@@ -21,9 +21,6 @@ act between phases.
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -100,11 +97,16 @@ def default_sops_file(target: Target, root: Path = REPO_ROOT) -> Path | None:
 
 def read_secret_key(target: Target, outputs: dict[str, str]) -> tuple[str, str]:
     """The (access key id, secret access key) the secret holds now."""
+    from runtime.secrets_cli import read_secret
+
     arn = outputs.get(OUTPUT_SECRET_ARN)
     if not arn:
         raise RotationError(f"the stack has no {OUTPUT_SECRET_ARN} output; deploy it with python -m stacks.deploy")
-    value = json.loads(target.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
-    return str(value[ENV_AWS_ACCESS_KEY_ID]), str(value[ENV_AWS_SECRET_ACCESS_KEY])
+    try:
+        value = read_secret(target.client("secretsmanager"), arn)
+    except PortkeyBedrockError as err:
+        raise RotationError(str(err)) from None
+    return value[ENV_AWS_ACCESS_KEY_ID], value[ENV_AWS_SECRET_ACCESS_KEY]
 
 
 def verify_key(target: Target, key_id: str, secret: str, user_arn: str, timeout_s: float) -> None:
@@ -131,15 +133,22 @@ def verify_key(target: Target, key_id: str, secret: str, user_arn: str, timeout_
 
 
 def pull_sops(stack: str, path: Path, target: Target) -> None:
-    """``runtime secrets pull`` into `path` (skipped, with a note, if that CLI is absent)."""
-    if importlib.util.find_spec("runtime.secrets_cli") is None:
-        print(f"note: runtime.secrets_cli is missing; {path} not re-pulled", file=sys.stderr)
-        return
-    secrets_cli = importlib.import_module("runtime.secrets_cli")
-    with target.applied():
-        code = secrets_cli.main(["pull", "--stack", stack, "--file", str(path)])
-    if code != 0:
-        raise RotationError(f"secrets pull into {path} failed (exit {code}); the old key is kept")
+    """``runtime secrets pull`` into `path`, with the target's clients (the process environment is
+    left alone: other threads, e.g. clients under load, keep reading it during rotation)."""
+    from runtime.secrets_cli import pull
+
+    try:
+        changes = pull(
+            stack,
+            path,
+            region=target.region,
+            cloudformation=target.client("cloudformation"),
+            secretsmanager=target.client("secretsmanager"),
+        )
+    except PortkeyBedrockError as err:
+        raise RotationError(f"secrets pull into {path} failed ({err}); the old key is kept") from None
+    changed = ", ".join(f"{key} {state}" for key, state in changes.items())
+    print(f"{path}: {changed}", flush=True)
 
 
 def rotate(
@@ -182,7 +191,9 @@ def rotate(
         mark(PHASE_NEW_KEY, f"phase 1: key {new} created, secret points at it, key {old} kept")
 
     key_id, secret = read_secret_key(target, outputs)
-    verify_key(target, key_id, secret, outputs.get(OUTPUT_USER_ARN, ""), verify_timeout_s)
+    if not outputs.get(OUTPUT_USER_ARN):
+        raise RotationError(f"the stack has no {OUTPUT_USER_ARN} output; redeploy the current stack version")
+    verify_key(target, key_id, secret, outputs[OUTPUT_USER_ARN], verify_timeout_s)
     mark(PHASE_VERIFIED, f"key {new} verified (sts get-caller-identity names the stack's user)")
 
     if sops_file is not None:

@@ -128,7 +128,7 @@ def test_no_matching_rule(world, capsys):
     code = main(["pull", "--stack", STACK, "--file", "elsewhere/env.json"])
     _, err = capsys.readouterr()
     assert code == 2 and err.count("\n") == 1 and "no creation rule" in err
-    assert not (world["dir"] / "elsewhere" / "env.json").exists()
+    assert not (world["dir"] / "elsewhere").exists()  # not even the directory is left behind
 
 
 def test_secret_missing_keys(world, capsys):
