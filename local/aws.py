@@ -272,7 +272,8 @@ class LocalAws:
         self._state = None
         if state is None:
             return False
-        os.kill(state.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it may have exited since status()
+            os.kill(state.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_S
         while time.monotonic() < deadline and _is_our_server(state.pid):
             _reap(state.pid)

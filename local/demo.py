@@ -20,7 +20,16 @@ from typing import Any
 
 from runtime.catalog import load_catalog
 from runtime.cli import format_table
-from runtime.constants import DEFAULT_STACK_NAME, ENV_SOPS_AGE_KEY_FILE
+from runtime.constants import (
+    DEFAULT_STACK_NAME,
+    ENV_SOPS_AGE_KEY_FILE,
+    OUTPUT_KMS_KEY_ARN,
+    OUTPUT_POLICY_ARN,
+    OUTPUT_SECRET_ARN,
+    OUTPUT_USER_ARN,
+    OUTPUT_USER_NAME,
+)
+from runtime.errors import PortkeyBedrockError
 
 REPO = Path(__file__).resolve().parent.parent
 LOCAL_DIR = REPO / ".local"
@@ -61,10 +70,13 @@ def redact_dotenv(text: str) -> str:
 
 
 def stack_outputs(stack: str) -> dict[str, str]:
-    import boto3
+    from stacks.cdk_cli import Target
+    from stacks.deploy import read_deployed
 
-    described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
-    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    deployed = read_deployed(Target.from_environ(), stack)
+    if deployed is None:
+        raise DemoFailed(f"stack {stack} is not deployed after cdk deploy; see the CLI output above")
+    return deployed.outputs
 
 
 def policy_brief(policy_arn: str) -> list[str]:
@@ -175,9 +187,9 @@ def main(argv: list[str] | None = None) -> int:
                 capture=True,
             )
             print("    " + redact_dotenv(dotenv).replace("\n", "\n    "))
-        print(f"    user {outputs.get('UserName')} ({outputs.get('UserArn')})")
-        print(f"    secret {outputs.get('SecretArn')}  KMS key {outputs.get('KmsKeyArn')}")
-        for line in policy_brief(outputs["PolicyArn"]):
+        print(f"    user {outputs.get(OUTPUT_USER_NAME)} ({outputs.get(OUTPUT_USER_ARN)})")
+        print(f"    secret {outputs.get(OUTPUT_SECRET_ARN)}  KMS key {outputs.get(OUTPUT_KMS_KEY_ARN)}")
+        for line in policy_brief(outputs[OUTPUT_POLICY_ARN]):
             print(f"    policy: {line}")
         with step("Portkey gateway 1.15.2 (npm) -> Bedrock double, one chat per model + one stream"):
             gateway = start_gateway()
@@ -188,8 +200,11 @@ def main(argv: list[str] | None = None) -> int:
             doctor = [sys.executable, "-m", "runtime", "doctor", "--sops", str(SOPS_FILE), "--live"]
             doctor += ["--gateway-url", gateway.base_url, "--custom-host", state.bedrock_url]
             doctor_ok = subprocess.run(doctor, env=env, cwd=REPO, check=False).returncode == 0
-    except DemoFailed as err:
+    except (DemoFailed, PortkeyBedrockError) as err:
         print(f"demo failed: {err}", file=sys.stderr)
+        return 1
+    except Exception as err:  # boto3/botocore and the like: still one line, never a secret
+        print(f"demo failed: {type(err).__name__}: {str(err).splitlines()[0][:200]}", file=sys.stderr)
         return 1
     finally:
         if gateway is not None:

@@ -10,6 +10,7 @@ import json
 import sys
 
 from runtime.catalog import load_catalog
+from runtime.cli_parser import OneLineParser
 from runtime.constants import SECRET_HEADERS
 from runtime.credentials import REDACTED, Credentials, mask_key_id
 from runtime.errors import PortkeyBedrockError
@@ -129,7 +130,7 @@ def _cmd_doctor(argv: list[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m runtime", description=__doc__)
+    parser = OneLineParser(prog="python -m runtime", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     models = sub.add_parser("models", help="the catalog as a table")

@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 
 from runtime.catalog import load_catalog
+from runtime.cli_parser import OneLineParser
 from runtime.constants import ENV_AWS_ENDPOINT_URL
 from runtime.credentials import Credentials, mask_key_id
 from runtime.errors import PortkeyBedrockError
@@ -168,7 +169,11 @@ def run_checks(args: argparse.Namespace, emit: Callable[[Check], None]) -> bool:
         record(Check(True, f"credentials found ({'SOPS file ' + args.sops if args.sops else 'environment'})"))
     except PortkeyBedrockError as err:
         record(Check(False, str(err)))
-    region = pick_region(args.region or (credentials.region if credentials else None))
+    try:
+        region = pick_region(args.region or (credentials.region if credentials else None))
+    except PortkeyBedrockError as err:
+        record(Check(False, str(err)))
+        return False
     if credentials is not None:
         record(check_sts(credentials, region))
     model_checks, names = check_models(region)
@@ -181,7 +186,7 @@ def run_checks(args: argparse.Namespace, emit: Callable[[Check], None]) -> bool:
 
 
 def main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m runtime doctor", description=__doc__)
+    parser = OneLineParser(prog="python -m runtime doctor", description=__doc__)
     parser.add_argument("--sops", metavar="FILE", help="SOPS env file with the credentials (default: environment)")
     parser.add_argument("--region", help="default: the credentials' AWS_REGION, else us-east-1")
     parser.add_argument("--gateway-url", help="default: PORTKEY_GATEWAY_URL or http://localhost:8787/v1")

@@ -21,8 +21,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
+from runtime.cli_parser import OneLineParser
 from runtime.constants import (
     DEFAULT_REGION,
     DEFAULT_SECRETS_FILE,
@@ -43,11 +44,6 @@ CHECK_SKIP = ("*.example.*", "README*", ".gitkeep", ".gitignore")
 
 class SecretsCliError(PortkeyBedrockError):
     """A `secrets` command cannot proceed (stack or output missing, bad arguments...)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise SecretsCliError(f"{message} (see `python -m runtime secrets --help`)")
 
 
 def _region(explicit: str | None) -> str:
@@ -269,9 +265,9 @@ def _cmd_keygen(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m runtime secrets", description=__doc__,
+    parser = OneLineParser(prog="python -m runtime secrets", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     init = sub.add_parser("init", help="write the .sops.yaml creation rule for secrets/*.json")
     init.add_argument("--config", help=f"config file (default: nearest {SOPS_CONFIG_FILE}, else ./{SOPS_CONFIG_FILE})")

@@ -42,6 +42,10 @@ def test_resolve(capsys):
         (["resolve", "claude-large", "--region", "nowhere"], "not an AWS region name"),
         (["resolve", "claude-sonnet-4.5", "--region", "ap-southeast-1"], "no inference profile"),
         (["headers", "claude-large"], "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY missing"),
+        (["resolve"], "the following arguments are required: name"),
+        (["nonsense"], "invalid choice: 'nonsense'"),
+        (["doctor", "--bogus"], "unrecognized arguments: --bogus"),
+        (["secrets", "decrypt"], "the following arguments are required: file"),
     ],
 )
 def test_errors_are_one_line_on_stderr_with_exit_2(capsys, argv, error):

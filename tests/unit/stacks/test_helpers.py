@@ -73,3 +73,19 @@ def test_bench_rejects_bad_run_count(capsys):
     spec.loader.exec_module(bench)
     assert bench.main(["0"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_app_py_reports_a_bad_context_value_in_one_line():
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({"policy_mode": "bogus"}), "CDK_OUTDIR": "/tmp/app-py-bad"}
+    done = subprocess.run([sys.executable, "app.py"], cwd=repo, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "policy_mode" in lines[0]
+    assert "Traceback" not in done.stderr
