@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+from stacks.cdk_cli import QUIET_JSII_ENV
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET_RATIO = 1.2
 
@@ -39,8 +41,8 @@ app.synth()
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
+    for name, value in QUIET_JSII_ENV.items():
+        env.setdefault(name, value)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO_ROOT, env.get("PYTHONPATH")]))
     return env
 

@@ -28,9 +28,14 @@ from runtime.constants import (
     ENV_AWS_ACCESS_KEY_ID,
     ENV_AWS_DEFAULT_REGION,
     ENV_AWS_ENDPOINT_URL,
+    ENV_AWS_PROFILE,
     ENV_AWS_REGION,
     ENV_AWS_SECRET_ACCESS_KEY,
     ENV_AWS_SESSION_TOKEN,
+    ENV_CDK_DISABLE_CLI_TELEMETRY,
+    ENV_CDK_DISABLE_VERSION_CHECK,
+    ENV_JSII_SILENCE_DEPRECATED_NODE,
+    ENV_JSII_SILENCE_END_OF_LIFE_NODE,
 )
 from runtime.errors import PortkeyBedrockError
 
@@ -41,11 +46,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 BOOTSTRAP_PARAMETER = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
 # Quiet, offline CLI: no Node end-of-life banner, no telemetry, no version check.
-CLI_ENV = {
-    "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
-    "CDK_DISABLE_CLI_TELEMETRY": "true",
-    "CDK_DISABLE_VERSION_CHECK": "true",
-}
+# jsii's banner on Node 20 is only a warning; both variables are needed to silence it.
+QUIET_JSII_ENV = {ENV_JSII_SILENCE_DEPRECATED_NODE: "1", ENV_JSII_SILENCE_END_OF_LIFE_NODE: "18,20"}
+CLI_ENV = {**QUIET_JSII_ENV, ENV_CDK_DISABLE_CLI_TELEMETRY: "true", ENV_CDK_DISABLE_VERSION_CHECK: "true"}
 ERROR_TAIL_LINES = 12
 
 
@@ -93,7 +96,7 @@ class Target:
         """
         from local.aws import local_env
 
-        env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", ENV_AWS_SESSION_TOKEN)}
+        env = {k: v for k, v in os.environ.items() if k not in (ENV_AWS_PROFILE, ENV_AWS_SESSION_TOKEN)}
         env.update(local_env(endpoint, region))
         return cls(env=env, region=region)
 
@@ -113,7 +116,7 @@ class Target:
                 aws_session_token=self.env.get(ENV_AWS_SESSION_TOKEN),
                 region_name=self.region,
             )
-        return boto3.Session(profile_name=self.env.get("AWS_PROFILE"), region_name=self.region)
+        return boto3.Session(profile_name=self.env.get(ENV_AWS_PROFILE), region_name=self.region)
 
     def client(self, service: str) -> Any:
         return self.session().client(service, endpoint_url=self.endpoint)

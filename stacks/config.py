@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from runtime.catalog import Catalog, is_region_name, load_catalog
-from runtime.constants import DEFAULT_REGION, DEFAULT_STACK_NAME
+from runtime.constants import DEFAULT_REGION, DEFAULT_STACK_NAME, ENV_CDK_DEFAULT_ACCOUNT, ENV_CDK_DEFAULT_REGION
 from runtime.errors import ConfigError, PortkeyBedrockError
 from runtime.resolve import find_model
 from stacks.bedrock_policy import POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
@@ -45,8 +45,6 @@ CONTEXT_KEYS = (
     CTX_KMS_PRINCIPALS,
 )
 ALL_MODELS = "all"
-ENV_CDK_DEFAULT_REGION = "CDK_DEFAULT_REGION"
-ENV_CDK_DEFAULT_ACCOUNT = "CDK_DEFAULT_ACCOUNT"
 
 _USER_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 _SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")

@@ -22,7 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runtime.constants import DEFAULT_STACK_NAME, OUTPUT_ACCESS_KEY_SERIAL
+from runtime.constants import (
+    DEFAULT_STACK_NAME,
+    ENV_CDK_DEFAULT_ACCOUNT,
+    ENV_CDK_DEFAULT_REGION,
+    OUTPUT_ACCESS_KEY_SERIAL,
+)
 from runtime.errors import PortkeyBedrockError
 from stacks.cdk_cli import CdkError, Target, account_of, cdk_deploy, ensure_bootstrapped
 from stacks.synth import parse_context
@@ -157,7 +162,7 @@ def synth_deployer() -> Deployer:
     bootstrapped environment (the template reads the bootstrap version parameter)."""
 
     def deploy(target: Target, stack: str, context: Mapping[str, object]) -> dict[str, str]:
-        environ = {"CDK_DEFAULT_REGION": target.region, "CDK_DEFAULT_ACCOUNT": account_of(target)}
+        environ = {ENV_CDK_DEFAULT_REGION: target.region, ENV_CDK_DEFAULT_ACCOUNT: account_of(target)}
         return cloudformation_deploy(target, stack, synth_template(context, environ))
 
     return deploy

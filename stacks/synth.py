@@ -13,12 +13,7 @@ import os
 import sys
 
 from runtime.errors import PortkeyBedrockError
-
-# jsii prints a multi-line banner on Node versions it no longer supports; it is only a warning.
-_QUIET_JSII = {
-    "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "18,20",
-}
+from stacks.cdk_cli import QUIET_JSII_ENV
 
 
 class ScanError(Exception):
@@ -42,7 +37,7 @@ def parse_context(pairs: list[str]) -> dict[str, str]:
 
 def synth(context: dict[str, str] | None = None, outdir: str = "cdk.out") -> str:
     """Synthesize into `outdir`; returns the stack template's path."""
-    for name, value in _QUIET_JSII.items():
+    for name, value in QUIET_JSII_ENV.items():
         os.environ.setdefault(name, value)
     from stacks.app import build_app
     from stacks.hygiene import secret_leaks

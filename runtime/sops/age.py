@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from runtime.constants import ENV_SOPS_AGE_KEY, ENV_SOPS_AGE_KEY_FILE, ENV_XDG_CONFIG_HOME
+from runtime.constants import ENV_HOME, ENV_SOPS_AGE_KEY, ENV_SOPS_AGE_KEY_FILE, ENV_XDG_CONFIG_HOME
 from runtime.sops.errors import DataKeyError, NoIdentityError, SopsConfigError, SopsFormatError
 
 ARMOR_HEADER = "-----BEGIN AGE ENCRYPTED FILE-----"
@@ -117,7 +117,7 @@ def default_keys_file(env: Mapping[str, str] | None = None) -> Path:
     '/cfg/sops/age/keys.txt'
     """
     env = os.environ if env is None else env
-    base = env.get(ENV_XDG_CONFIG_HOME) or str(Path(env.get("HOME") or Path.home()) / ".config")
+    base = env.get(ENV_XDG_CONFIG_HOME) or str(Path(env.get(ENV_HOME) or Path.home()) / ".config")
     return Path(base) / DEFAULT_KEYS_FILE
 
 
