@@ -22,6 +22,7 @@ from types import FrameType
 from typing import Any
 
 from local import moto_fixes
+from runtime.atomicfile import atomic_write_text
 from runtime.constants import DEFAULT_REGION
 
 HOST = "127.0.0.1"
@@ -76,9 +77,7 @@ def _start_bedrock_double() -> Any | None:
 def write_state(path: Path, state: dict[str, Any]) -> None:
     """Write the state file atomically (temp file in the same directory, then rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(state, indent=2) + "\n", mode=0o644)
 
 
 def serve(port: int, state_file: Path, region: str = DEFAULT_REGION) -> int:

@@ -29,6 +29,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from runtime.atomicfile import atomic_write_text
 from runtime.errors import PortkeyBedrockError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,9 +247,7 @@ def _read_state() -> dict[str, Any] | None:
 
 def _write_state(state: dict[str, Any]) -> None:
     STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
-    tmp = STATE_FILE.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, STATE_FILE)
+    atomic_write_text(STATE_FILE, json.dumps(state, indent=2) + "\n", mode=0o644)
 
 
 def _is_our_gateway(pid: int) -> bool:

@@ -179,12 +179,11 @@ def _read_data(path: str, use_cache: bool) -> dict[str, object]:
     with open(path, encoding="utf-8") as handle:
         data = json.load(handle)
     if use_cache and not sys.dont_write_bytecode:
+        from runtime.atomicfile import atomic_write_bytes
+
         try:
             os.makedirs(cache_dir, exist_ok=True)
-            tmp = f"{cache_path}.{os.getpid()}.tmp"
-            with open(tmp, "wb") as handle:
-                marshal.dump((key, data), handle)
-            os.replace(tmp, cache_path)
+            atomic_write_bytes(cache_path, marshal.dumps((key, data)), mode=0o644)
         except OSError:
             pass  # a read-only install just parses the JSON each time
     return data  # type: ignore[no-any-return]

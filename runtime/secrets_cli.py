@@ -250,8 +250,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_keygen(args: argparse.Namespace) -> int:
+    from runtime.atomicfile import atomic_write_text
     from runtime.sops.age import default_keys_file, generate_identity, keys_file_text
-    from runtime.sops.files import atomic_write_text
 
     path = Path(args.output) if args.output else default_keys_file()
     if path.exists() and not args.force:

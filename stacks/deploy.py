@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -197,10 +196,10 @@ def resolve_target(local: bool) -> Target:
 
 def write_outputs(path: Path, stack: str, outputs: Mapping[str, str]) -> None:
     """Write ``{stack: outputs}`` atomically (the previous file stays intact on failure)."""
+    from runtime.atomicfile import atomic_write_text
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({stack: dict(outputs)}, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps({stack: dict(outputs)}, indent=2) + "\n", mode=0o644)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -175,7 +175,7 @@ def set_rule(config: Path, path_regex: str, age: list[str], kms: list[str]) -> b
         "# `python -m runtime secrets init`; the first rule whose path_regex matches wins.\n"
         "# Recipients are PUBLIC keys; never put an age identity (AGE-SECRET-KEY-...) here.\n"
     )
-    from runtime.sops.files import atomic_write_text
+    from runtime.atomicfile import atomic_write_text
 
     atomic_write_text(config, header + yaml.safe_dump(data, sort_keys=False, width=1000))
     return not previous

@@ -6,15 +6,12 @@ then ``os.replace``d over the old one; on any failure the old file is untouched.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import stat
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from runtime.atomicfile import atomic_write_text
 from runtime.sops import gojson
 from runtime.sops.document import (
     RULE_FIELDS,
@@ -41,25 +38,6 @@ class Opened:
 
     def __repr__(self) -> str:
         return f"Opened(keys={sorted(self.plain)!r}, data_key=<redacted>)"
-
-
-def atomic_write_text(path: Path, text: str, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``text`` atomically; keep an existing file's permission bits."""
-    path = Path(path)
-    with contextlib.suppress(FileNotFoundError):
-        mode = stat.S_IMODE(path.stat().st_mode)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def read_document(path: Path) -> dict[str, Any]:
