@@ -18,7 +18,7 @@ from runtime.catalog import load_catalog
 from runtime.cli_parser import OneLineParser
 from runtime.constants import ENV_AWS_ENDPOINT_URL
 from runtime.credentials import Credentials, mask_key_id
-from runtime.errors import PortkeyBedrockError
+from runtime.errors import PortkeyBedrockError, aws_error_code
 from runtime.portkey import chat_request, gateway_url, portkey_headers
 from runtime.resolve import allowed_models, pick_region, resolve_model
 
@@ -86,7 +86,7 @@ def check_sts(credentials: Credentials, region: str) -> Check:
     try:
         identity = client.get_caller_identity()
     except botocore.exceptions.ClientError as err:
-        code = err.response.get("Error", {}).get("Code", "error")
+        code = aws_error_code(err)
         return Check(
             False,
             f"STS rejected key {mask_key_id(credentials.access_key_id)} ({code}); "

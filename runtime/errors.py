@@ -24,3 +24,17 @@ class CredentialsError(PortkeyBedrockError):
 
 class ConfigError(PortkeyBedrockError, ValueError):
     """A bad option passed to a builder (retry, metadata, custom host, ...)."""
+
+
+def aws_error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ``ClientError`` (else the exception's class name).
+
+    >>> class ClientError(Exception):
+    ...     response = {"Error": {"Code": "AccessDeniedException"}}
+    >>> aws_error_code(ClientError()), aws_error_code(TimeoutError())
+    ('AccessDeniedException', 'TimeoutError')
+    """
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code") or type(exc).__name__)
+    return type(exc).__name__

@@ -25,18 +25,16 @@ from typing import Any
 
 from runtime.cli_parser import OneLineParser
 from runtime.constants import (
-    DEFAULT_REGION,
     DEFAULT_SECRETS_FILE,
     DEFAULT_STACK_NAME,
-    ENV_AWS_DEFAULT_REGION,
-    ENV_AWS_REGION,
     OUTPUT_SECRET_ARN,
     SECRET_ENV_KEYS,
     SECRETS_DIR,
     SECRETS_PATH_REGEX,
     SOPS_CONFIG_FILE,
 )
-from runtime.errors import PortkeyBedrockError
+from runtime.errors import PortkeyBedrockError, aws_error_code
+from runtime.resolve import pick_region
 
 EXIT_ERROR = 2
 CHECK_SKIP = ("*.example.*", "README*", ".gitkeep", ".gitignore")
@@ -44,10 +42,6 @@ CHECK_SKIP = ("*.example.*", "README*", ".gitkeep", ".gitignore")
 
 class SecretsCliError(PortkeyBedrockError):
     """A `secrets` command cannot proceed (stack or output missing, bad arguments...)."""
-
-
-def _region(explicit: str | None) -> str:
-    return explicit or os.environ.get(ENV_AWS_REGION) or os.environ.get(ENV_AWS_DEFAULT_REGION) or DEFAULT_REGION
 
 
 # --- init -----------------------------------------------------------------------------------
@@ -65,13 +59,6 @@ def _cmd_init(args: argparse.Namespace) -> int:
 # --- pull -----------------------------------------------------------------------------------
 
 
-def _client_error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", type(exc).__name__))
-    return type(exc).__name__
-
-
 def stack_secret_arn(cfn: Any, stack: str, region: str) -> str:
     """The ``SecretArn`` output of ``stack``."""
     from botocore.exceptions import ClientError
@@ -79,12 +66,12 @@ def stack_secret_arn(cfn: Any, stack: str, region: str) -> str:
     try:
         stacks = cfn.describe_stacks(StackName=stack)["Stacks"]
     except ClientError as exc:
-        if "does not exist" in str(exc) or _client_error_code(exc) == "ValidationError":
+        if "does not exist" in str(exc) or aws_error_code(exc) == "ValidationError":
             raise SecretsCliError(
                 f"stack {stack!r} not found in {region}; deploy it first (npx cdk deploy) "
                 "or pass --stack NAME / --region REGION"
             ) from None
-        raise SecretsCliError(f"cannot describe stack {stack!r} ({_client_error_code(exc)})") from None
+        raise SecretsCliError(f"cannot describe stack {stack!r} ({aws_error_code(exc)})") from None
     for output in (stacks[0].get("Outputs") or []) if stacks else []:
         if output.get("OutputKey") == OUTPUT_SECRET_ARN:
             return str(output["OutputValue"])
@@ -100,7 +87,7 @@ def read_secret(secrets_manager: Any, arn: str) -> dict[str, str]:
     try:
         raw = secrets_manager.get_secret_value(SecretId=arn).get("SecretString")
     except ClientError as exc:
-        raise SecretsCliError(f"cannot read secret {arn} ({_client_error_code(exc)})") from None
+        raise SecretsCliError(f"cannot read secret {arn} ({aws_error_code(exc)})") from None
     try:
         value = json.loads(raw or "")
     except json.JSONDecodeError:
@@ -132,7 +119,7 @@ def pull(
 
     from runtime.sops import files
 
-    region = _region(region)
+    region = pick_region(region)
     try:
         cfn = cloudformation or boto3.client("cloudformation", region_name=region)
         arn = stack_secret_arn(cfn, stack, region)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from runtime.errors import aws_error_code
 from runtime.sops.errors import KmsError, SopsConfigError, SopsFormatError
 from runtime.sops.values import rfc3339
 
@@ -105,10 +106,7 @@ def _client(key: KmsKey) -> Any:
 
 
 def _fail(action: str, key: KmsKey, exc: Exception) -> KmsError:
-    code = type(exc).__name__
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        code = response.get("Error", {}).get("Code", code)
+    code = aws_error_code(exc)
     hint = "check that your AWS credentials may use this key (kms:Encrypt/kms:Decrypt)"
     if code in ("NoCredentialsError", "PartialCredentialsError"):
         hint = "no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
