@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import _thread  # the builtin behind threading, already loaded: `import threading` costs ms
 import os
-import threading
 
 from runtime.constants import (
     ENV_AWS_ACCESS_KEY_ID,
@@ -22,7 +22,7 @@ REDACTED = "<redacted>"
 
 # Credentials.from_sops cache: resolved path -> ((inode, size, mtime_ns), credentials).
 _SOPS_CACHE: dict[object, tuple[tuple[int, int, int], Credentials]] = {}
-_SOPS_LOCK = threading.Lock()
+_SOPS_LOCK = _thread.allocate_lock()
 
 
 def mask_key_id(access_key_id: str) -> str:

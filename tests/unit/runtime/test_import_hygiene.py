@@ -7,7 +7,7 @@ import pytest
 
 HEAVY = ["boto3", "botocore", "aws_cdk", "cryptography", "pyrage", "yaml", "stacks", "local", "jsii"]
 # with the catalog cache warm, even these stay unloaded: each costs milliseconds at start-up
-SLOW_STDLIB = ["json", "re", "typing", "dataclasses", "argparse", "difflib"]
+SLOW_STDLIB = ["json", "re", "typing", "dataclasses", "argparse", "difflib", "threading"]
 
 PROBE = """
 import sys, runtime
