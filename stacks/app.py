@@ -1,4 +1,4 @@
-"""Build the CDK app: context defaults from cdk.json, the stack, and the cdk-nag gate."""
+"""Build the CDK app: context defaults from cdk.json, the stack, and the scanners that gate it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.config import StackConfig
-from stacks.stack import PortkeyBedrockAccessStack
+from stacks.validation import schema_validator, start_validation_while_importing
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -29,8 +29,11 @@ def cdk_json_context(path: str = CDK_JSON) -> dict[str, Any]:
 
 def add_scanners(app: App) -> None:
     """Gate synthesis on cdk-nag's AWS Solutions rules: an unacknowledged finding makes
-    ``app.synth()`` raise (and writes validation-report.json)."""
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    ``app.synth()`` raise (and writes validation-report.json). The CloudFormation schema check
+    runs too, as aws-cdk-lib's default does, from this process's shared engine."""
+    validator = schema_validator()
+    plugins = [AwsSolutionsChecks(app)] if validator is None else [validator, AwsSolutionsChecks(app)]
+    Validations.of(app).add_plugins(*plugins)
 
 
 def build_app(
@@ -43,7 +46,10 @@ def build_app(
     the CDK CLI's ``-c`` values (CDK_CONTEXT_JSON) override both."""
     base = {**cdk_json_context(), **(context or {})}
     app = App(context=base, outdir=outdir)
+    config = StackConfig.from_context(app.node, environ=environ)  # bad context fails fast
+    start_validation_while_importing("stacks.stack")
+    from stacks.stack import PortkeyBedrockAccessStack
+
     add_scanners(app)
-    config = StackConfig.from_context(app.node, environ=environ)
     PortkeyBedrockAccessStack(app, config=config)
     return app
