@@ -11,8 +11,6 @@ import marshal
 import os
 import sys
 
-from runtime.errors import RegionError
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -151,6 +149,8 @@ class Catalog:
             if geo.name in model.geographies:
                 return geo.name
         where = ", ".join(g.name for g in candidates) or "none"
+        from runtime.errors import RegionError  # the error path only: keeps `import runtime` cheap
+
         raise RegionError(
             f"{model.name} has no inference profile for region {region} (geography: {where}); "
             f"use a region in one of: {', '.join(model.geographies)}, or another model"

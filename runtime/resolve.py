@@ -8,7 +8,6 @@ from runtime.constants import (
     ENV_AWS_REGION,
 )
 from runtime.env import getenv
-from runtime.errors import ModelNotAllowedError, RegionError, UnknownModelError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,6 +26,8 @@ def pick_region(region: str | None = None) -> str:
     if chosen in _valid_regions:
         return chosen
     if not is_region_name(chosen):
+        from runtime.errors import RegionError  # the error path only, as every errors import here
+
         raise RegionError(f"region {chosen!r} is not an AWS region name; use one like us-east-1 or eu-west-1")
     _valid_regions.add(chosen)
     return chosen
@@ -40,12 +41,16 @@ def find_model(name: str, catalog: Catalog | None = None) -> tuple[Model, str | 
     """
     catalog = catalog or load_catalog()
     if not isinstance(name, str) or not name.strip():
+        from runtime.errors import UnknownModelError
+
         raise UnknownModelError(f"empty model name; use one of: {', '.join(catalog.names())}")
     hit = catalog.by_id.get(name.strip())
     if hit is not None:
         return hit[0], name.strip()
     model = catalog.by_key.get(normalize_name(name))
     if model is None:
+        from runtime.errors import UnknownModelError
+
         raise UnknownModelError(_unknown_message(name, catalog))
     return model, None
 
@@ -69,6 +74,8 @@ def allowed_models(
     raw = allowed if allowed is not None else getenv(ENV_ALLOWED_MODELS)
     if raw is None:
         return None
+    from runtime.errors import UnknownModelError
+
     items = raw.split(",") if isinstance(raw, str) else list(raw)
     names = set()
     for item in items:
@@ -109,6 +116,8 @@ def resolve_model(
     model, exact_id = find_model(name, catalog)
     admitted = allowed_models(allowed, catalog)
     if admitted is not None and model.name not in admitted:
+        from runtime.errors import ModelNotAllowedError
+
         raise ModelNotAllowedError(
             f"model {model.name} is not in the allow-list ({', '.join(sorted(admitted)) or 'empty'}); "
             f"add it to {ENV_ALLOWED_MODELS} or pick an allowed model"
@@ -118,6 +127,8 @@ def resolve_model(
     else:
         scope = catalog.by_id[exact_id][1]
         if scope and scope != catalog.scope_for(model, region):
+            from runtime.errors import RegionError
+
             raise RegionError(
                 f"inference profile {exact_id} cannot be called from region {region}; "
                 f"use {catalog.profile_id(model, region)} or a region of geography {scope}"
