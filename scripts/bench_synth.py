@@ -2,8 +2,10 @@
 
 Each measurement is a fresh subprocess (what ``npx cdk synth`` runs), so jsii start-up is
 included in both. One discarded warm-up run of each primes the OS file cache and the
-``__pycache__``; then the two apps alternate so machine load hits both alike. The ratio
-uses the fastest run of each (the least disturbed by other processes); medians are reported too.
+``__pycache__``; then the two apps alternate so machine load hits both alike. Two ratios are
+judged, and both must meet the target: of the fastest runs (the least disturbed by other
+processes) and of the medians (the one-``iam.User`` app's own run-to-run spread is wide, so its
+luckiest run alone would make the first ratio swing by ±0.05 over a handful of runs).
 
     python scripts/bench_synth.py [runs]
 """
@@ -67,10 +69,10 @@ def time_synth(code: str) -> tuple[float, float]:
         return wall, cpu
 
 
-def measure(runs: int = 3) -> dict[str, object]:
+def measure(runs: int = 15) -> dict[str, object]:
     """Synth timings: ``{"runs", "ours_s", "baseline_s", "ours_min_s", "baseline_min_s",
     "ours_median_s", "baseline_median_s", "ratio", "ratio_median", "ours_cpu_s", "baseline_cpu_s",
-    "ratio_cpu", "target", "within_target"}``; ``within_target`` judges the wall-clock ratio."""
+    "ratio_cpu", "target", "within_target"}``; ``within_target``: both wall-clock ratios meet it."""
     if runs < 1:
         raise ValueError(f"runs={runs} must be at least 1")
     time_synth(OUR_APP)  # warm-up, discarded
@@ -85,6 +87,7 @@ def measure(runs: int = 3) -> dict[str, object]:
             walls.append(wall)
             cpus.append(cpu)
     ratio = min(ours) / min(baseline)
+    ratio_median = statistics.median(ours) / statistics.median(baseline)
     return {
         "runs": runs,
         "ours_s": [round(t, 3) for t in ours],
@@ -94,19 +97,19 @@ def measure(runs: int = 3) -> dict[str, object]:
         "ours_median_s": round(statistics.median(ours), 3),
         "baseline_median_s": round(statistics.median(baseline), 3),
         "ratio": round(ratio, 3),
-        "ratio_median": round(statistics.median(ours) / statistics.median(baseline), 3),
+        "ratio_median": round(ratio_median, 3),
         "ours_cpu_s": [round(t, 3) for t in ours_cpu],
         "baseline_cpu_s": [round(t, 3) for t in baseline_cpu],
         "ratio_cpu": round(min(ours_cpu) / min(baseline_cpu), 3),
         "target": TARGET_RATIO,
-        "within_target": ratio <= TARGET_RATIO,
+        "within_target": max(ratio, ratio_median) <= TARGET_RATIO,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     try:
-        runs = int(args[0]) if args else 3
+        runs = int(args[0]) if args else 15
         result = measure(runs)
     except ValueError as err:
         print(f"error: {err}; usage: bench_synth.py [runs>=1]", file=sys.stderr)
@@ -118,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"CPU, our app {result['ours_cpu_s']} s; one iam.User {result['baseline_cpu_s']} s")
     verdict = "within" if result["within_target"] else "OVER"
-    print(f"ratio {result['ratio']}x (median {result['ratio_median']}x); target <= {result['target']}x: {verdict}")
+    print(
+        f"ratio {result['ratio']}x of the fastest runs, {result['ratio_median']}x of the medians "
+        f"({result['runs']} runs each); target <= {result['target']}x for both: {verdict}"
+    )
     return 0
 
 
