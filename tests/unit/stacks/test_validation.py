@@ -16,17 +16,19 @@ from runtime.constants import ENV_CDK_VALIDATION
 pytestmark = pytest.mark.slow
 
 SCHEMA_PLUGIN = "CloudFormation Validate"
-# An app with one schema error (an unknown property) and the scanners we add to ours.
-SCHEMA_ERROR_APP = textwrap.dedent(
+# Two apps in one process (sharing the validator), each with one schema error (an unknown
+# property) and the scanners we add to ours.
+SCHEMA_ERROR_APPS = textwrap.dedent(
     """
     import sys
     import aws_cdk as cdk
     from stacks.app import add_scanners
-    app = cdk.App(outdir=sys.argv[1])
-    add_scanners(app)
-    stack = cdk.Stack(app, "Tiny")
-    cdk.CfnResource(stack, "Bad", type="AWS::IAM::Group", properties={"GroupNam": "x"})
-    app.synth()
+    for outdir in sys.argv[1:]:
+        app = cdk.App(outdir=outdir)
+        add_scanners(app)
+        stack = cdk.Stack(app, "Tiny")
+        cdk.CfnResource(stack, "Bad", type="AWS::IAM::Group", properties={"GroupNam": "x"})
+        app.synth()
     """
 )
 
@@ -52,21 +54,27 @@ def schema_findings(outdir) -> list[tuple[str, str]]:
     ]
 
 
-def synth_schema_error_app(tmp_path, env_overrides: dict[str, str]) -> list[tuple[str, str]]:
+def synth_schema_error_apps(tmp_path, env_overrides: dict[str, str]) -> list[list[tuple[str, str]]]:
+    outdirs = [tmp_path / "first", tmp_path / "second"]
     env = {**os.environ, **env_overrides}
     subprocess.run(
-        [sys.executable, "-c", SCHEMA_ERROR_APP, str(tmp_path)], env=env, check=True, capture_output=True, timeout=120
+        [sys.executable, "-c", SCHEMA_ERROR_APPS, *map(str, outdirs)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
-    return schema_findings(tmp_path)
+    return [schema_findings(outdir) for outdir in outdirs]
 
 
-def test_a_schema_error_is_still_reported(tmp_path):
+def test_a_schema_error_is_still_reported_by_every_app_sharing_the_validator(tmp_path):
     # aws-cdk-lib reports its schema findings as warnings (synth goes on), as its default plugin does.
-    assert synth_schema_error_app(tmp_path, {ENV_CDK_VALIDATION: "true"}) == [("F3002", "warning")]
+    findings = synth_schema_error_apps(tmp_path, {ENV_CDK_VALIDATION: "true"})
+    assert findings == [[("F3002", "warning")], [("F3002", "warning")]]
 
 
 def test_cdk_validation_false_turns_the_schema_check_off(tmp_path):
-    assert synth_schema_error_app(tmp_path, {ENV_CDK_VALIDATION: "false"}) == []
+    assert synth_schema_error_apps(tmp_path, {ENV_CDK_VALIDATION: "false"}) == [[], []]
 
 
 def test_our_app_has_no_schema_findings(synthesized):
