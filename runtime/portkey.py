@@ -120,18 +120,33 @@ def portkey_headers(
     """
     region = pick_region(region or credentials.region)
     resolve_model(name, region, allowed=allowed)
-    headers = {
-        HEADER_PROVIDER: PROVIDER_BEDROCK,
-        HEADER_AWS_ACCESS_KEY_ID: credentials.access_key_id,
-        HEADER_AWS_SECRET_ACCESS_KEY: credentials.secret_access_key,
-        HEADER_AWS_REGION: region,
-    }
-    if credentials.session_token:
-        headers[HEADER_AWS_SESSION_TOKEN] = credentials.session_token
+    headers = bedrock_auth_headers(credentials, region, custom_host=custom_host)
     if trace_id:
         headers[HEADER_TRACE_ID] = trace_id
     if metadata:
         headers[HEADER_METADATA] = _metadata_json(metadata)
+    return headers
+
+
+def bedrock_auth_headers(
+    credentials: Credentials, region: str | None = None, *, custom_host: str | None = None
+) -> dict[str, str]:
+    """The model-independent part of :func:`portkey_headers`: provider, key, region, custom host.
+
+    What :class:`runtime.client.FreshHeaders` sets on every request.
+
+    >>> creds = Credentials("AKIAIOSFODNN7EXAMPLE", "secret", region="eu-west-1")
+    >>> bedrock_auth_headers(creds)["x-portkey-aws-region"]
+    'eu-west-1'
+    """
+    headers = {
+        HEADER_PROVIDER: PROVIDER_BEDROCK,
+        HEADER_AWS_ACCESS_KEY_ID: credentials.access_key_id,
+        HEADER_AWS_SECRET_ACCESS_KEY: credentials.secret_access_key,
+        HEADER_AWS_REGION: pick_region(region or credentials.region),
+    }
+    if credentials.session_token:
+        headers[HEADER_AWS_SESSION_TOKEN] = credentials.session_token
     host = _custom_host(custom_host)
     if host:
         headers[HEADER_CUSTOM_HOST] = host
