@@ -47,9 +47,9 @@ bench: install
 synth: install
 	$(PY) -m stacks.synth
 
-# the Portkey gateway for your own app: 127.0.0.1:8787 (PORT=N to change), headless; `make down` stops it
+# the Portkey gateway for your own app: 127.0.0.1:8787 (GATEWAY_PORT=N to change), headless; `make down` stops it
 gateway: $(STAMP_PY) $(STAMP_NODE)
-	$(PY) -m local.gateway up $(if $(PORT),--port $(PORT),)
+	$(PY) -m local.gateway up $(if $(GATEWAY_PORT),--port $(GATEWAY_PORT),)
 
 down: $(STAMP_PY)
 	$(PY) -m local.gateway down
