@@ -159,7 +159,9 @@ def chat_table(gateway_base_url: str, bedrock_url: str, sops_file: Path) -> tupl
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__.splitlines()[0])
+    from runtime.cli_parser import plain_text
+
+    parser = argparse.ArgumentParser(prog="python -m local.demo", description=plain_text(__doc__.splitlines()[0]))
     parser.add_argument("--keep", action="store_true", help="leave local AWS running (stop with make down)")
     parser.add_argument("--state-dir", type=Path, default=LOCAL_DIR, help="where local AWS and the demo's files live")
     args = parser.parse_args(argv)

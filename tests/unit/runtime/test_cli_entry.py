@@ -82,3 +82,13 @@ def test_subcommands_inherit_their_help_as_description():
     child = sub.add_parser("x", help="does ``x``")
     assert child.description == "does ``x``"
     assert "does x" in child.format_help()
+
+
+@pytest.mark.parametrize("module", ["local.aws", "local.gateway", "local.demo"])
+def test_local_commands_have_a_description_and_no_backticks(module):
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--help"], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    _usage, _, rest = done.stdout.partition("\n\n")
+    assert rest.strip() and not rest.startswith(("positional", "options")), f"{module} --help has no description"
+    assert "`" not in done.stdout

@@ -140,3 +140,35 @@ def test_importing_the_client_module_loads_no_http_library():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded = set(done.stdout.split())
     assert not loaded & {"httpx", "openai", "boto3", "json", "typing"}
+
+
+def test_the_async_client_follows_the_rotated_file(sops_file):
+    import asyncio
+
+    from openai import AsyncOpenAI
+
+    from runtime.client import gateway_async_http_client
+
+    gateway = Gateway(OLD["AWS_ACCESS_KEY_ID"])
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        return gateway(request)
+
+    async def two_requests() -> None:
+        client = AsyncOpenAI(
+            base_url="http://gateway.test/v1",
+            api_key="unused",
+            http_client=gateway_async_http_client(sops_file, transport=httpx.MockTransport(handler)),
+            max_retries=0,
+        )
+        body = runtime.chat_request("claude-sonnet-4.5", [{"role": "user", "content": "hi"}])
+        await client.chat.completions.create(**body)
+        _rotate(sops_file, gateway)
+        await client.chat.completions.create(**body)
+
+    asyncio.run(two_requests())
+    assert [seen[constants.HEADER_AWS_ACCESS_KEY_ID] for seen in gateway.seen] == [
+        OLD["AWS_ACCESS_KEY_ID"],
+        NEW["AWS_ACCESS_KEY_ID"],
+    ]
