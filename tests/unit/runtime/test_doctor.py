@@ -77,7 +77,7 @@ def _aws_checking_keys(*, may_describe_stacks: bool, stack_user_arn: str | None 
 USER_ARN = "arn:aws:iam::123456789012:user/u"
 
 
-def test_credentials_accepted_by_sts_pass_and_rejected_ones_name_the_fix():
+def test_credentials_rejected_by_sts_name_the_fix():
     with _aws_checking_keys(may_describe_stacks=False) as good:
         check = doctor.check_sts(good, "us-east-1")
         assert check.ok, check.line
