@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install test lint unit demo bench synth down rotate clean
+.PHONY: install test lint unit demo bench synth gateway down rotate clean
 
 install: $(STAMP_PY) $(STAMP_NODE)
 	@command -v gpg >/dev/null || { apt-get update -qq && apt-get install -y -qq gnupg; }  # the Go-sops interop test needs it
@@ -47,7 +47,12 @@ bench: install
 synth: install
 	$(PY) -m stacks.synth
 
+# the Portkey gateway for your own app: 127.0.0.1:8787 (GATEWAY_PORT=N to change), headless; `make down` stops it
+gateway: $(STAMP_PY) $(STAMP_NODE)
+	$(PY) -m local.gateway up $(if $(GATEWAY_PORT),--port $(GATEWAY_PORT),)
+
 down: $(STAMP_PY)
+	$(PY) -m local.gateway down
 	$(PY) -m local.aws down
 
 # against local AWS (make demo KEEP=1 first); on real AWS run: python -m stacks.rotate

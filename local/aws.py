@@ -2,7 +2,7 @@
 
     python -m local.aws up       # start (or reuse) it; prints one line
     python -m local.aws status   # running or not
-    eval "$(python -m local.aws env)"  # point the AWS SDKs and the CDK CLI at it
+    eval "$(python -m local.aws env)"  # point the AWS SDKs, the CDK CLI and an app at it
     python -m local.aws down     # stop it by pid; fine when nothing runs
 
 From Python (tests use the context manager; it stops only a server it started)::
@@ -11,7 +11,8 @@ From Python (tests use the context manager; it stops only a server it started)::
         boto3.client("iam", endpoint_url=aws.endpoint, ...)
 
 State lives in ``.local/aws.json`` (``pid``, ``port``, ``endpoint``, ``region``,
-``bedrock_port``). The endpoint uses ``localhost``, not ``127.0.0.1``: moto finds the bucket of a
+``bedrock_port``); the demo's age identity and SOPS file live under ``.local/`` too.
+The endpoint uses ``localhost``, not ``127.0.0.1``: moto finds the bucket of a
 CloudFormation ``TemplateURL`` by that host name.
 """
 
@@ -40,6 +41,10 @@ from runtime.constants import (
     ENV_AWS_ENDPOINT_URL,
     ENV_AWS_REGION,
     ENV_AWS_SECRET_ACCESS_KEY,
+    ENV_CUSTOM_HOST,
+    ENV_GATEWAY_URL,
+    ENV_SOPS_AGE_KEY_FILE,
+    ENV_SOPS_FILE,
 )
 from runtime.errors import PortkeyBedrockError
 
@@ -47,6 +52,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_STATE_DIR = REPO_ROOT / ".local"
 STATE_FILE_NAME = "aws.json"
 LOG_FILE_NAME = "aws.log"
+# Under the state dir: the age identity and the SOPS env file of the demo and the local flow.
+AGE_KEYS_PATH = Path("age") / "keys.txt"
+SOPS_FILE_PATH = Path("secrets") / "env.json"
 # Throw-away credentials: moto accepts any; never real ones.
 LOCAL_CREDENTIAL = "testing"
 START_TIMEOUT_S = 60.0
@@ -110,6 +118,26 @@ def local_env(endpoint: str, region: str = DEFAULT_REGION) -> dict[str, str]:
         ENV_AWS_REGION: region,
         ENV_AWS_DEFAULT_REGION: region,
     }
+
+
+def app_env(state: AwsState, state_dir: Path, gateway_base_url: str | None) -> dict[str, str]:
+    """Everything a shell needs to run the CDK CLI, `secrets pull` and an app against local AWS:
+    :func:`local_env`, the gateway URL, the Bedrock double as custom host, the demo's age identity
+    and SOPS file (absolute paths, so the lines work from any directory).
+
+    >>> env = app_env(AwsState(pid=1, port=5000, bedrock_port=6000), Path("/r/.local"), None)
+    >>> [env[k] for k in ("PORTKEY_BEDROCK_CUSTOM_HOST", "PORTKEY_GATEWAY_URL", "PORTKEY_BEDROCK_SOPS_FILE")]
+    ['http://127.0.0.1:6000', 'http://127.0.0.1:8787/v1', '/r/.local/secrets/env.json']
+    """
+    from local.gateway import DEFAULT_PORT, HOST
+
+    env = state.env()
+    env[ENV_GATEWAY_URL] = gateway_base_url or f"http://{HOST}:{DEFAULT_PORT}/v1"
+    if state.bedrock_url:
+        env[ENV_CUSTOM_HOST] = state.bedrock_url
+    env[ENV_SOPS_AGE_KEY_FILE] = str(state_dir.absolute() / AGE_KEYS_PATH)
+    env[ENV_SOPS_FILE] = str(state_dir.absolute() / SOPS_FILE_PATH)
+    return env
 
 
 def shell_exports(env: dict[str, str]) -> str:
@@ -247,7 +275,19 @@ class LocalAws:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        state = self._wait_ready(proc)
+        try:
+            state = self._wait_ready(proc)
+        except BaseException:  # Ctrl-C while it starts: nobody else knows this process
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=STOP_TIMEOUT_S)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            with contextlib.suppress(FileNotFoundError):
+                self.state_file.unlink()
+            raise
         self._started_here = True
         self._state = state
         return state
@@ -313,7 +353,11 @@ def start(state_dir: Path | str | None = None, port: int = 0) -> LocalAws:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local.aws", description="Local AWS (moto) on localhost.")
+    parser = argparse.ArgumentParser(
+        prog="python -m local.aws",
+        description="Local AWS (moto + the Bedrock double) on localhost. env prints export lines for a shell: "
+        'eval "$(python -m local.aws env)"',
+    )
     parser.add_argument("command", choices=["up", "down", "status", "env", "serve"])
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0: any free port)")
     parser.add_argument("--region", default=DEFAULT_REGION)
@@ -341,7 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
             print(f"local AWS running: {found.endpoint} (pid {found.pid})")
         else:
-            print(shell_exports(aws.env()))
+            from local.gateway import running_base_url
+
+            print(shell_exports(app_env(aws.state, aws.state_dir, running_base_url())))
     except LocalAwsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

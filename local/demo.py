@@ -3,13 +3,15 @@
 local AWS (moto + the Bedrock double) -> `cdk deploy` with the real CLI -> `secrets pull` into an
 age-encrypted SOPS file under `.local/` -> the real Portkey gateway -> one chat per catalog model and
 one streamed reply -> `doctor` -> stop what it started (`--keep` leaves local AWS running for
-`make rotate`; `make down` stops it later).
+`make rotate`; `make down` stops it later). Ctrl-C at any step stops what the demo started, prints
+one line and exits 130.
 
 Prints steps with timings and a table; never a secret.
 """
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -33,9 +35,19 @@ from runtime.errors import PortkeyBedrockError
 
 REPO = Path(__file__).resolve().parent.parent
 LOCAL_DIR = REPO / ".local"
-SOPS_FILE = LOCAL_DIR / "secrets" / "env.json"
-AGE_KEYS = LOCAL_DIR / "age" / "keys.txt"
-SOPS_CONFIG = LOCAL_DIR / ".sops.yaml"
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+
+
+class Paths:
+    """The demo's files under its state dir (``.local/``): age identity, SOPS config and env file."""
+
+    def __init__(self, state_dir: Path) -> None:
+        from local.aws import AGE_KEYS_PATH, SOPS_FILE_PATH
+
+        self.state_dir = state_dir
+        self.sops_file = state_dir / SOPS_FILE_PATH
+        self.age_keys = state_dir / AGE_KEYS_PATH
+        self.sops_config = state_dir / ".sops.yaml"
 
 
 class DemoFailed(Exception):
@@ -104,13 +116,13 @@ def policy_brief(policy_arn: str) -> list[str]:
     return lines
 
 
-def chat_table(gateway_base_url: str, bedrock_url: str) -> tuple[list[dict[str, str]], bool]:
+def chat_table(gateway_base_url: str, bedrock_url: str, sops_file: Path) -> tuple[list[dict[str, str]], bool]:
     """One chat per catalog model and one streamed reply, through the real gateway."""
     from openai import OpenAI, OpenAIError
 
     import runtime
 
-    credentials = runtime.Credentials.from_sops(str(SOPS_FILE))
+    credentials = runtime.Credentials.from_sops(str(sops_file))
     rows, ok = [], True
     models = [model.name for model in load_catalog()]
     for name, stream in [*((n, False) for n in models), (models[0], True)]:
@@ -147,74 +159,99 @@ def chat_table(gateway_base_url: str, bedrock_url: str) -> tuple[list[dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__)
+    from runtime.cli_parser import plain_text
+
+    parser = argparse.ArgumentParser(prog="python -m local.demo", description=plain_text(__doc__.splitlines()[0]))
     parser.add_argument("--keep", action="store_true", help="leave local AWS running (stop with make down)")
+    parser.add_argument("--state-dir", type=Path, default=LOCAL_DIR, help="where local AWS and the demo's files live")
     args = parser.parse_args(argv)
     from local.aws import LocalAws
-    from local.gateway import start_gateway
 
     started = time.perf_counter()
-    aws = LocalAws(state_dir=LOCAL_DIR)
-    gateway = None
+    aws = LocalAws(state_dir=args.state_dir)
+    gateway: list[Any] = []
+    interrupted = False
+    outcome = 1
     try:
-        with step("local AWS (moto server + Bedrock double)"):
-            state = aws.start()
-            os.environ.update(state.env())
-            env = dict(os.environ)
-            print(f"    AWS_ENDPOINT_URL={state.endpoint}  bedrock double={state.bedrock_url}")
-        with step("cdk bootstrap + cdk deploy (real CDK CLI)"):
-            run([sys.executable, "-m", "stacks.deploy", "--quiet"], env)
-            outputs = stack_outputs(DEFAULT_STACK_NAME)
-        with step("secrets pull into an age-encrypted SOPS file under .local/"):
-            if not AGE_KEYS.exists():
-                run([sys.executable, "-m", "runtime", "secrets", "keygen", "--output", str(AGE_KEYS)], env)
-            recipient = next(
-                line.split(":", 1)[1].strip()
-                for line in AGE_KEYS.read_text().splitlines()
-                if line.startswith("# public key:")
-            )
-            run(
-                [sys.executable, "-m", "runtime", "secrets", "init", "--config", str(SOPS_CONFIG), "--age", recipient],
-                env,
-            )
-            os.environ[ENV_SOPS_AGE_KEY_FILE] = str(AGE_KEYS)
-            env = dict(os.environ)
-            pull = [sys.executable, "-m", "runtime", "secrets", "pull", "--stack", DEFAULT_STACK_NAME]
-            print(run([*pull, "--file", str(SOPS_FILE), "--config", str(SOPS_CONFIG)], env, capture=True).rstrip())
-            dotenv = run(
-                [sys.executable, "-m", "runtime", "secrets", "decrypt", str(SOPS_FILE), "--output-type", "dotenv"],
-                env,
-                capture=True,
-            )
-            print("    " + redact_dotenv(dotenv).replace("\n", "\n    "))
-        print(f"    user {outputs.get(OUTPUT_USER_NAME)} ({outputs.get(OUTPUT_USER_ARN)})")
-        print(f"    secret {outputs.get(OUTPUT_SECRET_ARN)}  KMS key {outputs.get(OUTPUT_KMS_KEY_ARN)}")
-        for line in policy_brief(outputs[OUTPUT_POLICY_ARN]):
-            print(f"    policy: {line}")
-        with step("Portkey gateway 1.15.2 (npm) -> Bedrock double, one chat per model + one stream"):
-            gateway = start_gateway()
-            assert state.bedrock_url is not None, "local AWS started without the Bedrock double"
-            rows, chats_ok = chat_table(gateway.base_url, state.bedrock_url)
-            print(format_table(rows))
-        with step("doctor"):
-            doctor = [sys.executable, "-m", "runtime", "doctor", "--sops", str(SOPS_FILE), "--live"]
-            doctor += ["--gateway-url", gateway.base_url, "--custom-host", state.bedrock_url]
-            doctor_ok = subprocess.run(doctor, env=env, cwd=REPO, check=False).returncode == 0
+        outcome = _run(aws, Paths(args.state_dir), gateway)
+    except KeyboardInterrupt:
+        interrupted = True
     except (DemoFailed, PortkeyBedrockError) as err:
         print(f"demo failed: {err}", file=sys.stderr)
-        return 1
     except Exception as err:  # boto3/botocore and the like: still one line, never a secret
         print(f"demo failed: {type(err).__name__}: {str(err).splitlines()[0][:200]}", file=sys.stderr)
-        return 1
     finally:
-        if gateway is not None:
-            gateway.stop()
-        if not args.keep and aws.started_here:  # a server someone else started stays up
-            aws.stop()
-    verdict = "ok" if chats_ok and doctor_ok else "FAILED"
+        # A second Ctrl-C (or the first, landing here) must not cut the clean-up short: note it, go on.
+        def note(signum: int, frame: object) -> None:
+            nonlocal interrupted
+            interrupted = True
+
+        previous = signal.signal(signal.SIGINT, note)
+        try:
+            for gw in gateway:
+                gw.stop()
+            if not args.keep and aws.started_here:  # a server someone else started stays up
+                aws.stop()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        left = "; local AWS left running (make down stops it)" if args.keep or not aws.started_here else ""
+        print(f"demo interrupted: stopped the gateway and local AWS it had started{left}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if outcome != 0 and outcome != 2:
+        return outcome
+    verdict = "ok" if outcome == 0 else "FAILED"
     kept = "; local AWS left running (make down stops it)" if args.keep or not aws.started_here else ""
     print(f"demo {verdict} in {time.perf_counter() - started:.1f} s{kept}")
     return 0 if verdict == "ok" else 1
+
+
+def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
+    """The demo's steps; 0 when every chat and doctor passed, 2 when they ran but some failed."""
+    from local.gateway import start_gateway
+
+    with step("local AWS (moto server + Bedrock double)"):
+        state = aws.start()
+        os.environ.update(state.env())
+        env = dict(os.environ)
+        print(f"    AWS_ENDPOINT_URL={state.endpoint}  bedrock double={state.bedrock_url}")
+    with step("cdk bootstrap + cdk deploy (real CDK CLI)"):
+        run([sys.executable, "-m", "stacks.deploy", "--quiet"], env)
+        outputs = stack_outputs(DEFAULT_STACK_NAME)
+    with step(f"secrets pull into an age-encrypted SOPS file under {paths.state_dir.name}/"):
+        if not paths.age_keys.exists():
+            run([sys.executable, "-m", "runtime", "secrets", "keygen", "--output", str(paths.age_keys)], env)
+        recipient = next(
+            line.split(":", 1)[1].strip()
+            for line in paths.age_keys.read_text().splitlines()
+            if line.startswith("# public key:")
+        )
+        init = [sys.executable, "-m", "runtime", "secrets", "init", "--config", str(paths.sops_config)]
+        run([*init, "--age", recipient], env)
+        os.environ[ENV_SOPS_AGE_KEY_FILE] = str(paths.age_keys)
+        env = dict(os.environ)
+        pull = [sys.executable, "-m", "runtime", "secrets", "pull", "--stack", DEFAULT_STACK_NAME]
+        pull += ["--file", str(paths.sops_file), "--config", str(paths.sops_config)]
+        print(run(pull, env, capture=True).rstrip())
+        decrypt = [sys.executable, "-m", "runtime", "secrets", "decrypt", str(paths.sops_file)]
+        dotenv = run([*decrypt, "--output-type", "dotenv"], env, capture=True)
+        print("    " + redact_dotenv(dotenv).replace("\n", "\n    "))
+    print(f"    user {outputs.get(OUTPUT_USER_NAME)} ({outputs.get(OUTPUT_USER_ARN)})")
+    print(f"    secret {outputs.get(OUTPUT_SECRET_ARN)}  KMS key {outputs.get(OUTPUT_KMS_KEY_ARN)}")
+    for line in policy_brief(outputs[OUTPUT_POLICY_ARN]):
+        print(f"    policy: {line}")
+    with step("Portkey gateway 1.15.2 (npm) -> Bedrock double, one chat per model + one stream"):
+        gateway = start_gateway()
+        gateways.append(gateway)
+        if state.bedrock_url is None:
+            raise DemoFailed("local AWS started without the Bedrock double; see .local/aws.log")
+        rows, chats_ok = chat_table(gateway.base_url, state.bedrock_url, paths.sops_file)
+        print(format_table(rows))
+    with step("doctor"):
+        doctor = [sys.executable, "-m", "runtime", "doctor", "--sops", str(paths.sops_file), "--live"]
+        doctor += ["--gateway-url", gateway.base_url, "--custom-host", state.bedrock_url]
+        doctor_ok = subprocess.run(doctor, env=env, cwd=REPO, check=False).returncode == 0
+    return 0 if chats_ok and doctor_ok else 2
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
     with start_gateway() as gateway:          # a free port on 127.0.0.1
         gateway.base_url                      # http://127.0.0.1:PORT/v1
 
-    python -m local.gateway up [--port N]     # detached; state in .local/gateway.json
-    python -m local.gateway status | down
+    make gateway                              # = python -m local.gateway up: 127.0.0.1:8787, headless
+    python -m local.gateway up [--port N]     # detached; N=0: a free port; state in .local/gateway.json
+    python -m local.gateway status | down     # `make down` stops it too
 
 The gateway's `start-server.js` listens on every interface and has no host option, so node is
 started with a preloaded module (`--import data:...`) that pins `net.Server.listen` to the
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.atomicfile import atomic_write_text
+from runtime.constants import DEFAULT_GATEWAY_URL
 from runtime.errors import PortkeyBedrockError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +39,8 @@ GATEWAY_JS = ROOT / "node_modules" / "@portkey-ai" / "gateway" / "build" / "star
 STATE_FILE = ROOT / ".local" / "gateway.json"
 READY_TEXT = "AI Gateway says hey!"
 HOST = "127.0.0.1"
+# `up` listens where the runtime looks by default (PORTKEY_GATEWAY_URL unset): port 8787.
+DEFAULT_PORT = urllib.parse.urlsplit(DEFAULT_GATEWAY_URL).port or 8787
 
 # ESM preload: every listen() without an explicit host binds to loopback only.
 _LOOPBACK_PRELOAD = f"""
@@ -213,12 +217,16 @@ def start_gateway(
         process = _launch(chosen, log_path, node)
         gateway = Gateway(process, process.pid, chosen, log_path, remove_log=temporary_log)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                break
-            if _greeting(gateway.url, timeout=0.5) == READY_TEXT:
-                return gateway
-            time.sleep(0.05)
+        try:
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    break
+                if _greeting(gateway.url, timeout=0.5) == READY_TEXT:
+                    return gateway
+                time.sleep(0.05)
+        except BaseException:  # Ctrl-C while it starts: the caller has no handle to stop it with
+            gateway.stop()
+            raise
         exited = process.poll() is not None
         gateway._terminate(10.0)  # not stop(): the log stays for the error message
         tail = _tail(log_path)
@@ -234,6 +242,8 @@ def start_gateway(
             f"the Portkey gateway did not answer GET {gateway.url}/ within {timeout:.0f}s; "
             f"see {log_path} ({tail or 'empty log'})"
         )
+    if port is not None:
+        raise GatewayError(f"{last_error} (another gateway? python -m local.gateway status); pass --port N")
     raise GatewayError(f"could not find a free port for the gateway ({last_error}); pass --port N")
 
 
@@ -259,15 +269,30 @@ def _is_our_gateway(pid: int) -> bool:
     return any(part.endswith(b"start-server.js") for part in cmdline)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local.gateway", description="Run the Portkey gateway locally.")
+def running_base_url() -> str | None:
+    """The base URL of the gateway `up` started, while it runs."""
+    state = _read_state()
+    if state is None or not _is_our_gateway(int(state.get("pid", 0))):
+        return None
+    return str(state["base_url"])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m local.gateway",
+        description="Run the Portkey gateway on 127.0.0.1, headless, in the background (state in .local/).",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="start the gateway in the background")
-    up.add_argument("--port", type=int, default=None, help="port (default: a free one)")
-    up.add_argument("--timeout", type=float, default=30.0)
-    sub.add_parser("down", help="stop the gateway started by `up`")
-    sub.add_parser("status", help="print the running gateway's URL")
-    args = parser.parse_args(argv)
+    up = sub.add_parser("up", help="start the gateway in the background", description="start the gateway")
+    up.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: a free one)")
+    up.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for it to answer")
+    sub.add_parser("down", help="stop the gateway started by up", description="stop the gateway started by up")
+    sub.add_parser("status", help="print the running gateway's URL", description="print the running gateway's URL")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     state = _read_state()
     running = state is not None and _is_our_gateway(int(state["pid"]))
     if args.command == "status":
@@ -285,19 +310,22 @@ def main(argv: list[str] | None = None) -> int:
         STATE_FILE.unlink(missing_ok=True)
         return 0
     if running and state is not None:
-        print(state["base_url"])
+        print(f"gateway: already running at {state['base_url']} (pid {state['pid']})")
         return 0
+    if not 0 <= args.port < 65536:
+        print(f"error: --port {args.port} is not a port number (1-65535, or 0 for a free one)", file=sys.stderr)
+        return 2
     log_path = str(STATE_FILE.parent / "gateway.log")
     STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
     try:
-        gateway = start_gateway(args.port, timeout=args.timeout, log_path=log_path)
+        gateway = start_gateway(args.port or None, timeout=args.timeout, log_path=log_path)
     except GatewayError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     _write_state(
         {"pid": gateway.pid, "port": gateway.port, "url": gateway.url, "base_url": gateway.base_url, "log": log_path}
     )
-    print(gateway.base_url)
+    print(f"gateway: {gateway.base_url} (pid {gateway.pid}, headless, loopback only; log {log_path}; stop: make down)")
     return 0
 
 

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from runtime.catalog import Model as Model
     from runtime.catalog import load_catalog as load_catalog
     from runtime.catalog import normalize_name as normalize_name
+    from runtime.client import FreshHeaders as FreshHeaders
+    from runtime.client import gateway_async_http_client as gateway_async_http_client
+    from runtime.client import gateway_http_client as gateway_http_client
     from runtime.constants import DEFAULT_GATEWAY_URL as DEFAULT_GATEWAY_URL
     from runtime.constants import DEFAULT_REGION as DEFAULT_REGION
     from runtime.credentials import Credentials as Credentials
@@ -70,6 +73,9 @@ _EXPORTS = {
     "normalize_name": "catalog",
     "DEFAULT_GATEWAY_URL": "constants",
     "DEFAULT_REGION": "constants",
+    "FreshHeaders": "client",
+    "gateway_async_http_client": "client",
+    "gateway_http_client": "client",
     "Credentials": "credentials",
     "ConfigError": "errors",
     "CredentialsError": "errors",

@@ -1,5 +1,5 @@
 """Entry point of `python -m runtime`."""
 
-from runtime.cli import main
+from runtime.cli import run
 
-raise SystemExit(main())
+raise SystemExit(run())

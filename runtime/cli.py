@@ -10,7 +10,7 @@ import json
 import sys
 
 from runtime.catalog import load_catalog
-from runtime.cli_parser import OneLineParser
+from runtime.cli_parser import OneLineParser, VersionAction
 from runtime.constants import SECRET_HEADERS
 from runtime.credentials import REDACTED, Credentials, mask_key_id
 from runtime.errors import PortkeyBedrockError
@@ -131,6 +131,7 @@ def _cmd_doctor(argv: list[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m runtime", description=__doc__)
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
 
     models = sub.add_parser("models", help="the catalog as a table")
@@ -139,16 +140,16 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(func=_cmd_models)
 
     resolve = sub.add_parser("resolve", help="the Bedrock id for a model name")
-    resolve.add_argument("name")
-    resolve.add_argument("--region")
+    resolve.add_argument("name", help="a catalog name or alias (python -m runtime models lists them)")
+    resolve.add_argument("--region", help="source region (default: AWS_REGION, else us-east-1)")
     resolve.set_defaults(func=_cmd_resolve)
 
     headers = sub.add_parser("headers", help="the gateway headers for a model (secrets redacted)")
-    headers.add_argument("name")
-    headers.add_argument("--region")
+    headers.add_argument("name", help="a catalog name or alias")
+    headers.add_argument("--region", help="source region (default: the credentials' AWS_REGION, else us-east-1)")
     headers.add_argument("--sops", metavar="FILE", help="read credentials from a SOPS env file")
-    headers.add_argument("--trace-id")
-    headers.add_argument("--custom-host")
+    headers.add_argument("--trace-id", help="x-portkey-trace-id value")
+    headers.add_argument("--custom-host", help="send Bedrock calls to this URL (default: PORTKEY_BEDROCK_CUSTOM_HOST)")
     headers.add_argument("--show-secrets", action="store_true", help="print secret values (careful)")
     headers.set_defaults(func=_cmd_headers)
 
@@ -170,3 +171,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PortkeyBedrockError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what `yes | head` reports
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """`main` for ``python -m runtime``: a reader that stops early (``models | head -2``) or Ctrl-C
+    ends the command quietly instead of with a traceback."""
+    try:
+        code = main(argv)
+        sys.stdout.flush()  # a closed pipe shows up here, inside the handler, not at exit
+    except BrokenPipeError:
+        import os
+
+        # Python flushes stdout again at exit; point it at /dev/null so that flush is silent too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:  # Ctrl-C: the shell shows ^C; no traceback (`make demo` runs doctor this way)
+        return EXIT_INTERRUPTED
+    return code

@@ -19,6 +19,8 @@ ENV_SOPS_AGE_KEY_FILE = "SOPS_AGE_KEY_FILE"
 ENV_SOPS_AGE_RECIPIENTS = "SOPS_AGE_RECIPIENTS"
 ENV_SOPS_KMS_ARN = "SOPS_KMS_ARN"
 ENV_XDG_CONFIG_HOME = "XDG_CONFIG_HOME"
+# Where an app finds its SOPS env file (read by the README's snippets; printed by `local.aws env`).
+ENV_SOPS_FILE = "PORTKEY_BEDROCK_SOPS_FILE"
 
 # The flat env JSON kept in Secrets Manager and in secrets/env.json, in this order.
 SECRET_ENV_KEYS = (ENV_AWS_ACCESS_KEY_ID, ENV_AWS_SECRET_ACCESS_KEY, ENV_AWS_REGION)

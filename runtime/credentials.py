@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 REDACTED = "<redacted>"
 
-# Credentials.from_sops cache: resolved path -> ((inode, size, mtime_ns), credentials).
-_SOPS_CACHE: dict[object, tuple[tuple[int, int, int], Credentials]] = {}
+# Credentials.from_sops cache: path as given -> ((device, inode, size, mtime_ns), credentials).
+_SOPS_CACHE: dict[str, tuple[tuple[int, int, int, int], Credentials]] = {}
 _SOPS_LOCK = _thread.allocate_lock()
 
 
@@ -138,25 +138,27 @@ class Credentials:
         file's inode, size or mtime changes, so a rotated key is picked up without a restart.
         A plaintext (non-SOPS) file is refused.
         """
-        from pathlib import Path
-
-        from runtime.sops.files import load
-
-        resolved = Path(path).expanduser().resolve()
+        name = os.fspath(path)
+        if name.startswith("~"):
+            name = os.path.expanduser(name)
         try:
-            info = resolved.stat()
+            info = os.stat(name)  # follows symlinks: a re-pointed link is a new stamp too
         except FileNotFoundError:
             raise CredentialsError(f"{path} does not exist; create it with `python -m runtime secrets pull`") from None
-        stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+        # Keyed by the name as given (no realpath: this runs once per request in runtime.client);
+        # the stamp tells a different file (another cwd, a rotated file) from the cached one.
+        stamp = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
         with _SOPS_LOCK:
-            cached = _SOPS_CACHE.get(resolved)
+            cached = _SOPS_CACHE.get(name)
             if cached is not None and cached[0] == stamp:
                 return cached[1]
-        plain = load(resolved)
+        from runtime.sops.files import load
+
+        plain = load(name)
         values = {k: v for k, v in plain.items() if isinstance(v, str)}
         creds = cls.from_mapping(values, source=str(path))
         with _SOPS_LOCK:
-            _SOPS_CACHE[resolved] = (stamp, creds)
+            _SOPS_CACHE[name] = (stamp, creds)
         return creds
 
     @classmethod

@@ -2,8 +2,10 @@
 
 Checks, each one line, each failure with its fix: the gateway answers; credentials are found
 (environment or a SOPS env file) and accepted by STS (endpoint-aware: honours AWS_ENDPOINT_URL, so it
-works against local AWS); every allowed catalog model resolves for the region; with ``--live``, one
-tiny chat per model through the gateway. Exit status 1 when any check fails.
+works against local AWS) as the stack's user (its UserArn output, when the stack can be read); every
+allowed catalog model resolves for the region; with ``--live``, one tiny chat per model through the
+gateway, a refusal classified (rejected key, policy denial, model access not enabled, throttling).
+Exit status 1 when any check fails, 2 on bad arguments.
 """
 
 import argparse
@@ -16,14 +18,47 @@ from collections.abc import Callable, Sequence
 
 from runtime.catalog import load_catalog
 from runtime.cli_parser import OneLineParser
-from runtime.constants import ENV_AWS_ENDPOINT_URL
+from runtime.constants import (
+    DEFAULT_GATEWAY_URL,
+    DEFAULT_STACK_NAME,
+    ENV_AWS_ENDPOINT_URL,
+    ENV_GATEWAY_URL,
+    OUTPUT_USER_ARN,
+)
 from runtime.credentials import Credentials, mask_key_id
 from runtime.errors import PortkeyBedrockError, aws_error_code
-from runtime.portkey import chat_request, gateway_url, portkey_headers
+from runtime.portkey import chat_request, check_http_url, gateway_url, portkey_headers
 from runtime.resolve import allowed_models, pick_region, resolve_model
 
 GATEWAY_GREETING = "AI Gateway says hey!"
 TIMEOUT_SECONDS = 10.0
+EXIT_USAGE = 2
+# The project's own launcher binds to loopback and runs headless (npx @portkey-ai/gateway listens
+# on every interface and serves a log UI that shows provider keys).
+START_GATEWAY = "start it: make gateway (or python -m local.gateway up)"
+
+# What to do about a refused request, by kind (see classify_refusal).
+FIX_REJECTED_KEY = (
+    "the key was rejected (invalid, or rotated away); re-pull the SOPS file "
+    "(python -m runtime secrets pull) or check the key"
+)
+FIX_MODEL_ACCESS = (
+    "an account admin must enable the model in the Bedrock console (Model access; "
+    "Anthropic: complete the use-case form)"
+)
+FIX_THROTTLED = "throttled; retry later or add retry/fallback (runtime.portkey_config)"
+# Marks of each kind in Bedrock's / STS's error code or message (lower case).
+_REJECTED_KEY_MARKS = (
+    "unrecognizedclientexception",
+    "invalidsignatureexception",
+    "invalidclienttokenid",
+    "signaturedoesnotmatch",
+    "security token included in the request is invalid",
+    "signature we calculated does not match",
+    "expiredtoken",
+)
+_MODEL_ACCESS_MARKS = ("aws-marketplace", "model access", "use case", "use-case", "don't have access to the model")
+_POLICY_DENIAL_MARKS = ("accessdenied", "not authorized to perform")
 
 
 class Check:
@@ -57,10 +92,7 @@ def check_gateway(url: str) -> Check:
             body = reply.read().decode("utf-8", "replace")
     except (urllib.error.URLError, OSError) as err:
         reason = getattr(err, "reason", err)
-        return Check(
-            False,
-            f"gateway {root} not reachable ({reason}); start it (npx @portkey-ai/gateway) or set PORTKEY_GATEWAY_URL",
-        )
+        return Check(False, f"gateway {root} not reachable ({reason}); {START_GATEWAY}, or set {ENV_GATEWAY_URL}")
     if GATEWAY_GREETING not in body:
         return Check(False, f"{root} answered but is not a Portkey gateway; check PORTKEY_GATEWAY_URL")
     return Check(True, f"gateway {root} answers")
@@ -72,29 +104,62 @@ def load_credentials(sops_file: str | None) -> Credentials:
     return Credentials.from_env()
 
 
-def check_sts(credentials: Credentials, region: str) -> Check:
+def check_sts(credentials: Credentials, region: str, stack: str = DEFAULT_STACK_NAME) -> Check:
+    """STS accepts the key, and names the stack's user when the stack's outputs can be read."""
     import boto3  # lazy: only doctor and secrets need the AWS SDK
     import botocore.exceptions
 
-    client = boto3.client(
-        "sts",
+    session = boto3.session.Session(
         region_name=region,
         aws_access_key_id=credentials.access_key_id,
         aws_secret_access_key=credentials.secret_access_key,
         aws_session_token=credentials.session_token,
     )
+    key = mask_key_id(credentials.access_key_id)
     try:
-        identity = client.get_caller_identity()
+        identity = session.client("sts").get_caller_identity()
     except botocore.exceptions.ClientError as err:
         code = aws_error_code(err)
-        return Check(
-            False,
-            f"STS rejected key {mask_key_id(credentials.access_key_id)} ({code}); "
-            "pull fresh credentials: python -m runtime secrets pull --stack PortkeyBedrockAccess",
-        )
+        return Check(False, f"STS rejected key {key} ({code}); {FIX_REJECTED_KEY}")
     except botocore.exceptions.BotoCoreError as err:
         return Check(False, f"STS not reachable ({type(err).__name__}); check network or {ENV_AWS_ENDPOINT_URL}")
-    return Check(True, f"credentials {mask_key_id(credentials.access_key_id)} accepted by STS as {identity['Arn']}")
+    caller = str(identity["Arn"])
+    expected, why_not = stack_user_arn(session, stack)
+    if expected is None:
+        return Check(True, f"credentials {key} accepted by STS as {caller} (not compared with {why_not})")
+    if caller != expected:
+        return Check(
+            False,
+            f"credentials {key} belong to {caller}, not to stack {stack}'s user {expected}; "
+            "re-pull the SOPS file (python -m runtime secrets pull) or pass --stack",
+        )
+    return Check(True, f"credentials {key} accepted by STS as {caller}, the user of stack {stack}")
+
+
+def stack_user_arn(session: object, stack: str) -> tuple[str | None, str]:
+    """The stack's ``UserArn`` output read with the checked key, else None and why not.
+
+    The least-privilege user may not call CloudFormation at all: that is normal, not a failure.
+    """
+    import botocore.exceptions
+
+    try:
+        reply = session.client("cloudformation").describe_stacks(StackName=stack)  # type: ignore[attr-defined]
+    except botocore.exceptions.ClientError as err:
+        code = aws_error_code(err)
+        if "denied" in code.lower() or "unauthorized" in code.lower():
+            return None, f"stack {stack}'s {OUTPUT_USER_ARN}: this key may not read the stack"
+        if "does not exist" in str(err):
+            return None, f"stack {stack}'s {OUTPUT_USER_ARN}: no such stack here; pass --stack NAME to compare"
+        return None, f"stack {stack}'s {OUTPUT_USER_ARN}: stack not readable ({code}); pass --stack NAME"
+    except botocore.exceptions.BotoCoreError as err:
+        return None, f"stack {stack}'s {OUTPUT_USER_ARN}: CloudFormation not reachable ({type(err).__name__})"
+    stacks = reply.get("Stacks") or [{}]
+    outputs = {item.get("OutputKey"): item.get("OutputValue") for item in stacks[0].get("Outputs") or []}
+    arn = outputs.get(OUTPUT_USER_ARN)
+    if not arn:
+        return None, f"stack {stack}'s {OUTPUT_USER_ARN}: the stack has no such output"
+    return str(arn), ""
 
 
 def check_models(region: str) -> tuple[list[Check], list[str]]:
@@ -130,28 +195,58 @@ def check_live(name: str, credentials: Credentials, region: str, url: str, custo
     except urllib.error.HTTPError as err:
         return Check(False, f"{name}: {describe_http_error(err.code, err.read(), name)}")
     except (urllib.error.URLError, OSError) as err:
-        return Check(False, f"{name}: gateway not reachable ({getattr(err, 'reason', err)}); start it")
+        return Check(False, f"{name}: gateway not reachable ({getattr(err, 'reason', err)}); {START_GATEWAY}")
     return Check(True, f"{name} answered in {(time.perf_counter() - started) * 1000:.0f} ms")
+
+
+def classify_refusal(status: int, text: str) -> str | None:
+    """The kind of a refused Bedrock/STS call from its status and error code or message:
+    ``rejected-key``, ``model-access``, ``policy-denial``, ``throttled``, or None.
+
+    >>> classify_refusal(403, "bedrock error: The security token included in the request is invalid.")
+    'rejected-key'
+    >>> classify_refusal(403, "User: arn:aws:iam::1:user/u is not authorized to perform: bedrock:InvokeModel")
+    'policy-denial'
+    >>> classify_refusal(403, "Model access is denied ... (aws-marketplace:Subscribe)")
+    'model-access'
+    >>> classify_refusal(429, ""), classify_refusal(500, "boom")
+    ('throttled', None)
+    """
+    lowered = text.lower()
+    if status == 429 or "throttlingexception" in lowered:
+        return "throttled"
+    if any(mark in lowered for mark in _REJECTED_KEY_MARKS):
+        return "rejected-key"
+    # before the policy test: Bedrock's model-access denial also says "not authorized to perform"
+    if any(mark in lowered for mark in _MODEL_ACCESS_MARKS):
+        return "model-access"
+    if status == 403 or any(mark in lowered for mark in _POLICY_DENIAL_MARKS):
+        return "policy-denial"
+    return None
 
 
 def describe_http_error(status: int, body: bytes, name: str) -> str:
     """One line for a failed chat: what Bedrock said and what to do.
 
-    >>> describe_http_error(403, b'{"error": {"message": "bedrock error: not authorized"}}', "claude-large")
-    'HTTP 403 (bedrock error: not authorized); add claude-large to allowed_models and redeploy (cdk deploy)'
+    >>> describe_http_error(403, b'{"error": {"message": "bedrock error: not authorized"}}', "opus")
+    'HTTP 403 (bedrock error: not authorized); add opus to allowed_models and redeploy (python -m stacks.deploy)'
     >>> describe_http_error(429, b"", "claude-large")
     'HTTP 429 (throttled); retry later or add retry/fallback (runtime.portkey_config)'
     """
     try:
-        message = json.loads(body)["error"]["message"]
+        message = str(json.loads(body)["error"]["message"])
     except (ValueError, KeyError, TypeError):
         message = "throttled" if status == 429 else "no details"
     fixes = {
-        403: f"add {name} to allowed_models and redeploy (cdk deploy)",
-        429: "retry later or add retry/fallback (runtime.portkey_config)",
+        "rejected-key": FIX_REJECTED_KEY,
+        "model-access": FIX_MODEL_ACCESS,
+        "policy-denial": f"add {name} to allowed_models and redeploy (python -m stacks.deploy)",
+        "throttled": "retry later or add retry/fallback (runtime.portkey_config)",
     }
-    fix = fixes.get(status, "check the gateway log and the Bedrock service status")
-    return f"HTTP {status} ({str(message).splitlines()[0][:200]}); {fix}"
+    kind = classify_refusal(status, message)
+    fix = fixes[kind] if kind else "check the gateway log and the Bedrock service status"
+    first_line = (message.splitlines() or [""])[0][:200]
+    return f"HTTP {status} ({first_line}); {fix}"
 
 
 def run_checks(args: argparse.Namespace, emit: Callable[[Check], None]) -> bool:
@@ -161,7 +256,7 @@ def run_checks(args: argparse.Namespace, emit: Callable[[Check], None]) -> bool:
         results.append(check)
         emit(check)
 
-    url = gateway_url(args.gateway_url)
+    url = gateway_url(args.gateway_url)  # already checked in main()
     record(check_gateway(url))
     credentials: Credentials | None = None
     try:
@@ -175,7 +270,7 @@ def run_checks(args: argparse.Namespace, emit: Callable[[Check], None]) -> bool:
         record(Check(False, str(err)))
         return False
     if credentials is not None:
-        record(check_sts(credentials, region))
+        record(check_sts(credentials, region, args.stack))
     model_checks, names = check_models(region)
     for check in model_checks:
         record(check)
@@ -189,10 +284,18 @@ def main(argv: Sequence[str]) -> int:
     parser = OneLineParser(prog="python -m runtime doctor", description=__doc__)
     parser.add_argument("--sops", metavar="FILE", help="SOPS env file with the credentials (default: environment)")
     parser.add_argument("--region", help="default: the credentials' AWS_REGION, else us-east-1")
-    parser.add_argument("--gateway-url", help="default: PORTKEY_GATEWAY_URL or http://localhost:8787/v1")
+    parser.add_argument("--gateway-url", help=f"default: {ENV_GATEWAY_URL} or {DEFAULT_GATEWAY_URL}")
     parser.add_argument("--custom-host", help="send Bedrock calls to this host (local double)")
+    parser.add_argument("--stack", default=DEFAULT_STACK_NAME, help="stack whose UserArn the key must belong to")
     parser.add_argument("--live", action="store_true", help="send one tiny chat per model")
-    args = parser.parse_args(list(argv))
+    try:
+        args = parser.parse_args(list(argv))
+        if args.gateway_url is not None:
+            check_http_url(args.gateway_url, "--gateway-url", DEFAULT_GATEWAY_URL)
+        gateway_url(args.gateway_url)  # PORTKEY_GATEWAY_URL=garbage: one line here, not a traceback later
+    except PortkeyBedrockError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
 
     def emit(check: Check) -> None:
         print(f"{'ok  ' if check.ok else 'FAIL'} {check.line}")

@@ -41,8 +41,53 @@ DEFAULT_RETRY: Mapping[str, object] = {
 
 def gateway_url(url: str | None = None) -> str:
     """The gateway's OpenAI-compatible base URL: the argument, else ``PORTKEY_GATEWAY_URL``,
-    else ``http://localhost:8787/v1``."""
-    return url or getenv(ENV_GATEWAY_URL) or DEFAULT_GATEWAY_URL
+    else ``http://localhost:8787/v1``; a value that is not an http(s) URL raises ConfigError.
+
+    >>> gateway_url("http://gw.internal:8787/v1")
+    'http://gw.internal:8787/v1'
+    >>> gateway_url("not-a-url")
+    Traceback (most recent call last):
+    ...
+    runtime.errors.ConfigError: the gateway URL (argument) has no http:// or https:// scheme; use one like http://localhost:8787/v1
+    """
+    if url:
+        return check_http_url(url, "the gateway URL (argument)", DEFAULT_GATEWAY_URL)
+    from_env = getenv(ENV_GATEWAY_URL)
+    if from_env:
+        return check_http_url(from_env, ENV_GATEWAY_URL, DEFAULT_GATEWAY_URL)
+    return DEFAULT_GATEWAY_URL
+
+
+def check_http_url(url: str, what: str, example: str) -> str:
+    """`url` when it is an absolute http(s) URL with a host (and a numeric port, if any); else a
+    ConfigError naming `what` was wrong. The value itself is not repeated: it may be a pasted secret.
+
+    >>> check_http_url("https://gw:443/v1", "X", "http://h/v1")
+    'https://gw:443/v1'
+    >>> check_http_url("http://gw:port/v1", "PORTKEY_GATEWAY_URL", "http://localhost:8787/v1")
+    Traceback (most recent call last):
+    ...
+    runtime.errors.ConfigError: PORTKEY_GATEWAY_URL has a port that is not a number from 1 to 65535; use one like http://localhost:8787/v1
+    """
+    scheme, sep, rest = url.partition("://")
+    authority = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+    if authority.startswith("["):  # an IPv6 literal: [::1]:8787
+        literal, _, tail = authority.partition("]")
+        host, colon, port = literal[1:], tail[:1], tail[1:]
+    else:
+        host, colon, port = authority.partition(":")
+    problem = None
+    if not sep or scheme.lower() not in ("http", "https"):
+        problem = "has no http:// or https:// scheme"
+    elif any(char.isspace() for char in url):
+        problem = "contains white space"
+    elif not host:
+        problem = "has no host name"
+    elif colon and not (colon == ":" and port.isdigit() and 0 < int(port) < 65536):
+        problem = "has a port that is not a number from 1 to 65535"
+    if problem:
+        raise ConfigError(f"{what} {problem}; use one like {example}")
+    return url
 
 
 def _custom_host(custom_host: str | None) -> str | None:
@@ -75,18 +120,33 @@ def portkey_headers(
     """
     region = pick_region(region or credentials.region)
     resolve_model(name, region, allowed=allowed)
-    headers = {
-        HEADER_PROVIDER: PROVIDER_BEDROCK,
-        HEADER_AWS_ACCESS_KEY_ID: credentials.access_key_id,
-        HEADER_AWS_SECRET_ACCESS_KEY: credentials.secret_access_key,
-        HEADER_AWS_REGION: region,
-    }
-    if credentials.session_token:
-        headers[HEADER_AWS_SESSION_TOKEN] = credentials.session_token
+    headers = bedrock_auth_headers(credentials, region, custom_host=custom_host)
     if trace_id:
         headers[HEADER_TRACE_ID] = trace_id
     if metadata:
         headers[HEADER_METADATA] = _metadata_json(metadata)
+    return headers
+
+
+def bedrock_auth_headers(
+    credentials: Credentials, region: str | None = None, *, custom_host: str | None = None
+) -> dict[str, str]:
+    """The model-independent part of :func:`portkey_headers`: provider, key, region, custom host.
+
+    What :class:`runtime.client.FreshHeaders` sets on every request.
+
+    >>> creds = Credentials("AKIAIOSFODNN7EXAMPLE", "secret", region="eu-west-1")
+    >>> bedrock_auth_headers(creds)["x-portkey-aws-region"]
+    'eu-west-1'
+    """
+    headers = {
+        HEADER_PROVIDER: PROVIDER_BEDROCK,
+        HEADER_AWS_ACCESS_KEY_ID: credentials.access_key_id,
+        HEADER_AWS_SECRET_ACCESS_KEY: credentials.secret_access_key,
+        HEADER_AWS_REGION: pick_region(region or credentials.region),
+    }
+    if credentials.session_token:
+        headers[HEADER_AWS_SESSION_TOKEN] = credentials.session_token
     host = _custom_host(custom_host)
     if host:
         headers[HEADER_CUSTOM_HOST] = host

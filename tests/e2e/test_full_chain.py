@@ -162,7 +162,7 @@ def test_a_model_outside_the_deployed_policy_is_refused_with_a_clear_line(chain,
         client_for(gateway, headers).chat.completions.create(**body)
     line = describe_http_error(403, info.value.response.content, "claude-sonnet-4.5")
     assert "claude-sonnet-4.5" in line
-    assert "redeploy" in line
+    assert "redeploy" in line and "re-pull" not in line
     assert "not authorized" in line
     assert chain.double.requests()[0]["signature_valid"] is True  # refused by policy, not by signature
 

@@ -1,3 +1,5 @@
+import contextlib
+import json
 import socket
 
 import pytest
@@ -30,19 +32,88 @@ def test_model_that_has_no_profile_in_the_region_fails(capsys):
     assert "ok   claude-sonnet-4 -> apac.anthropic.claude-sonnet-4-20250514-v1:0" in out
 
 
-def test_credentials_rejected_by_sts_name_the_fix(monkeypatch):
-    moto = pytest.importorskip("moto")
-    with moto.mock_aws():
-        import boto3
+def _template(user_arn: str) -> str:
+    return json.dumps(
+        {
+            "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {"UserArn": {"Value": user_arn}},
+        }
+    )
 
-        iam = boto3.client("iam", region_name="us-east-1")
+
+@contextlib.contextmanager
+def _aws_checking_keys(*, may_describe_stacks: bool, stack_user_arn: str | None = None):
+    """moto that verifies access keys and IAM policies after the set-up calls made here."""
+    moto = pytest.importorskip("moto")
+    import boto3
+    from moto.core.authorization import disable_iam_authentication, enable_iam_authentication
+
+    with moto.mock_aws(), disable_iam_authentication():
+        admin = {"region_name": "us-east-1", "aws_access_key_id": "AKIA" + "A" * 16, "aws_secret_access_key": "x"}
+        iam = boto3.client("iam", **admin)
         iam.create_user(UserName="u")
         key = iam.create_access_key(UserName="u")["AccessKey"]
-        good = doctor.Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+        iam.put_user_policy(
+            UserName="u",
+            PolicyName="sts",
+            PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:*", "Resource": "*"}]}
+            ),
+        )
+        if may_describe_stacks:
+            statement = {"Effect": "Allow", "Action": "cloudformation:DescribeStacks", "Resource": "*"}
+            iam.put_user_policy(
+                UserName="u",
+                PolicyName="cfn",
+                PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+            )
+        if stack_user_arn is not None:
+            cfn = boto3.client("cloudformation", **admin)
+            cfn.create_stack(StackName="PortkeyBedrockAccess", TemplateBody=_template(stack_user_arn))
+        with enable_iam_authentication():
+            yield doctor.Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+
+
+USER_ARN = "arn:aws:iam::123456789012:user/u"
+
+
+def test_credentials_rejected_by_sts_name_the_fix():
+    with _aws_checking_keys(may_describe_stacks=False) as good:
         check = doctor.check_sts(good, "us-east-1")
+        assert check.ok, check.line
+        assert f"accepted by STS as {USER_ARN} (not compared with" in check.line
+        assert "this key may not read the stack" in check.line  # denied DescribeStacks is not a failure
+        assert good.secret_access_key not in check.line
+
+        wrong_secret = doctor.Credentials(good.access_key_id, "x" * 40)
+        check = doctor.check_sts(wrong_secret, "us-east-1")
+        assert not check.ok
+        assert "(SignatureDoesNotMatch)" in check.line
+        assert "re-pull the SOPS file (python -m runtime secrets pull)" in check.line
+
+        unknown_key = doctor.Credentials("AKIA" + "Z" * 16, "x" * 40)
+        check = doctor.check_sts(unknown_key, "us-east-1")
+        assert not check.ok
+        assert "(InvalidClientTokenId)" in check.line
+        assert "re-pull the SOPS file" in check.line
+
+
+def test_sts_identity_is_compared_with_the_stacks_user_arn():
+    with _aws_checking_keys(may_describe_stacks=True, stack_user_arn=USER_ARN) as creds:
+        check = doctor.check_sts(creds, "us-east-1")
+        assert check.ok, check.line
+        assert check.line.endswith(f"accepted by STS as {USER_ARN}, the user of stack PortkeyBedrockAccess")
+        check = doctor.check_sts(creds, "us-east-1", "NoSuchStack")
         assert check.ok
-        assert check.line.endswith("arn:aws:iam::123456789012:user/u")
-        assert key["SecretAccessKey"] not in check.line
+        assert "no such stack here; pass --stack NAME" in check.line
+
+
+def test_a_key_of_another_user_than_the_stacks_fails():
+    other = "arn:aws:iam::123456789012:user/portkey-bedrock-access"
+    with _aws_checking_keys(may_describe_stacks=True, stack_user_arn=other) as creds:
+        check = doctor.check_sts(creds, "us-east-1")
+        assert not check.ok
+        assert f"belong to {USER_ARN}, not to stack PortkeyBedrockAccess's user {other}" in check.line
 
 
 @pytest.mark.parametrize(
@@ -51,7 +122,8 @@ def test_credentials_rejected_by_sts_name_the_fix(monkeypatch):
         (
             403,
             b'{"error": {"message": "bedrock error: not authorized"}}',
-            "HTTP 403 (bedrock error: not authorized); add claude-large to allowed_models and redeploy (cdk deploy)",
+            "HTTP 403 (bedrock error: not authorized); add claude-large to allowed_models and redeploy"
+            " (python -m stacks.deploy)",
         ),
         (429, b"", "HTTP 429 (throttled); retry later or add retry/fallback (runtime.portkey_config)"),
         (500, b"not json", "HTTP 500 (no details); check the gateway log and the Bedrock service status"),
@@ -66,3 +138,94 @@ def test_describe_http_error_examples(status, body, expected):
 )
 def test_gateway_root_examples(url, root):
     assert doctor.gateway_root(url) == root
+
+
+def _gateway_error(message: str) -> bytes:
+    return json.dumps({"error": {"message": f"bedrock error: {message}"}, "provider": "bedrock"}).encode()
+
+
+INVALID_TOKEN = "The security token included in the request is invalid."
+BAD_SIGNATURE = "The request signature we calculated does not match the signature you provided."
+POLICY_DENIAL = (
+    "User: arn:aws:iam::123456789012:user/portkey-bedrock-access is not authorized to perform: "
+    "bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1::foundation-model/x"
+)
+MARKETPLACE = (
+    "Model access is denied due to IAM user or service role is not authorized to perform the required AWS "
+    "Marketplace actions (aws-marketplace:ViewSubscriptions, aws-marketplace:Subscribe) to enable access to this model."
+)
+USE_CASE = "Model use case details have not been submitted for this account. Fill out the Anthropic use case form."
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "kind"),
+    [
+        (403, INVALID_TOKEN, "rejected-key"),
+        (403, BAD_SIGNATURE, "rejected-key"),
+        (403, "UnrecognizedClientException", "rejected-key"),
+        (403, "InvalidSignatureException: x", "rejected-key"),
+        (403, "SignatureDoesNotMatch", "rejected-key"),
+        (403, POLICY_DENIAL, "policy-denial"),
+        (403, "AccessDeniedException", "policy-denial"),
+        (403, MARKETPLACE, "model-access"),
+        (403, USE_CASE, "model-access"),
+        (429, "Too many requests, please wait before trying again.", "throttled"),
+        (500, "The system encountered an unexpected error", None),
+        (400, "Input validation failed.", None),
+    ],
+)
+def test_refusals_are_classified(status, message, kind):
+    assert doctor.classify_refusal(status, message) == kind
+
+
+@pytest.mark.parametrize(
+    ("message", "says", "never_says"),
+    [
+        (INVALID_TOKEN, "re-pull the SOPS file (python -m runtime secrets pull) or check the key", "allowed_models"),
+        (BAD_SIGNATURE, "re-pull the SOPS file", "allowed_models"),
+        (POLICY_DENIAL, "add claude-large to allowed_models and redeploy", "re-pull"),
+        (MARKETPLACE, "an account admin must enable the model in the Bedrock console", "allowed_models"),
+        (USE_CASE, "Anthropic: complete the use-case form", "allowed_models"),
+    ],
+)
+def test_each_403_names_its_own_fix(message, says, never_says):
+    line = doctor.describe_http_error(403, _gateway_error(message), "claude-large")
+    assert line.startswith("HTTP 403 (bedrock error: ")
+    assert says in line
+    assert never_says not in line  # the old doctor told a rotated key to edit allowed_models
+    assert "\n" not in line
+
+
+def test_gateway_down_points_at_the_loopback_launcher(capsys):
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    check = doctor.check_gateway(url)
+    assert not check.ok
+    assert "make gateway (or python -m local.gateway up)" in check.line
+    assert "npx" not in check.line
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "error"),
+    [
+        (["--gateway-url", "not-a-url"], None, "error: --gateway-url has no http:// or https:// scheme"),
+        (["--gateway-url", "http://gw:port/v1"], None, "error: --gateway-url has a port that is not a number"),
+        ([], "garbage", "error: PORTKEY_GATEWAY_URL has no http:// or https:// scheme"),
+    ],
+)
+def test_a_bad_gateway_url_is_one_line_exit_2(capsys, monkeypatch, argv, env, error):
+    if env is not None:
+        monkeypatch.setenv("PORTKEY_GATEWAY_URL", env)
+    assert doctor.main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(error)
+    assert captured.err.count("\n") == 1
+    if env is not None:
+        assert env not in captured.err  # the value is not repeated (it could be a pasted secret)
+
+
+def test_a_good_gateway_url_from_the_environment_is_used(capsys, monkeypatch):
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    monkeypatch.setenv("PORTKEY_GATEWAY_URL", url)
+    assert doctor.main([]) == 1
+    assert f"FAIL gateway {url[:-2]} not reachable" in capsys.readouterr().out

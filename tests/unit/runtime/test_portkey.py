@@ -189,3 +189,26 @@ def test_chat_request_takes_the_region_of_the_credentials_like_the_headers():
     assert body["model"] == "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
     # without the credentials the default region applies: the mismatch this argument prevents
     assert runtime.chat_request("claude-sonnet-4.5", [])["model"].startswith("us.")
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("garbage", "has no http:// or https:// scheme"),
+        ("localhost:8787/v1", "has no http:// or https:// scheme"),
+        ("http:///v1", "has no host name"),
+        ("http://gw:99999/v1", "has a port that is not a number"),
+        ("http://gw 1:8787/v1", "contains white space"),
+    ],
+)
+def test_gateway_url_refuses_what_is_not_an_http_url(monkeypatch, url, problem):
+    with pytest.raises(runtime.ConfigError, match=problem):
+        runtime.gateway_url(url)
+    monkeypatch.setenv("PORTKEY_GATEWAY_URL", url)
+    with pytest.raises(runtime.ConfigError, match=f"^PORTKEY_GATEWAY_URL {problem}"):
+        runtime.gateway_url()
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8787/v1", "https://gw.example.com/v1", "http://[::1]:8787/v1"])
+def test_gateway_url_accepts_http_urls(url):
+    assert runtime.gateway_url(url) == url

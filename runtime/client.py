@@ -1,0 +1,120 @@
+"""An HTTP client for the OpenAI / portkey-ai SDKs that puts the *current* AWS key on every request.
+
+Headers given once (``OpenAI(default_headers=portkey_headers(...))``) keep the key a long-running app
+started with; after a rotation deletes that key, every request gets 403. Here the credential headers
+are set per request by an httpx event hook, from a SOPS file (``Credentials.from_sops`` decrypts it
+again only when the file changes, so this costs one ``stat`` per request) or from any callable::
+
+    client = OpenAI(base_url=runtime.gateway_url(), api_key="unused",
+                    http_client=runtime.gateway_http_client("secrets/env.json"))
+
+Importing this module is cheap; ``httpx`` (a dependency of both SDKs) is imported when a client is made.
+"""
+
+from __future__ import annotations
+
+import os
+
+from runtime.credentials import Credentials
+from runtime.portkey import bedrock_auth_headers
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    import httpx
+
+    CredentialsSource = str | os.PathLike[str] | Callable[[], Credentials]
+
+
+class FreshHeaders:
+    """An httpx ``request`` event hook: sets the gateway's Bedrock headers (provider, key, secret,
+    token, region, custom host) from the credentials `source` returns now.
+
+    `source` is a SOPS env file path or a callable returning :class:`Credentials` (for example
+    ``Credentials.from_env``). The region is `region`, else the credentials', else ``AWS_REGION``...;
+    the custom host is `custom_host`, else ``PORTKEY_BEDROCK_CUSTOM_HOST``.
+
+    >>> hook = FreshHeaders(lambda: Credentials("AKIAIOSFODNN7EXAMPLE", "s3cr3t", region="eu-west-1"))
+    >>> sorted(hook.headers().items())[:2]
+    [('x-portkey-aws-access-key-id', 'AKIAIOSFODNN7EXAMPLE'), ('x-portkey-aws-region', 'eu-west-1')]
+    >>> hook
+    FreshHeaders(source=<lambda>)
+    """
+
+    __slots__ = ("_custom_host", "_load", "_region", "_source_name")
+
+    def __init__(
+        self,
+        source: CredentialsSource,
+        *,
+        region: str | None = None,
+        custom_host: str | None = None,
+    ) -> None:
+        if callable(source):
+            self._load: Callable[[], Credentials] = source
+            self._source_name = str(getattr(source, "__qualname__", type(source).__name__))
+        else:
+            path = os.fspath(source)
+            self._load = lambda: Credentials.from_sops(path)
+            self._source_name = repr(path)
+        self._region = region
+        self._custom_host = custom_host
+        self.headers()  # a missing file or unusable key fails here, at start-up, not on the first request
+
+    def __repr__(self) -> str:
+        return f"FreshHeaders(source={self._source_name})"
+
+    def credentials(self) -> Credentials:
+        """The credentials as of now (the SOPS file re-read if it changed)."""
+        return self._load()
+
+    def headers(self) -> dict[str, str]:
+        """The credential headers as of now."""
+        return bedrock_auth_headers(self._load(), self._region, custom_host=self._custom_host)
+
+    def __call__(self, request: httpx.Request) -> None:
+        request.headers.update(self.headers())
+
+    async def async_hook(self, request: httpx.Request) -> None:
+        """The same hook for ``httpx.AsyncClient`` (``AsyncOpenAI``, ``AsyncPortkey``)."""
+        request.headers.update(self.headers())
+
+
+def gateway_http_client(
+    source: CredentialsSource,
+    *,
+    region: str | None = None,
+    custom_host: str | None = None,
+    **httpx_options: Any,
+) -> httpx.Client:
+    """An ``httpx.Client`` for ``OpenAI(http_client=...)`` or ``Portkey(http_client=...)`` that sends
+    the current key with every request: a rotated key is picked up without a restart.
+
+    `httpx_options` go to ``httpx.Client`` (``timeout=``, ``limits=``...).
+    """
+    import httpx
+
+    hook = FreshHeaders(source, region=region, custom_host=custom_host)
+    hooks = dict(httpx_options.pop("event_hooks", None) or {})
+    hooks["request"] = [*hooks.get("request", []), hook]
+    httpx_options.setdefault("timeout", httpx.Timeout(600.0, connect=5.0))  # the SDKs' own default
+    return httpx.Client(event_hooks=hooks, **httpx_options)
+
+
+def gateway_async_http_client(
+    source: CredentialsSource,
+    *,
+    region: str | None = None,
+    custom_host: str | None = None,
+    **httpx_options: Any,
+) -> httpx.AsyncClient:
+    """:func:`gateway_http_client` for ``AsyncOpenAI`` / ``AsyncPortkey``."""
+    import httpx
+
+    hook = FreshHeaders(source, region=region, custom_host=custom_host)
+    hooks = dict(httpx_options.pop("event_hooks", None) or {})
+    hooks["request"] = [*hooks.get("request", []), hook.async_hook]
+    httpx_options.setdefault("timeout", httpx.Timeout(600.0, connect=5.0))
+    return httpx.AsyncClient(event_hooks=hooks, **httpx_options)
