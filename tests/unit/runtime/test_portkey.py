@@ -59,7 +59,7 @@ def test_headers_check_the_model_before_any_request():
     with pytest.raises(UnknownModelError):
         runtime.portkey_headers("gpt-4o", CREDS)
     with pytest.raises(ModelNotAllowedError):
-        runtime.portkey_headers("claude-large", CREDS, allowed=["claude-sonnet-4"])
+        runtime.portkey_headers("claude-large", CREDS, allowed=["claude-sonnet-4.5"])
 
 
 def test_config_for_one_model():
@@ -77,7 +77,7 @@ def test_config_for_one_model():
 def test_config_for_three_models_is_a_fallback_chain_with_keys_per_target():
     creds = Credentials(KEY_ID, SECRET, TOKEN, "us-east-1")
     config = runtime.portkey_config(
-        ["claude-large", "claude-sonnet-4.5", "claude-sonnet-4"],
+        ["claude-large", "claude-sonnet-4.5", "claude-haiku-4.5"],
         creds,
         retry={"attempts": 2, "on_status_codes": [429]},
         custom_host="http://127.0.0.1:9100",
@@ -88,7 +88,7 @@ def test_config_for_three_models_is_a_fallback_chain_with_keys_per_target():
     assert models == [
         "global.anthropic.claude-opus-4-5-20251101-v1:0",
         SONNET_45,
-        "us.anthropic.claude-sonnet-4-20250514-v1:0",
+        "us.anthropic.claude-haiku-4-5-20251001-v1:0",
     ]
     for target in config["targets"]:
         assert target["provider"] == "bedrock"
@@ -110,7 +110,7 @@ def test_config_without_retry_and_header_serialization():
     ("kwargs", "error"),
     [
         ({"names": []}, "at least one model"),
-        ({"names": ["claude-large", "claude-sonnet-4"], "fallback": False}, "fallback=True"),
+        ({"names": ["claude-large", "claude-sonnet-4.5"], "fallback": False}, "fallback=True"),
         ({"names": "claude-large", "retry": {"attempts": 9}}, "from 0 to 5"),
         ({"names": "claude-large", "retry": {"attempts": 2, "on_status_codes": [200]}}, "HTTP error codes"),
     ],
