@@ -43,7 +43,7 @@ SUPPORTED_PARTITION = "aws"
 
 # request parameters a catalog entry may list as rejected, and thinking modes it may accept
 KNOWN_PARAMS = ("temperature", "top_p", "top_k", "stop", "stop_sequences")
-THINKING_MODES = ("enabled", "adaptive")
+THINKING_MODES = ("enabled", "adaptive", "disabled")
 
 # kept for code written against catalog v1 (scope of a profile id); see Catalog.scope_for
 GEO_SCOPE = "geo"
@@ -135,15 +135,19 @@ class Lifecycle:
 
 class RequestRules:
     """What Bedrock refuses for a model: ``rejected_params`` (HTTP 400 when sent),
-    ``exclusive_params`` (groups of which at most one may be sent) and the accepted ``thinking``
-    modes (``enabled`` = extended thinking with a budget, ``adaptive``; empty: no thinking)."""
+    ``exclusive_params`` (groups of which at most one may be sent) and the ``thinking`` types it
+    accepts (``enabled`` = extended thinking with a budget, ``adaptive``, ``disabled``; empty: the
+    model has no extended thinking, so a ``thinking`` field is refused; None: no AWS page states a
+    rule, nothing is checked)."""
 
     __slots__ = ("exclusive_params", "rejected_params", "source", "thinking")
 
     def __init__(self, data: "Mapping[str, Any]") -> None:
         self.rejected_params: tuple[str, ...] = tuple(data.get("rejected_params", ()))
         self.exclusive_params: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in data.get("exclusive_params", ()))
-        self.thinking: tuple[str, ...] = tuple(data.get("thinking", ()))
+        thinking = data.get("thinking")
+        # None: AWS documents no thinking rule for the model (nothing is checked)
+        self.thinking: tuple[str, ...] | None = None if thinking is None else tuple(thinking)
         self.source: str | None = data.get("source")
 
     def __repr__(self) -> str:
@@ -175,7 +179,7 @@ class Offer:
             self.scope = data["scope"]
             self.profile_id = data["profile_id"]
             self.invoke_id = data["profile_id"]
-            self.routes = {src: tuple(dests) for src, dests in data["routes"].items()}
+            self.routes = data["routes"]  # lists were frozen to tuples when the file was read
 
     def __repr__(self) -> str:
         return f"Offer({self.kind!r}, {self.invoke_id!r})"
@@ -232,7 +236,8 @@ class Model:
         self.model_id: str = data["model_id"]
         self.lifecycle = Lifecycle(data["lifecycle"])
         limits: Mapping[str, int] = data["limits"]
-        self.max_output_tokens: int = limits["max_output_tokens"]
+        # None when no AWS page states the limit: requests are then not checked against it
+        self.max_output_tokens: int | None = limits.get("max_output_tokens")
         self.default_max_tokens: int = limits["default_max_tokens"]
         self.context_tokens: int | None = limits.get("context_tokens")
         self.request_rules = RequestRules(data.get("request_rules", {}))
@@ -494,10 +499,10 @@ def validate(data: "Mapping[str, Any]") -> list[str]:
         if rules.get("source") is not None and not is_aws_url(rules["source"]):
             problems.append(f"{name}: request_rules source {rules['source']!r} is not an AWS https URL")
         limits = model["limits"]
-        if limits["default_max_tokens"] > limits["max_output_tokens"]:
+        if limits["default_max_tokens"] > limits.get("max_output_tokens", limits["default_max_tokens"]):
             problems.append(
                 f"{name}: default_max_tokens {limits['default_max_tokens']} exceeds "
-                f"max_output_tokens {limits['max_output_tokens']}"
+                f"max_output_tokens {limits.get('max_output_tokens')}"
             )
         if not model["offers"]:
             problems.append(f"{name}: no offers")
@@ -530,9 +535,23 @@ def validate(data: "Mapping[str, Any]") -> list[str]:
     return problems
 
 
+# bump when the cached shape changes (2: lists frozen to tuples), so an older cache is not reused
+_CACHE_FORMAT = 2
+
+
+def _freeze(value: "Any") -> "Any":
+    """JSON lists as tuples, recursively: the loaded catalog is immutable and `marshal` keeps
+    tuples, so the objects built from it share them instead of copying on every start-up."""
+    if isinstance(value, list):
+        return tuple(_freeze(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _freeze(item) for key, item in value.items()}
+    return value
+
+
 def _read_data(path: str, use_cache: bool) -> dict[str, object]:
     stat = os.stat(path)
-    key = (stat.st_size, stat.st_mtime_ns)
+    key = (_CACHE_FORMAT, stat.st_size, stat.st_mtime_ns)
     cache_dir = os.path.join(os.path.dirname(path), "__pycache__")
     cache_path = os.path.join(cache_dir, f"{os.path.basename(path)}.{sys.implementation.cache_tag}.marshal")
     if use_cache:
@@ -546,7 +565,7 @@ def _read_data(path: str, use_cache: bool) -> dict[str, object]:
     import json  # the slow path only: json costs ~10 ms to import
 
     with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
+        data = _freeze(json.load(handle))
     if use_cache and not sys.dont_write_bytecode:
         from runtime.atomicfile import atomic_write_bytes
 

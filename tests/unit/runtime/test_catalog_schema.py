@@ -67,7 +67,7 @@ def test_loaded_catalog_matches_file(catalog_data):
     assert catalog.names() == [m["name"] for m in catalog_data["models"]]
     for model in catalog:
         assert model.offers, model.name
-        assert model.default_max_tokens <= model.max_output_tokens
+        assert model.default_max_tokens <= (model.max_output_tokens or model.default_max_tokens)
 
 
 def _drop_sources(d):
@@ -99,7 +99,8 @@ def _drop_limits(d):
 
 
 def _default_above_max(d):
-    d["models"][0]["limits"]["default_max_tokens"] = d["models"][0]["limits"]["max_output_tokens"] + 1
+    limits = _model(d, "claude-opus-4.7")["limits"]
+    limits["default_max_tokens"] = limits["max_output_tokens"] + 1
 
 
 def _bad_status(d):

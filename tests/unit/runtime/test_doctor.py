@@ -26,7 +26,7 @@ def test_model_that_has_no_profile_in_the_region_fails(capsys):
     url = f"http://127.0.0.1:{_closed_port()}/v1"
     doctor.main(["--gateway-url", url, "--region", "ap-southeast-1"])
     out = capsys.readouterr().out
-    assert "FAIL claude-sonnet-4.5: claude-sonnet-4.5 is not offered from region ap-southeast-1" in out
+    assert "FAIL claude-haiku-4.5: claude-haiku-4.5 is not offered from region ap-southeast-1" in out
     assert "ok   claude-large -> global.anthropic.claude-opus-4-5-20251101-v1:0" in out
 
 
