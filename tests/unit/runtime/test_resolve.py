@@ -328,3 +328,18 @@ def test_every_offer_id_resolves_from_each_of_its_source_regions():
         for offer in model.offers:
             for region in offer.source_regions:
                 assert runtime.resolve_model(offer.invoke_id, region, catalog=catalog) == offer.invoke_id
+
+
+@pytest.mark.parametrize("name", ["nova-micro", "nova-lite"])
+def test_nova_models_have_an_in_region_on_demand_offer(name):
+    catalog = runtime.load_catalog()
+    model = catalog.model(name)
+    on_demand = [offer for offer in model.offers if offer.kind == "on-demand"]
+    assert [offer.invoke_id for offer in on_demand] == [model.model_id]
+    assert on_demand[0].destinations("us-east-1") == ("us-east-1",)  # in-region: served where called
+    assert catalog.lookup_id(model.model_id) == (model, on_demand[0])
+    # the bare id passes where the model is on demand, and is refused with the profile elsewhere
+    assert runtime.resolve_model(model.model_id, "us-east-1") == model.model_id
+    with pytest.raises(ProfileRequiredError, match=f"use the inference profile eu.{model.model_id}"):
+        runtime.resolve_model(model.model_id, "eu-west-1")
+    assert runtime.resolve_model(name, "eu-west-1") == f"eu.{model.model_id}"
