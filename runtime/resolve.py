@@ -61,7 +61,7 @@ def find_model(name: str, catalog: Catalog | None = None) -> tuple[Model, str | 
         from runtime.errors import UnknownModelError
 
         raise UnknownModelError(f"empty model name; valid names: {', '.join(catalog.names(include_eol=False))}")
-    hit = catalog.by_invoke_id.get(name.strip())
+    hit = catalog.lookup_id(name.strip())
     if hit is not None:
         return hit[0], name.strip()
     model = catalog.by_key.get(normalize_name(name))
@@ -220,7 +220,9 @@ def resolve_model(
 
 def _check_exact(exact_id: str, region: str, catalog: Catalog) -> str:
     """An exact Bedrock id, checked against its offer's source regions."""
-    model, offer = catalog.by_invoke_id[exact_id]
+    hit = catalog.lookup_id(exact_id)
+    assert hit is not None  # find_model found it
+    model, offer = hit
     if offer is not None and region in offer.routes:
         return exact_id
     from runtime.errors import ProfileRequiredError, RegionError
