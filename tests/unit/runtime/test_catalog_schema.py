@@ -306,7 +306,7 @@ def test_the_marshal_cache_is_keyed_by_format_and_file_and_matches_a_fresh_parse
     path.write_text(json.dumps(catalog_data))
     fresh = catalog_module._read_data(str(path), use_cache=True)  # parses and writes the cache
     cache = tmp_path / "__pycache__" / f"catalog.json.{sys.implementation.cache_tag}.marshal"
-    key, cached = marshal.loads(cache.read_bytes())
+    key, cached = marshal.loads(cache.read_bytes())  # noqa: S302 - the cache this test just wrote
     assert key[0] == catalog_module._CACHE_FORMAT
     assert cached == fresh
     # a cache of another format is ignored, not trusted
