@@ -443,7 +443,14 @@ class Catalog:
 
     @property
     def geographies(self) -> dict[str, Geography]:
-        """Every non-global profile scope with the union of its routes (v1 compatibility)."""
+        """Every non-global profile scope with the union of its routes (v1 compatibility),
+        computed once (the v1 double asks on every request)."""
+        cached: dict[str, Geography] | None = self.__dict__.get("_geographies")
+        if cached is None:
+            cached = self.__dict__["_geographies"] = self._union_geographies()
+        return cached
+
+    def _union_geographies(self) -> dict[str, Geography]:
         sources: dict[str, dict[str, None]] = {}
         dests: dict[str, set[str]] = {}
         for model in self.models:
