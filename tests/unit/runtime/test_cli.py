@@ -191,3 +191,22 @@ def test_redact_headers_examples(headers, shown):
 
 def test_format_table_example():
     assert format_table([{"a": "x", "b": "yy"}, {"a": "zzz", "b": ""}]) == "a    b\nx    yy\nzzz"
+
+
+def test_headers_for_a_legacy_model_warn_on_stderr(capsys, aws_env):
+    assert main(["headers", "claude-sonnet-4.5"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["x-portkey-provider"] == "bedrock"
+    assert captured.err.startswith("warning: claude-sonnet-4.5 is Legacy on Amazon Bedrock")
+    assert SECRET not in captured.err
+
+
+@pytest.mark.parametrize(("value", "code"), [("all", 0), ("ALL", 0), ("none", 2), ("", 2)])
+def test_allowed_models_all_works_and_none_is_an_error_in_the_cli(capsys, monkeypatch, value, code):
+    monkeypatch.setenv("PORTKEY_BEDROCK_ALLOWED_MODELS", value)
+    assert main(["resolve", "claude-large"]) == code
+    captured = capsys.readouterr()
+    if code:
+        assert "names no model" in captured.err and captured.err.count("\n") == 1
+    else:
+        assert captured.out.strip() == "global.anthropic.claude-opus-4-5-20251101-v1:0"
