@@ -12,6 +12,12 @@ CREDS = Credentials(KEY_ID, SECRET, region="us-east-1")
 SONNET_45 = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 
+@pytest.fixture(autouse=True)
+def today_is_the_catalog_date(monkeypatch):
+    """Lifecycle answers depend on the date: pin it to the day the catalog was checked."""
+    monkeypatch.setattr("runtime.catalog.today_utc", lambda: "2026-11-23")
+
+
 def test_headers_for_the_native_bedrock_provider():
     headers = runtime.portkey_headers("claude-sonnet-4.5", CREDS)
     assert headers == {
