@@ -5,8 +5,8 @@ Imports only the standard library, and each submodule only when one of its names
 is the one list of models; everything here derives from it.
 
 >>> import runtime
->>> runtime.resolve_model("claude-sonnet-4", "us-east-1")
-'us.anthropic.claude-sonnet-4-20250514-v1:0'
+>>> runtime.resolve_model("claude-sonnet-4.5", "us-east-1")
+'us.anthropic.claude-sonnet-4-5-20250929-v1:0'
 """
 
 TYPE_CHECKING = False
@@ -28,16 +28,28 @@ if TYPE_CHECKING:
         CredentialsError as CredentialsError,
     )
     from runtime.errors import (
+        EndOfLifeError as EndOfLifeError,
+    )
+    from runtime.errors import (
         ModelNotAllowedError as ModelNotAllowedError,
     )
     from runtime.errors import (
         PortkeyBedrockError as PortkeyBedrockError,
     )
     from runtime.errors import (
+        ProfileRequiredError as ProfileRequiredError,
+    )
+    from runtime.errors import (
         RegionError as RegionError,
     )
     from runtime.errors import (
+        RejectedParameterError as RejectedParameterError,
+    )
+    from runtime.errors import (
         UnknownModelError as UnknownModelError,
+    )
+    from runtime.errors import (
+        UnsupportedPartitionError as UnsupportedPartitionError,
     )
     from runtime.portkey import (
         DEFAULT_RETRY as DEFAULT_RETRY,
@@ -61,6 +73,7 @@ if TYPE_CHECKING:
         portkey_sdk_options as portkey_sdk_options,
     )
     from runtime.resolve import allowed_models as allowed_models
+    from runtime.resolve import lifecycle_warning as lifecycle_warning
     from runtime.resolve import pick_region as pick_region
     from runtime.resolve import resolve_model as resolve_model
 
@@ -79,7 +92,11 @@ _EXPORTS = {
     "Credentials": "credentials",
     "ConfigError": "errors",
     "CredentialsError": "errors",
+    "EndOfLifeError": "errors",
     "ModelNotAllowedError": "errors",
+    "ProfileRequiredError": "errors",
+    "RejectedParameterError": "errors",
+    "UnsupportedPartitionError": "errors",
     "PortkeyBedrockError": "errors",
     "RegionError": "errors",
     "UnknownModelError": "errors",
@@ -91,6 +108,7 @@ _EXPORTS = {
     "portkey_headers": "portkey",
     "portkey_sdk_options": "portkey",
     "allowed_models": "resolve",
+    "lifecycle_warning": "resolve",
     "pick_region": "resolve",
     "resolve_model": "resolve",
 }

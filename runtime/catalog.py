@@ -1,10 +1,15 @@
 """The model catalog: `catalog.json` beside this file is the only list of models in the project.
 
-Everything that knows about models (name resolution here, the IAM policy in `stacks`) reads it
-through :func:`load_catalog`. Importing this module costs only the standard modules Python has
-already loaded at start-up; the parsed catalog is cached with `marshal` in `__pycache__`
-(keyed by the file's size and mtime, like a `.pyc`) because `json` alone would cost more to
-import than the whole rest of the package.
+Everything that knows about models (name resolution here, the IAM policy in `stacks`, the Bedrock
+double in `local`) reads it through :func:`load_catalog`. Each model carries its lifecycle
+(``active`` / ``legacy`` / ``eol`` with AWS's dates), its output limits, the request parameters
+Bedrock rejects for it, the AWS pages its facts come from, and its *offers*: the inference
+profiles (with AWS's per-source-region routing table: source region -> destination regions) and
+the in-region on-demand foundation model, in the order the runtime prefers them.
+
+Importing this module costs only the standard modules Python has already loaded at start-up; the
+parsed catalog is cached with `marshal` in `__pycache__` (keyed by the file's size and mtime, like
+a `.pyc`) because `json` alone would cost more to import than the whole rest of the package.
 """
 
 import marshal
@@ -17,7 +22,30 @@ if TYPE_CHECKING:
     from typing import Any
 
 CATALOG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog.json")
+SCHEMA_VERSION = 2
+
+# lifecycle states, as AWS's model-lifecycle page names them
+ACTIVE = "active"
+LEGACY = "legacy"
+EOL = "eol"
+STATUSES = (ACTIVE, LEGACY, EOL)
+
+# offer kinds
+PROFILE_OFFER = "inference-profile"
+ON_DEMAND_OFFER = "on-demand"
 GLOBAL_SCOPE = "global"
+# The destination list of a global profile's route: "any commercial Region" (AWS: "the destination
+# Regions for Global cross-Region inference profiles include all commercial Regions").
+ANY_COMMERCIAL_REGION = "*"
+
+# the partition this project supports; a region of any other partition is refused
+SUPPORTED_PARTITION = "aws"
+
+# request parameters a catalog entry may list as rejected, and thinking modes it may accept
+KNOWN_PARAMS = ("temperature", "top_p", "top_k", "stop", "stop_sequences")
+THINKING_MODES = ("enabled", "adaptive", "disabled")
+
+# kept for code written against catalog v1 (scope of a profile id); see Catalog.scope_for
 GEO_SCOPE = "geo"
 
 _SEPARATORS = str.maketrans({"_": "-", " ": "-", ".": "-", "/": "-"})
@@ -51,57 +79,243 @@ def is_region_name(region: str) -> bool:
     return all(part.isalpha() and part.islower() and part.isascii() for part in parts[:-1])
 
 
-class Geography:
-    """A cross-Region inference geography (``us``, ``eu``, ``jp`` ...)."""
+def is_aws_url(url: object) -> bool:
+    """True for an https URL on an AWS documentation or product host (what ``sources`` may hold).
 
-    __slots__ = ("destination_regions", "name", "source_region_prefixes", "source_regions")
+    >>> is_aws_url("https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle.html")
+    True
+    >>> is_aws_url("https://aws.amazon.com/bedrock/claude/"), is_aws_url("http://docs.aws.amazon.com/x")
+    (True, False)
+    >>> is_aws_url("https://docs.aws.amazon.com.evil.example/x"), is_aws_url("https://anthropic.com/")
+    (False, False)
+    """
+    if not isinstance(url, str) or not url.startswith("https://"):
+        return False
+    host = url[len("https://") :].split("/", 1)[0].lower()
+    return host == "aws.amazon.com" or host.endswith(".aws.amazon.com")
 
-    def __init__(self, name: str, data: "Mapping[str, Any]") -> None:
-        self.name = name
-        self.source_region_prefixes: tuple[str, ...] = tuple(data["source_region_prefixes"])
-        self.source_regions: tuple[str, ...] = tuple(data["source_regions"])
-        self.destination_regions: tuple[str, ...] = tuple(data["destination_regions"])
+
+def today_utc() -> str:
+    """Today's date in UTC as ``YYYY-MM-DD`` (what lifecycle dates are compared with)."""
+    import time  # a built-in module: no file to load
+
+    return time.strftime("%Y-%m-%d", time.gmtime())
+
+
+class Lifecycle:
+    """Where a model stands on Bedrock: ``status`` as AWS's lifecycle page records it, the dates
+    (``YYYY-MM-DD`` strings or None), the catalog name of the ``replacement``, and the ``source``."""
+
+    __slots__ = ("eol_date", "legacy_date", "replacement", "source", "status")
+
+    def __init__(self, data: "Mapping[str, Any]") -> None:
+        self.status: str = data["status"]
+        self.legacy_date: str | None = data.get("legacy_date")
+        self.eol_date: str | None = data.get("eol_date")
+        self.replacement: str | None = data.get("replacement")
+        self.source: str = data["source"]
+
+    def status_on(self, day: str) -> str:
+        """The status on `day` (``YYYY-MM-DD``): the recorded status, moved on by any AWS date
+        that has passed (a catalog that is not updated still stops at the EOL date).
+
+        >>> life = Lifecycle({"status": "active", "legacy_date": "2026-10-08", "eol_date": "2027-04-08", "source": ""})
+        >>> life.status_on("2026-10-07"), life.status_on("2026-10-08"), life.status_on("2027-04-08")
+        ('active', 'legacy', 'eol')
+        """
+        if self.status == EOL or (self.eol_date is not None and day >= self.eol_date):
+            return EOL
+        if self.status == LEGACY or (self.legacy_date is not None and day >= self.legacy_date):
+            return LEGACY
+        return ACTIVE
 
     def __repr__(self) -> str:
-        return f"Geography({self.name!r})"
+        return f"Lifecycle({self.status!r}, eol_date={self.eol_date!r}, replacement={self.replacement!r})"
+
+
+class RequestRules:
+    """What Bedrock refuses for a model: ``rejected_params`` (HTTP 400 when sent),
+    ``exclusive_params`` (groups of which at most one may be sent) and the ``thinking`` types it
+    accepts (``enabled`` = extended thinking with a budget, ``adaptive``, ``disabled``; empty: the
+    model has no extended thinking, so a ``thinking`` field is refused; None: no AWS page states a
+    rule, nothing is checked)."""
+
+    __slots__ = ("exclusive_params", "rejected_params", "source", "thinking")
+
+    def __init__(self, data: "Mapping[str, Any]") -> None:
+        self.rejected_params: tuple[str, ...] = tuple(data.get("rejected_params", ()))
+        self.exclusive_params: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in data.get("exclusive_params", ()))
+        thinking = data.get("thinking")
+        # None: AWS documents no thinking rule for the model (nothing is checked)
+        self.thinking: tuple[str, ...] | None = None if thinking is None else tuple(thinking)
+        self.source: str | None = data.get("source")
+
+    def __repr__(self) -> str:
+        return f"RequestRules(rejected_params={self.rejected_params!r}, thinking={self.thinking!r})"
+
+
+class Offer:
+    """One way to call a model: an inference profile or the in-region on-demand model.
+
+    ``kind``: ``inference-profile`` or ``on-demand``; ``scope``: the profile prefix (``global``,
+    ``us``, ``eu``, ``apac``, ``jp``, ``au`` ...; None for on-demand); ``invoke_id``: what Bedrock is
+    called with (the profile id, or the foundation-model id for on-demand); ``routes``: source
+    region -> the destination regions Bedrock may route a call from that source to (AWS's table;
+    ``("*",)`` = any commercial Region, global profiles); ``source``: the AWS page of the table.
+    """
+
+    __slots__ = ("invoke_id", "kind", "model_id", "profile_id", "routes", "scope", "source")
+
+    def __init__(self, data: "Mapping[str, Any]", model_id: str) -> None:
+        self.kind: str = data["kind"]
+        self.model_id = model_id
+        self.source: str = data["source"]
+        if self.kind == ON_DEMAND_OFFER:
+            self.scope: str | None = None
+            self.profile_id: str | None = None
+            self.invoke_id: str = model_id
+            self.routes: dict[str, tuple[str, ...]] = {region: (region,) for region in data["regions"]}
+        else:
+            self.scope = data["scope"]
+            self.profile_id = data["profile_id"]
+            self.invoke_id = data["profile_id"]
+            self.routes = data["routes"]  # lists were frozen to tuples when the file was read
+
+    def __repr__(self) -> str:
+        return f"Offer({self.kind!r}, {self.invoke_id!r})"
+
+    @property
+    def is_profile(self) -> bool:
+        return self.kind == PROFILE_OFFER
+
+    @property
+    def is_global(self) -> bool:
+        return self.scope == GLOBAL_SCOPE
+
+    @property
+    def source_regions(self) -> tuple[str, ...]:
+        """Every region this offer can be called from, in the table's order."""
+        return tuple(self.routes)
+
+    def destinations(self, source_region: str) -> tuple[str, ...]:
+        """Where a call from `source_region` may be served (``("*",)``: any commercial Region);
+        empty when the offer cannot be called from there."""
+        return self.routes.get(source_region, ())
+
+    def all_destinations(self) -> tuple[str, ...]:
+        """The union of every source region's destinations, sorted."""
+        return tuple(sorted({d for dests in self.routes.values() for d in dests}))
 
 
 class Model:
-    """One catalog entry. ``profile_id(region)`` is what Bedrock is called with."""
+    """One catalog entry. :meth:`Catalog.offer_for` says what to call it with from a region."""
 
     __slots__ = (
+        "_offers",
+        "_packed_offers",
         "aliases",
         "capabilities",
+        "context_tokens",
+        "default_max_tokens",
         "description",
-        "geographies",
-        "max_tokens",
+        "family",
+        "lifecycle",
+        "max_output_tokens",
         "model_id",
         "name",
-        "profile_scope",
+        "provider",
+        "request_rules",
+        "sources",
     )
 
     def __init__(self, data: "Mapping[str, Any]") -> None:
         self.name: str = data["name"]
         self.aliases: tuple[str, ...] = tuple(data["aliases"])
         self.description: str = data.get("description", "")
+        self.provider: str = data["provider"]
+        self.family: str = data["family"]
         self.model_id: str = data["model_id"]
-        self.profile_scope: str = data["profile_scope"]
-        self.geographies: tuple[str, ...] = tuple(data["geographies"])
-        self.max_tokens: int = data["max_tokens"]
+        self.lifecycle = Lifecycle(data["lifecycle"])
+        limits: Mapping[str, int] = data["limits"]
+        # None when no AWS page states the limit: requests are then not checked against it
+        self.max_output_tokens: int | None = limits.get("max_output_tokens")
+        self.default_max_tokens: int = limits["default_max_tokens"]
+        self.context_tokens: int | None = limits.get("context_tokens")
+        self.request_rules = RequestRules(data.get("request_rules", {}))
         self.capabilities: dict[str, bool] = dict(data["capabilities"])
+        self.sources: tuple[str, ...] = tuple(data["sources"])
+        # the offers (the bulk of the file: routing tables) are decoded when first used
+        self._packed_offers: bytes | tuple[Mapping[str, Any], ...] = data["offers"]
+        self._offers: tuple[Offer, ...] | None = None
 
     def __repr__(self) -> str:
         return f"Model({self.name!r}, {self.model_id!r})"
 
     @property
-    def is_global(self) -> bool:
-        return self.profile_scope == GLOBAL_SCOPE
+    def offers(self) -> tuple[Offer, ...]:
+        """Every way to call this model, in the order the runtime prefers them."""
+        if self._offers is None:
+            raw = self._packed_offers
+            if isinstance(raw, bytes):
+                raw = marshal.loads(raw)  # noqa: S302 - packed by catalog_rules.prepare from our own file
+            self._offers = tuple(Offer(offer, self.model_id) for offer in raw)
+        return self._offers
+
+    @property
+    def status(self) -> str:
+        """The recorded lifecycle status (``active`` / ``legacy`` / ``eol``)."""
+        return self.lifecycle.status
+
+    def status_on(self, day: str | None = None) -> str:
+        """The status today (or on `day`), AWS's dates applied: see :meth:`Lifecycle.status_on`."""
+        return self.lifecycle.status_on(day or today_utc())
+
+    def is_eol(self, day: str | None = None) -> bool:
+        return self.status_on(day) == EOL
+
+    @property
+    def max_tokens(self) -> int:
+        """The default ``max_tokens`` of a request (catalog v1 name of ``default_max_tokens``)."""
+        return self.default_max_tokens
 
     def profile_ids(self) -> list[str]:
-        """Every inference-profile id of this model, e.g. ``us.anthropic...``."""
-        if self.is_global:
-            return [f"{GLOBAL_SCOPE}.{self.model_id}"]
-        return [f"{geo}.{self.model_id}" for geo in self.geographies]
+        """Every inference-profile id of this model, e.g. ``us.anthropic...``, in offer order."""
+        return [offer.invoke_id for offer in self.offers if offer.is_profile]
+
+    def source_regions(self) -> tuple[str, ...]:
+        """Every region some offer of this model can be called from, first-seen order."""
+        return tuple(dict.fromkeys(region for offer in self.offers for region in offer.routes))
+
+    # -- catalog v1 compatibility (stacks/bedrock_policy.py, local/bedrock_double until they move
+    # to offers): a model "is global" when its first profile offer is a global one.
+    @property
+    def is_global(self) -> bool:
+        profiles = [offer for offer in self.offers if offer.is_profile]
+        return bool(profiles) and profiles[0].is_global
+
+    @property
+    def profile_scope(self) -> str:
+        return GLOBAL_SCOPE if self.is_global else GEO_SCOPE
+
+    @property
+    def geographies(self) -> tuple[str, ...]:
+        return tuple(o.scope for o in self.offers if o.scope is not None and not o.is_global)
+
+
+class Geography:
+    """Catalog v1 compatibility: a profile scope with the union of its sources and destinations
+    over every model. New code uses :meth:`Catalog.offer_for` and :meth:`Offer.destinations`."""
+
+    __slots__ = ("destination_regions", "name", "source_region_prefixes", "source_regions")
+
+    def __init__(self, name: str, source_regions: "tuple[str, ...]", destination_regions: "tuple[str, ...]") -> None:
+        self.name = name
+        self.source_region_prefixes: tuple[str, ...] = ()
+        self.source_regions = source_regions
+        self.destination_regions = destination_regions
+
+    def __repr__(self) -> str:
+        return f"Geography({self.name!r})"
 
 
 class Catalog:
@@ -109,75 +323,190 @@ class Catalog:
 
     def __init__(self, data: "Mapping[str, Any]", path: str = CATALOG_PATH) -> None:
         self.path = path
+        self.schema_version: int = data["schema_version"]
         self.default_region: str = data["default_region"]
-        geos: Mapping[str, Mapping[str, Any]] = data["geographies"]
-        self.geographies = {name: Geography(name, geo) for name, geo in geos.items()}
+        partitions: Mapping[str, Any] = data["partitions"]
+        self.supported_partitions: tuple[str, ...] = tuple(partitions["supported"])
+        self.partition_prefixes: dict[str, tuple[str, ...]] = {
+            name: tuple(prefixes) for name, prefixes in partitions["region_prefixes"].items()
+        }
+        self.partition_source: str = partitions["source"]
+        if "_ids" not in data:
+            from runtime.catalog_rules import prepare
+
+            data = prepare(data, pack=False)
         self.models = tuple(Model(entry) for entry in data["models"])
-        # normalized friendly name or alias -> model
-        self.by_key: dict[str, Model] = {}
-        # exact Bedrock model id or inference-profile id -> (model, scope prefix or "")
-        self.by_id: dict[str, tuple[Model, str]] = {}
-        for model in self.models:
-            for name in (model.name, *model.aliases):
-                self.by_key[normalize_name(name)] = model
-            self.by_id[model.model_id] = (model, "")
-            for profile in model.profile_ids():
-                self.by_id[profile] = (model, profile.split(".", 1)[0])
+        self.by_name: dict[str, Model] = {model.name: model for model in self.models}
+        # normalized friendly name or alias -> model (normalized once, when the file was read)
+        self.by_key: dict[str, Model] = {key: self.models[index] for key, index in data["_keys"].items()}
+        # exact Bedrock id -> (model index, offer index; -1: a foundation-model id without an
+        # on-demand offer), computed with the file so that no routing table is decoded to find one
+        self._ids: Mapping[str, tuple[int, int]] = data["_ids"]
+
+    @property
+    def by_invoke_id(self) -> "dict[str, tuple[Model, Offer | None]]":
+        """Every exact Bedrock id (profile id or foundation-model id) -> (model, offer), see
+        :meth:`lookup_id`."""
+        return {key: self._lookup(index) for key, index in self._ids.items()}
+
+    @property
+    def by_id(self) -> "dict[str, tuple[Model, str]]":
+        """Catalog v1 compatibility: id -> (model, profile scope, or "" for a foundation-model id)."""
+        return {
+            key: (model, (offer.scope or "") if offer is not None else "")
+            for key, (model, offer) in self.by_invoke_id.items()
+        }
+
+    def _lookup(self, index: "tuple[int, int]") -> "tuple[Model, Offer | None]":
+        model = self.models[index[0]]
+        return model, (model.offers[index[1]] if index[1] >= 0 else None)
 
     def __iter__(self) -> "Iterator[Model]":
         return iter(self.models)
 
-    def names(self) -> list[str]:
-        return [model.name for model in self.models]
+    def names(self, *, include_eol: bool = True, day: str | None = None) -> list[str]:
+        """Catalog names in catalog order; ``include_eol=False`` leaves out models past end of life."""
+        if include_eol:
+            return [model.name for model in self.models]
+        day = day or today_utc()
+        return [model.name for model in self.models if not model.is_eol(day)]
 
-    def geographies_for_region(self, region: str) -> list[Geography]:
-        """Candidate geographies of a region, most specific first (``ap-northeast-1``: jp, apac)."""
-        exact = [geo for geo in self.geographies.values() if region in geo.source_regions]
-        by_prefix = [
-            geo
-            for geo in self.geographies.values()
-            if geo not in exact and any(region.startswith(p) for p in geo.source_region_prefixes)
-        ]
-        return exact + by_prefix
+    def model(self, name: str) -> Model:
+        """The model of a catalog name (exact; see ``runtime.resolve.find_model`` for aliases)."""
+        return self.by_name[name]
 
-    def scope_for(self, model: Model, region: str) -> str:
-        """The profile prefix to use for `model` called from `region` (``global``, ``us`` ...)."""
-        if model.is_global:
-            return GLOBAL_SCOPE
-        candidates = self.geographies_for_region(region)
-        for geo in candidates:
-            if geo.name in model.geographies:
-                return geo.name
-        where = ", ".join(g.name for g in candidates) or "none"
-        from runtime.errors import RegionError  # the error path only: keeps `import runtime` cheap
+    def partition_of(self, region: str) -> str | None:
+        """The partition of a well-formed region name; None for a region outside every partition
+        the catalog names that is not a commercial (three-part) name, e.g. an isolated Region.
 
-        raise RegionError(
-            f"{model.name} has no inference profile for region {region} (geography: {where}); "
-            f"use a region in one of: {', '.join(model.geographies)}, or another model"
+        >>> catalog = load_catalog()
+        >>> catalog.partition_of("eu-west-1"), catalog.partition_of("us-gov-west-1"), catalog.partition_of("cn-north-1")
+        ('aws', 'aws-us-gov', 'aws-cn')
+        >>> catalog.partition_of("us-iso-east-1") is None
+        True
+        """
+        for partition, prefixes in self.partition_prefixes.items():
+            if region.startswith(prefixes):
+                return partition
+        return SUPPORTED_PARTITION if region.count("-") == 2 else None
+
+    def check_partition(self, region: str) -> None:
+        """Raise :class:`~runtime.errors.UnsupportedPartitionError` for a region outside the
+        supported partitions (GovCloud, China, isolated Regions)."""
+        partition = self.partition_of(region)
+        if partition in self.supported_partitions:
+            return
+        from runtime.errors import UnsupportedPartitionError  # the error path only
+
+        where = f"the {partition} partition" if partition else "no partition this project knows (an isolated Region?)"
+        raise UnsupportedPartitionError(
+            f"region {region} is in {where}, which is not supported yet; "
+            f"use a region of the {SUPPORTED_PARTITION} partition such as {self.default_region}"
         )
 
+    def offer_for(self, model: Model, region: str) -> Offer:
+        """The first offer of `model` whose routing table has `region` as a source region.
+
+        Lifecycle is not checked here (see ``runtime.resolve.resolve_model``). Raises
+        :class:`~runtime.errors.RegionError` when no offer can be called from `region`.
+        """
+        for offer in model.offers:
+            if region in offer.routes:
+                return offer
+        from runtime.errors import RegionError  # the error path only: keeps `import runtime` cheap
+
+        kinds = ", ".join(offer.scope or "on-demand" for offer in model.offers)
+        sample = ", ".join(model.source_regions()[:4])
+        raise RegionError(
+            f"{model.name} is not offered from region {region} (its offers: {kinds}); "
+            f"use a region its offers list (e.g. {sample}), or pick another model"
+        )
+
+    def destinations(self, model: Model, region: str) -> tuple[str, ...]:
+        """Where Bedrock may serve a call of `model` from `region` (``("*",)``: any commercial Region)."""
+        return self.offer_for(model, region).destinations(region)
+
+    def lookup_id(self, bedrock_id: str) -> "tuple[Model, Offer | None] | None":
+        """The model (and offer) of an exact Bedrock id: a profile id gives its profile offer, a
+        foundation-model id its on-demand offer or None when it has none. None: not in the catalog."""
+        index = self._ids.get(bedrock_id)
+        return None if index is None else self._lookup(index)
+
+    # -- catalog v1 compatibility --------------------------------------------------------------
+    def scope_for(self, model: Model, region: str) -> str:
+        """The profile prefix of the offer used from `region` (``""`` for an on-demand offer)."""
+        return self.offer_for(model, region).scope or ""
+
     def profile_id(self, model: Model, region: str) -> str:
-        """The inference-profile id for `model` called from `region`."""
-        return f"{self.scope_for(model, region)}.{model.model_id}"
+        """The id `model` is called with from `region` (profile id, or model id for on-demand)."""
+        return self.offer_for(model, region).invoke_id
+
+    @property
+    def geographies(self) -> dict[str, Geography]:
+        """Every non-global profile scope with the union of its routes (v1 compatibility),
+        computed once (the v1 double asks on every request)."""
+        cached: dict[str, Geography] | None = self.__dict__.get("_geographies")
+        if cached is None:
+            cached = self.__dict__["_geographies"] = self._union_geographies()
+        return cached
+
+    def _union_geographies(self) -> dict[str, Geography]:
+        sources: dict[str, dict[str, None]] = {}
+        dests: dict[str, set[str]] = {}
+        for model in self.models:
+            for offer in model.offers:
+                if offer.scope is None or offer.is_global:
+                    continue
+                sources.setdefault(offer.scope, {}).update(dict.fromkeys(offer.routes))
+                dests.setdefault(offer.scope, set()).update(offer.all_destinations())
+        return {
+            scope: Geography(scope, tuple(sources[scope]), tuple(sorted(dests[scope] - {ANY_COMMERCIAL_REGION})))
+            for scope in sources
+        }
+
+    def geographies_for_region(self, region: str) -> list[Geography]:
+        return [geo for geo in self.geographies.values() if region in geo.source_regions]
+
+
+def validate(data: "Mapping[str, Any]") -> list[str]:
+    """The rules of a catalog document that its JSON Schema cannot state (empty list: valid).
+
+    Run after the schema check (tests/unit/runtime/test_catalog_schema.py does both): names and
+    aliases unique after :func:`normalize_name`, ids unique, every source an AWS https URL, a
+    replacement that exists and is not end of life, dates in order, limits consistent, profile ids
+    that match their scope and model, and well-formed regions of a supported partition. The rules
+    themselves are in `runtime.catalog_rules`, loaded only when checking (not on import).
+    """
+    from runtime.catalog_rules import catalog_problems
+
+    return catalog_problems(data)
+
+
+# bump when the cached shape changes (6: shared tuples, interned strings, offers packed per model,
+# the id and name indexes), so an older cache is not reused
+_CACHE_FORMAT = 6
 
 
 def _read_data(path: str, use_cache: bool) -> dict[str, object]:
     stat = os.stat(path)
-    key = (stat.st_size, stat.st_mtime_ns)
+    key = (_CACHE_FORMAT, stat.st_size, stat.st_mtime_ns)
     cache_dir = os.path.join(os.path.dirname(path), "__pycache__")
     cache_path = os.path.join(cache_dir, f"{os.path.basename(path)}.{sys.implementation.cache_tag}.marshal")
     if use_cache:
         try:
             with open(cache_path, "rb") as handle:
-                cached_key, data = marshal.load(handle)  # noqa: S302 - our own cache, trusted like a .pyc
+                # one read: marshal.load on a file object reads item by item, ten times slower
+                cached_key, data = marshal.loads(handle.read())  # noqa: S302 - our own cache, trusted like a .pyc
             if tuple(cached_key) == key:
                 return data  # type: ignore[no-any-return]
         except (OSError, EOFError, ValueError, TypeError):
             pass
     import json  # the slow path only: json costs ~10 ms to import
 
+    from runtime.catalog_rules import prepare
+
     with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
+        data = prepare(json.load(handle))
     if use_cache and not sys.dont_write_bytecode:
         from runtime.atomicfile import atomic_write_bytes
 
@@ -186,7 +515,7 @@ def _read_data(path: str, use_cache: bool) -> dict[str, object]:
             atomic_write_bytes(cache_path, marshal.dumps((key, data)), mode=0o644)
         except OSError:
             pass  # a read-only install just parses the JSON each time
-    return data  # type: ignore[no-any-return]
+    return data
 
 
 _default: Catalog | None = None

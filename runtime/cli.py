@@ -9,17 +9,18 @@ import argparse
 import json
 import sys
 
-from runtime.catalog import load_catalog
+from runtime.catalog import EOL, Offer, load_catalog
 from runtime.cli_parser import OneLineParser, VersionAction
 from runtime.constants import SECRET_HEADERS
 from runtime.credentials import REDACTED, Credentials, mask_key_id
 from runtime.errors import PortkeyBedrockError
 from runtime.portkey import portkey_headers
-from runtime.resolve import allowed_models, pick_region, resolve_model
+from runtime.resolve import allowed_models, find_model, lifecycle_warning, pick_region, resolve_model
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from typing import Any
 
 EXIT_USAGE = 2
 
@@ -43,26 +44,59 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return shown
 
 
-def _models_table(region: str) -> list[dict[str, str]]:
+def _models_rows(region: str, include_eol: bool) -> list[dict[str, Any]]:
+    """One typed record per catalog model (EOL models only with `include_eol`), for `region`."""
     catalog = load_catalog()
     admitted = allowed_models(None, catalog)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for model in catalog:
+        status = model.status_on()
+        if status == EOL and not include_eol:
+            continue
         try:
-            bedrock_id = resolve_model(model.name, region, allowed=catalog.names())
+            offer: Offer | None = catalog.offer_for(model, region)  # the historic id for an EOL model
         except PortkeyBedrockError:
-            bedrock_id = "(no profile in this region)"
+            offer = None
+        life = model.lifecycle
         rows.append(
             {
                 "name": model.name,
-                "aliases": ", ".join(model.aliases),
-                "bedrock_id": bedrock_id,
-                "scope": model.profile_scope,
-                "max_tokens": str(model.max_tokens),
-                "allowed": "yes" if admitted is None or model.name in admitted else "no",
+                "aliases": list(model.aliases),
+                "provider": model.provider,
+                "family": model.family,
+                "status": status,
+                "legacy_date": life.legacy_date,
+                "eol_date": life.eol_date,
+                "replacement": life.replacement,
+                "model_id": model.model_id,
+                "bedrock_id": offer.invoke_id if offer else None,
+                "offer": (offer.scope or offer.kind) if offer else None,
+                "destinations": list(offer.destinations(region)) if offer else [],
+                "max_tokens": model.default_max_tokens,
+                "max_output_tokens": model.max_output_tokens,
+                "context_tokens": model.context_tokens,
+                "rejected_params": list(model.request_rules.rejected_params),
+                "thinking": None if model.request_rules.thinking is None else list(model.request_rules.thinking),
+                "capabilities": dict(model.capabilities),
+                "allowed": status != EOL and (admitted is None or model.name in admitted),
+                "sources": list(model.sources),
+                "lifecycle_source": life.source,
             }
         )
     return rows
+
+
+def _table_row(row: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "name": row["name"],
+        "aliases": ", ".join(row["aliases"]),
+        "status": row["status"],
+        "eol_date": row["eol_date"] or "-",
+        "replacement": row["replacement"] or "-",
+        "bedrock_id": row["bedrock_id"] or "(not offered in this region)",
+        "max_tokens": str(row["max_tokens"]),
+        "allowed": "yes" if row["allowed"] else "no",
+    }
 
 
 def format_table(rows: Sequence[Mapping[str, str]]) -> str:
@@ -90,17 +124,27 @@ def _credentials(args: argparse.Namespace) -> Credentials:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    # The allow-list is ignored here on purpose: the table shows the whole catalog.
-    rows = _models_table(pick_region(args.region))
+    # The allow-list does not filter the table (its `allowed` column shows it); end-of-life models
+    # are listed with their historic ids only with --all.
+    rows = _models_rows(pick_region(args.region), include_eol=args.all)
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        print(format_table(rows))
+        print(format_table([_table_row(row) for row in rows]))
     return 0
 
 
+def _warn_lifecycle(name: str) -> None:
+    """A Legacy model resolves; say so on stderr, in one line."""
+    warning = lifecycle_warning(find_model(name)[0])
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def _cmd_resolve(args: argparse.Namespace) -> int:
-    print(resolve_model(args.name, args.region))
+    resolved = resolve_model(args.name, args.region)
+    _warn_lifecycle(args.name)
+    print(resolved)
     return 0
 
 
@@ -112,6 +156,7 @@ def _cmd_headers(args: argparse.Namespace) -> int:
         trace_id=args.trace_id,
         custom_host=args.custom_host,
     )
+    _warn_lifecycle(args.name)
     shown = headers if args.show_secrets else redact_headers(headers)
     print(json.dumps(shown, indent=2, ensure_ascii=False))
     return 0
@@ -134,9 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    models = sub.add_parser("models", help="the catalog as a table")
+    models = sub.add_parser("models", help="the catalog as a table: ids, lifecycle status, end-of-life dates")
     models.add_argument("--region", help="region to resolve ids for (default: AWS_REGION or us-east-1)")
-    models.add_argument("--json", action="store_true", help="JSON instead of a table")
+    models.add_argument("--json", action="store_true", help="typed JSON records instead of a table")
+    models.add_argument("--all", action="store_true", help="also list end-of-life models with their historic ids")
     models.set_defaults(func=_cmd_models)
 
     resolve = sub.add_parser("resolve", help="the Bedrock id for a model name")

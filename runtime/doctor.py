@@ -28,7 +28,7 @@ from runtime.constants import (
 from runtime.credentials import Credentials, mask_key_id
 from runtime.errors import PortkeyBedrockError, aws_error_code
 from runtime.portkey import chat_request, check_http_url, gateway_url, portkey_headers
-from runtime.resolve import allowed_models, pick_region, resolve_model
+from runtime.resolve import allowed_models, lifecycle_warning, pick_region, resolve_model
 
 GATEWAY_GREETING = "AI Gateway says hey!"
 TIMEOUT_SECONDS = 10.0
@@ -167,8 +167,8 @@ def check_models(region: str) -> tuple[list[Check], list[str]]:
     admitted = allowed_models(None, catalog)
     checks, names = [], []
     for model in catalog:
-        if admitted is not None and model.name not in admitted:
-            continue
+        if (admitted is not None and model.name not in admitted) or (admitted is None and model.is_eol()):
+            continue  # an end-of-life model is checked (and fails) only when the allow-list names it
         try:
             bedrock_id = resolve_model(model.name, region)
         except PortkeyBedrockError as err:
@@ -177,6 +177,14 @@ def check_models(region: str) -> tuple[list[Check], list[str]]:
         checks.append(Check(True, f"{model.name} -> {bedrock_id}"))
         names.append(model.name)
     return checks, names
+
+
+def check_lifecycle(names: Sequence[str]) -> list[Check]:
+    """One line per Legacy model among `names` (they still resolve): its end-of-life date and
+    replacement, from the catalog's lifecycle data. Warnings, not failures."""
+    catalog = load_catalog()
+    warnings = (lifecycle_warning(catalog.model(name), catalog=catalog) for name in names)
+    return [Check(True, f"warning: {warning}") for warning in warnings if warning]
 
 
 def check_live(name: str, credentials: Credentials, region: str, url: str, custom_host: str | None) -> Check:
@@ -272,7 +280,7 @@ def run_checks(args: argparse.Namespace, emit: Callable[[Check], None]) -> bool:
     if credentials is not None:
         record(check_sts(credentials, region, args.stack))
     model_checks, names = check_models(region)
-    for check in model_checks:
+    for check in [*model_checks, *check_lifecycle(names)]:
         record(check)
     if args.live and credentials is not None:
         for name in names:

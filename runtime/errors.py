@@ -18,12 +18,28 @@ class RegionError(PortkeyBedrockError, ValueError):
     """A malformed region, or a region where the model has no inference profile."""
 
 
+class UnsupportedPartitionError(RegionError):
+    """A region of a partition the project does not support yet (GovCloud, China, isolated)."""
+
+
+class EndOfLifeError(PortkeyBedrockError, ValueError):
+    """A catalog model that has reached end of life on Amazon Bedrock (calls would fail)."""
+
+
+class ProfileRequiredError(PortkeyBedrockError, ValueError):
+    """A bare foundation-model id of a model Bedrock only serves through an inference profile."""
+
+
 class CredentialsError(PortkeyBedrockError):
     """Credentials missing or unusable."""
 
 
 class ConfigError(PortkeyBedrockError, ValueError):
     """A bad option passed to a builder (retry, metadata, custom host, ...)."""
+
+
+class RejectedParameterError(ConfigError):
+    """A request parameter the model rejects on Bedrock (e.g. ``temperature`` on Claude Opus 4.7)."""
 
 
 def aws_error_code(exc: BaseException) -> str:

@@ -1,6 +1,16 @@
-"""Friendly name -> Bedrock inference-profile id, with the region and the allow-list applied."""
+"""Friendly name -> Bedrock id, with the region, the partition, the allow-list and the model's
+lifecycle applied."""
 
-from runtime.catalog import Catalog, Model, is_region_name, load_catalog, normalize_name
+from runtime.catalog import (
+    EOL,
+    LEGACY,
+    ON_DEMAND_OFFER,
+    Catalog,
+    Model,
+    is_region_name,
+    load_catalog,
+    normalize_name,
+)
 from runtime.constants import (
     DEFAULT_REGION,
     ENV_ALLOWED_MODELS,
@@ -13,6 +23,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+ALL_MODELS = "all"
+# what an allow-list may not be: it would allow nothing, which is never what was meant
+_NO_MODELS = ("", "none", "null")
+
 # (name, region, allowed) -> resolved id, for the packaged catalog only; bounded by the
 # number of distinct names an app asks for.
 _cache: dict[tuple[str, str, str | tuple[str, ...] | None], str] = {}
@@ -21,7 +35,8 @@ _valid_regions: set[str] = set()
 
 def pick_region(region: str | None = None) -> str:
     """The region to use: the argument, else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, else
-    ``us-east-1``. A malformed region raises :class:`RegionError`."""
+    ``us-east-1``. A malformed region raises :class:`RegionError`, a region of another partition
+    (GovCloud, China, isolated) :class:`UnsupportedPartitionError`."""
     chosen = region or getenv(ENV_AWS_REGION) or getenv(ENV_AWS_DEFAULT_REGION) or DEFAULT_REGION
     if chosen in _valid_regions:
         return chosen
@@ -29,6 +44,7 @@ def pick_region(region: str | None = None) -> str:
         from runtime.errors import RegionError  # the error path only, as every errors import here
 
         raise RegionError(f"region {chosen!r} is not an AWS region name; use one like us-east-1 or eu-west-1")
+    load_catalog().check_partition(chosen)
     _valid_regions.add(chosen)
     return chosen
 
@@ -37,14 +53,15 @@ def find_model(name: str, catalog: Catalog | None = None) -> tuple[Model, str | 
     """The catalog entry for a friendly name, alias, Bedrock model id or profile id.
 
     Returns ``(model, exact_id)`` where ``exact_id`` is the id itself when `name` was an id
-    (it then passes through unchanged) and None for a friendly name.
+    (it then passes through unchanged) and None for a friendly name. End-of-life models are found
+    too (their record stays); :func:`resolve_model` refuses them.
     """
     catalog = catalog or load_catalog()
     if not isinstance(name, str) or not name.strip():
         from runtime.errors import UnknownModelError
 
-        raise UnknownModelError(f"empty model name; use one of: {', '.join(catalog.names())}")
-    hit = catalog.by_id.get(name.strip())
+        raise UnknownModelError(f"empty model name; valid names: {', '.join(catalog.names(include_eol=False))}")
+    hit = catalog.lookup_id(name.strip())
     if hit is not None:
         return hit[0], name.strip()
     model = catalog.by_key.get(normalize_name(name))
@@ -55,32 +72,99 @@ def find_model(name: str, catalog: Catalog | None = None) -> tuple[Model, str | 
     return model, None
 
 
-def _unknown_message(name: str, catalog: Catalog) -> str:
+def suggestions(name: str, catalog: Catalog | None = None) -> list[str]:
+    """Catalog names close to `name`: spelling neighbours of a name or alias, and every model
+    whose name or alias contains all of `name`'s words (``opus`` -> the Opus models).
+
+    >>> suggestions("claude-sonet-4.5")[0]
+    'claude-sonnet-4.5'
+    >>> "claude-large" in suggestions("opus")
+    True
+    """
     import difflib  # only on the error path
 
-    keys = list(catalog.by_key)
-    close = difflib.get_close_matches(normalize_name(name), keys, n=4, cutoff=0.7)
-    names = list(dict.fromkeys(catalog.by_key[key].name for key in close))
+    catalog = catalog or load_catalog()
+    key = normalize_name(name)
+    if not key:
+        return []
+    close = difflib.get_close_matches(key, list(catalog.by_key), n=4, cutoff=0.7)
+    words = set(key.split("-"))
+    containing = [k for k in catalog.by_key if words <= set(k.split("-"))]
+    usable = set(catalog.names(include_eol=False))  # an end-of-life model is no suggestion
+    # spelling neighbours best first, then the models that contain all the words, in catalog order
+    found = dict.fromkeys(catalog.by_key[k].name for k in (*close, *containing))
+    return [name for name in found if name in usable]
+
+
+def _unknown_message(name: str, catalog: Catalog) -> str:
+    names = suggestions(name, catalog)
     hint = f"did you mean {', '.join(names)}? " if names else ""
-    return f"unknown model {name!r}; {hint}valid names: {', '.join(catalog.names())}"
+    return f"unknown model {name!r}; {hint}valid names: {', '.join(catalog.names(include_eol=False))}"
+
+
+def end_of_life_message(model: Model) -> str:
+    """One line: when `model` reached end of life and what to use instead.
+
+    >>> end_of_life_message(load_catalog().model("claude-sonnet-4"))
+    'claude-sonnet-4 reached end of life on Amazon Bedrock on 2026-10-14; use claude-sonnet-4.6'
+    """
+    life = model.lifecycle
+    when = f" on {life.eol_date}" if life.eol_date else ""
+    instead = f"use {life.replacement}" if life.replacement else "pick another model (python -m runtime models)"
+    return f"{model.name} reached end of life on Amazon Bedrock{when}; {instead}"
+
+
+def lifecycle_warning(model: "Model | str", day: str | None = None, catalog: Catalog | None = None) -> str | None:
+    """One line for a Legacy (or end-of-life) model, None for an active one. `model` is a
+    :class:`Model` or any name :func:`find_model` knows; `day` defaults to today (UTC).
+
+    >>> lifecycle_warning("claude-sonnet-4.5", day="2026-11-23")  # doctest: +ELLIPSIS
+    'claude-sonnet-4.5 is Legacy on Amazon Bedrock since 2026-10-08 and reaches end of life on 2027-04-08; ...'
+    >>> lifecycle_warning("claude-large", day="2026-11-23") is None
+    True
+    """
+    if isinstance(model, str):
+        model = find_model(model, catalog)[0]
+    status = model.status_on(day)
+    if status == EOL:
+        return end_of_life_message(model)
+    if status != LEGACY:
+        return None
+    life = model.lifecycle
+    since = f" since {life.legacy_date}" if life.legacy_date else ""
+    until = f" and reaches end of life on {life.eol_date}" if life.eol_date else ""
+    instead = f"move to {life.replacement}" if life.replacement else "move to an active model"
+    return (
+        f"{model.name} is Legacy on Amazon Bedrock{since}{until}; {instead} "
+        "(accounts that have not used it recently cannot call it)"
+    )
 
 
 def allowed_models(
     allowed: "Iterable[str] | str | None" = None, catalog: Catalog | None = None
 ) -> frozenset[str] | None:
     """Catalog names the allow-list admits (None: all). The argument beats
-    ``PORTKEY_BEDROCK_ALLOWED_MODELS``; both are comma lists of names or aliases."""
+    ``PORTKEY_BEDROCK_ALLOWED_MODELS``; both are comma lists of names or aliases, or ``all``.
+    Unset means all; an empty list or ``none`` is an error (it would allow nothing), as in the
+    stack's ``allowed_models`` context key."""
     catalog = catalog or load_catalog()
     raw = allowed if allowed is not None else getenv(ENV_ALLOWED_MODELS)
     if raw is None:
         return None
     from runtime.errors import UnknownModelError
 
-    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    items = [item.strip() for item in (raw.split(",") if isinstance(raw, str) else list(raw))]
+    items = [item for item in items if item]
+    if [item.lower() for item in items] == [ALL_MODELS]:
+        return None
+    if not items or (len(items) == 1 and items[0].lower() in _NO_MODELS):
+        shown = raw if isinstance(raw, str) else ",".join(raw)
+        raise UnknownModelError(
+            f"the allow-list ({ENV_ALLOWED_MODELS}={shown!r}) names no model; list models "
+            f"(e.g. claude-large,claude-sonnet-4.6), use {ALL_MODELS!r}, or unset it"
+        )
     names = set()
     for item in items:
-        if not item.strip():
-            continue
         try:
             names.add(find_model(item, catalog)[0].name)
         except UnknownModelError as err:
@@ -97,8 +181,10 @@ def resolve_model(
 ) -> str:
     """The Bedrock id to send for `name` from `region`.
 
-    Friendly names and aliases are case- and separator-insensitive; a Bedrock model id or
-    inference-profile id that is in the catalog passes through unchanged.
+    Friendly names and aliases are case- and separator-insensitive; an inference-profile id that
+    is in the catalog passes through unchanged when it can be called from `region`, and so does a
+    foundation-model id the model is offered on demand with. An end-of-life model raises
+    :class:`EndOfLifeError`; a Legacy one resolves (see :func:`lifecycle_warning`).
 
     >>> resolve_model("claude-large", "us-east-1")
     'global.anthropic.claude-opus-4-5-20251101-v1:0'
@@ -114,26 +200,48 @@ def resolve_model(
             return hit
     catalog = catalog or load_catalog()
     model, exact_id = find_model(name, catalog)
+    if model.is_eol():
+        from runtime.errors import EndOfLifeError
+
+        raise EndOfLifeError(end_of_life_message(model))
     admitted = allowed_models(allowed, catalog)
     if admitted is not None and model.name not in admitted:
         from runtime.errors import ModelNotAllowedError
 
         raise ModelNotAllowedError(
-            f"model {model.name} is not in the allow-list ({', '.join(sorted(admitted)) or 'empty'}); "
+            f"model {model.name} is not in the allow-list ({', '.join(sorted(admitted))}); "
             f"add it to {ENV_ALLOWED_MODELS} or pick an allowed model"
         )
-    if exact_id is None:
-        result = catalog.profile_id(model, region)
-    else:
-        scope = catalog.by_id[exact_id][1]
-        if scope and scope != catalog.scope_for(model, region):
-            from runtime.errors import RegionError
-
-            raise RegionError(
-                f"inference profile {exact_id} cannot be called from region {region}; "
-                f"use {catalog.profile_id(model, region)} or a region of geography {scope}"
-            )
-        result = exact_id
+    result = catalog.offer_for(model, region).invoke_id if exact_id is None else _check_exact(exact_id, region, catalog)
     if cache_key is not None:
         _cache[cache_key] = result
     return result
+
+
+def _check_exact(exact_id: str, region: str, catalog: Catalog) -> str:
+    """An exact Bedrock id, checked against its offer's source regions."""
+    hit = catalog.lookup_id(exact_id)
+    assert hit is not None  # find_model found it
+    model, offer = hit
+    if offer is not None and region in offer.routes:
+        return exact_id
+    from runtime.errors import ProfileRequiredError, RegionError
+
+    try:
+        usable = catalog.offer_for(model, region).invoke_id
+    except RegionError:
+        usable = None
+    if (offer is None or offer.kind == ON_DEMAND_OFFER) and usable:
+        where = "" if offer is None else f" from {region}"
+        raise ProfileRequiredError(
+            f"{exact_id} is served only through an inference profile on Amazon Bedrock{where}; "
+            f"use the inference profile {usable} (from {region})"
+        )
+    if offer is None:
+        raise ProfileRequiredError(
+            f"{exact_id} is served only through an inference profile on Amazon Bedrock; "
+            f"call {model.name} from a region one of its profiles lists"
+        )
+    what = "foundation model" if offer.kind == ON_DEMAND_OFFER else "inference profile"
+    fix = f"use {usable}" if usable else f"use a region it lists (e.g. {', '.join(offer.source_regions[:4])})"
+    raise RegionError(f"{what} {exact_id} cannot be called from region {region}; {fix}")

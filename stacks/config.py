@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from runtime.catalog import Catalog, is_region_name, load_catalog
 from runtime.constants import DEFAULT_REGION, DEFAULT_STACK_NAME, ENV_CDK_DEFAULT_ACCOUNT, ENV_CDK_DEFAULT_REGION
 from runtime.errors import ConfigError, PortkeyBedrockError
-from runtime.resolve import find_model
+from runtime.resolve import end_of_life_message, find_model
 from stacks.bedrock_policy import POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
 
 if TYPE_CHECKING:
@@ -109,8 +109,11 @@ def split_list(value: object) -> list[str] | None:
 
 
 def _models(value: object, region: str, catalog: Catalog) -> tuple[str, ...]:
+    """The allowed models, as the runtime's ``PORTKEY_BEDROCK_ALLOWED_MODELS`` reads them: a comma
+    list of names or aliases, or ``all`` (every model offered from `region` that has not reached
+    end of life); missing means ``all``; empty or ``none`` is an error (it would allow nothing)."""
     key = CTX_ALLOWED_MODELS
-    valid = ", ".join(catalog.names())
+    valid = ", ".join(catalog.names(include_eol=False))
     try:
         items = split_list(value)
     except TypeError:
@@ -118,8 +121,10 @@ def _models(value: object, region: str, catalog: Catalog) -> tuple[str, ...]:
     if items is None or [i.lower() for i in items] == [ALL_MODELS]:
         offered = []
         for model in catalog.models:
+            if model.is_eol():
+                continue  # the policy never grants a model past end of life
             try:
-                catalog.scope_for(model, region)
+                catalog.offer_for(model, region)
             except PortkeyBedrockError:
                 continue  # "all" means all models offered in this region
             offered.append(model.name)
@@ -129,13 +134,15 @@ def _models(value: object, region: str, catalog: Catalog) -> tuple[str, ...]:
                 "pick a region with a Bedrock inference profile (e.g. us-east-1)"
             )
         return tuple(offered)
-    if not items:
+    if not items or [i.lower() for i in items] in (["none"], ["null"]):
         raise _fail(key, value, f"name at least one model, or use {ALL_MODELS!r}; valid: {valid}")
     names = set()
     for item in items:
         try:
             model = find_model(item, catalog)[0]
-            catalog.scope_for(model, region)
+            if model.is_eol():
+                raise ConfigError(end_of_life_message(model))
+            catalog.offer_for(model, region)
         except PortkeyBedrockError as err:
             raise ConfigError(f"context key {key}: {err}") from None
         names.add(model.name)
@@ -187,12 +194,18 @@ class StackConfig:
         env = os.environ if environ is None else environ
         catalog = catalog or load_catalog()
         ctx = {key: value for key, value in context.items() if not _blank(value)}
+        if context.get(CTX_ALLOWED_MODELS) is not None:
+            ctx[CTX_ALLOWED_MODELS] = context[CTX_ALLOWED_MODELS]  # "" / "none" are errors there
         defaults = cls()
 
         region_value = ctx.get(CTX_REGION) or env.get(ENV_CDK_DEFAULT_REGION) or catalog.default_region
         if not isinstance(region_value, str) or not is_region_name(region_value.strip()):
             raise _fail(CTX_REGION, region_value, "use an AWS region name such as us-east-1")
         region = region_value.strip()
+        try:
+            catalog.check_partition(region)
+        except PortkeyBedrockError as err:
+            raise ConfigError(f"context key {CTX_REGION}: {err}") from None
 
         account_value = ctx.get(CTX_ACCOUNT) or env.get(ENV_CDK_DEFAULT_ACCOUNT) or None
         if isinstance(account_value, int) and not isinstance(account_value, bool):
@@ -260,4 +273,4 @@ class StackConfig:
     def model_ids(self, catalog: Catalog | None = None) -> list[str]:
         """The inference-profile ids the allowed models are called with from this region."""
         catalog = catalog or load_catalog()
-        return [catalog.profile_id(find_model(name, catalog)[0], self.region) for name in self.allowed_models]
+        return [catalog.offer_for(catalog.model(name), self.region).invoke_id for name in self.allowed_models]

@@ -62,6 +62,9 @@ def _excused_mismatch(statement: dict[str, Any], detail: list[dict[str, str]]) -
     excused only if each resource is a wildcard-free ARN matching one of the action's documented
     formats (plain glob match, so the region-less global foundation-model ARN counts too)."""
     formats = [item["required_format"] for item in detail]
+    # parliament leaves out of `detail` the format a resource did match (seen with ':'-free ids such
+    # as anthropic.claude-sonnet-4-6), so the two documented formats we grant are added back
+    formats += ["arn:*:bedrock:*:*:inference-profile/*", "arn:*:bedrock:*::foundation-model/*"]
     resources = statement.get("Resource", [])
     resources = resources if isinstance(resources, list) else [resources]
     return bool(resources) and all(

@@ -1,4 +1,4 @@
-"""The catalog file against its JSON Schema plus the cross-field rules a schema cannot say."""
+"""The catalog file against its JSON Schema plus the cross-field rules of `runtime.catalog.validate`."""
 
 import copy
 import json
@@ -7,36 +7,24 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from runtime.catalog import CATALOG_PATH, is_region_name, load_catalog, normalize_name
+from runtime.catalog import (
+    ANY_COMMERCIAL_REGION,
+    CATALOG_PATH,
+    EOL,
+    ON_DEMAND_OFFER,
+    is_aws_url,
+    load_catalog,
+    validate,
+)
 
 SCHEMA_PATH = Path(CATALOG_PATH).with_name("catalog.schema.json")
 
 
 def catalog_problems(data: dict) -> list[str]:
-    """Schema errors and semantic errors of a catalog document (empty: valid)."""
+    """Schema errors, then semantic errors, of a catalog document (empty: valid)."""
     schema = json.loads(SCHEMA_PATH.read_text())
     problems = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(data)]
-    if problems:
-        return problems
-    keys: dict[str, str] = {}
-    ids: set[str] = set()
-    for model in data["models"]:
-        for name in (model["name"], *model["aliases"]):
-            key = normalize_name(name)
-            if key in keys and keys[key] != model["name"]:
-                problems.append(f"{name!r} of {model['name']} collides with {keys[key]}")
-            keys[key] = model["name"]
-        if model["model_id"] in ids:
-            problems.append(f"duplicate model_id {model['model_id']}")
-        ids.add(model["model_id"])
-        for geo in model["geographies"]:
-            if geo not in data["geographies"]:
-                problems.append(f"{model['name']} names unknown geography {geo!r}")
-    for name, geo in data["geographies"].items():
-        for region in geo["source_regions"] + geo["destination_regions"]:
-            if not is_region_name(region):
-                problems.append(f"geography {name}: {region!r} is not a region")
-    return problems
+    return problems or validate(data)
 
 
 @pytest.fixture
@@ -44,37 +32,113 @@ def catalog_data() -> dict:
     return json.loads(Path(CATALOG_PATH).read_text())
 
 
+def _model(data: dict, name: str) -> dict:
+    return next(m for m in data["models"] if m["name"] == name)
+
+
+def test_schema_is_a_valid_draft_2020_12_schema():
+    jsonschema.Draft202012Validator.check_schema(json.loads(SCHEMA_PATH.read_text()))
+
+
 def test_shipped_catalog_is_valid(catalog_data):
+    assert catalog_data["schema_version"] == 2
     assert catalog_problems(catalog_data) == []
 
 
-def test_seed_models_are_present_with_their_scope(catalog_data):
-    by_name = {m["name"]: m for m in catalog_data["models"]}
-    assert by_name["claude-large"]["model_id"] == "anthropic.claude-opus-4-5-20251101-v1:0"
-    assert by_name["claude-large"]["profile_scope"] == "global"
-    assert by_name["claude-sonnet-4"]["profile_scope"] == "geo"
-    assert by_name["claude-sonnet-4.5"]["profile_scope"] == "geo"
-    assert any(m["model_id"].startswith("anthropic.claude-haiku-4-5") for m in catalog_data["models"])
+def test_seed_models_keep_their_names_and_ids(catalog_data):
+    assert _model(catalog_data, "claude-large")["model_id"] == "anthropic.claude-opus-4-5-20251101-v1:0"
+    assert _model(catalog_data, "claude-sonnet-4")["model_id"] == "anthropic.claude-sonnet-4-20250514-v1:0"
+    assert _model(catalog_data, "claude-sonnet-4.5")["model_id"] == "anthropic.claude-sonnet-4-5-20250929-v1:0"
+    catalog = load_catalog()
+    assert catalog.offer_for(catalog.model("claude-large"), "us-east-1").scope == "global"
+    assert catalog.offer_for(catalog.model("claude-sonnet-4"), "us-east-1").scope == "us"
+    assert catalog.offer_for(catalog.model("claude-sonnet-4.5"), "us-east-1").scope == "us"
 
 
-def _drop_max_tokens(d):
-    del d["models"][0]["max_tokens"]
+def test_every_entry_has_aws_sources(catalog_data):
+    for model in catalog_data["models"]:
+        assert model["sources"], model["name"]
+        urls = [*model["sources"], model["lifecycle"]["source"], *(o["source"] for o in model["offers"])]
+        assert all(is_aws_url(url) for url in urls), model["name"]
 
 
-def _bad_scope(d):
-    d["models"][0]["profile_scope"] = "regional"
+def test_loaded_catalog_matches_file(catalog_data):
+    catalog = load_catalog()
+    assert catalog.names() == [m["name"] for m in catalog_data["models"]]
+    for model in catalog:
+        assert model.offers, model.name
+        assert model.default_max_tokens <= (model.max_output_tokens or model.default_max_tokens)
 
 
-def _geo_without_geographies(d):
-    d["models"][1]["geographies"] = []
+def _drop_sources(d):
+    d["models"][0]["sources"] = []
 
 
-def _global_with_geographies(d):
-    d["models"][0]["geographies"] = ["us"]
+def _no_sources_key(d):
+    del d["models"][0]["sources"]
 
 
-def _unknown_geography(d):
-    d["models"][1]["geographies"] = ["mars"]
+def _non_aws_source(d):
+    d["models"][0]["sources"] = ["https://www.anthropic.com/claude"]
+
+
+def _lookalike_source(d):
+    d["models"][0]["sources"] = ["https://docs.aws.amazon.com.example.org/bedrock/"]
+
+
+def _non_aws_lifecycle_source(d):
+    d["models"][0]["lifecycle"]["source"] = "https://example.com/lifecycle"
+
+
+def _non_aws_offer_source(d):
+    d["models"][0]["offers"][0]["source"] = "http://docs.aws.amazon.com/bedrock/"
+
+
+def _drop_limits(d):
+    del d["models"][0]["limits"]
+
+
+def _default_above_max(d):
+    limits = _model(d, "claude-opus-4.7")["limits"]
+    limits["default_max_tokens"] = limits["max_output_tokens"] + 1
+
+
+def _bad_status(d):
+    d["models"][0]["lifecycle"]["status"] = "retired"
+
+
+def _eol_without_date(d):
+    life = _model(d, "claude-sonnet-4")["lifecycle"]
+    del life["eol_date"]
+
+
+def _legacy_without_replacement(d):
+    del _model(d, "claude-sonnet-4.5")["lifecycle"]["replacement"]
+
+
+def _replacement_missing(d):
+    _model(d, "claude-sonnet-4")["lifecycle"]["replacement"] = "claude-sonnet-9"
+
+
+def _replacement_is_eol(d):
+    _model(d, "claude-sonnet-4.5")["lifecycle"]["replacement"] = "claude-sonnet-4"
+
+
+def _dates_out_of_order(d):
+    life = _model(d, "claude-sonnet-4")["lifecycle"]
+    life["legacy_date"], life["eol_date"] = life["eol_date"], life["legacy_date"]
+
+
+def _bad_date(d):
+    _model(d, "claude-sonnet-4")["lifecycle"]["eol_date"] = "14/10/2026"
+
+
+def _unknown_rejected_param(d):
+    d["models"][0]["request_rules"] = {"rejected_params": ["frequency_penalty"]}
+
+
+def _unknown_thinking_mode(d):
+    d["models"][0]["request_rules"] = {"thinking": ["always"]}
 
 
 def _alias_collision(d):
@@ -89,27 +153,83 @@ def _bad_model_id(d):
     d["models"][0]["model_id"] = "claude opus"
 
 
-def _bad_destination(d):
-    d["geographies"]["us"]["destination_regions"].append("useast1")
+def _profile_id_of_other_model(d):
+    d["models"][0]["offers"][0]["profile_id"] = "global." + d["models"][1]["model_id"]
+
+
+def _profile_id_scope_mismatch(d):
+    offer = d["models"][0]["offers"][0]
+    offer["profile_id"] = "us." + d["models"][0]["model_id"]
+
+
+def _bad_route_source(d):
+    d["models"][0]["offers"][0]["routes"]["useast1"] = ["us-east-1"]
+
+
+def _bad_route_destination(d):
+    offer = next(o for o in _model(d, "claude-sonnet-4.5")["offers"] if o.get("scope") == "us")
+    next(iter(offer["routes"].values())).append("useast1")
+
+
+def _govcloud_route(d):
+    offer = next(o for o in _model(d, "claude-sonnet-4.5")["offers"] if o.get("scope") == "us")
+    offer["routes"]["us-gov-west-1"] = ["us-gov-west-1"]
+
+
+def _any_region_on_geo_profile(d):
+    offer = next(o for o in _model(d, "claude-sonnet-4.5")["offers"] if o.get("scope") == "us")
+    offer["routes"]["us-east-1"] = [ANY_COMMERCIAL_REGION]
+
+
+def _empty_offers(d):
+    d["models"][0]["offers"] = []
+
+
+def _on_demand_without_regions(d):
+    d["models"][0]["offers"].append({"kind": ON_DEMAND_OFFER, "regions": [], "source": d["models"][0]["sources"][0]})
 
 
 def _extra_field(d):
     d["models"][0]["price"] = 3
 
 
+def _old_schema_version(d):
+    d["schema_version"] = 1
+
+
 @pytest.mark.parametrize(
     "breakage",
     [
-        _drop_max_tokens,
-        _bad_scope,
-        _geo_without_geographies,
-        _global_with_geographies,
-        _unknown_geography,
+        _drop_sources,
+        _no_sources_key,
+        _non_aws_source,
+        _lookalike_source,
+        _non_aws_lifecycle_source,
+        _non_aws_offer_source,
+        _drop_limits,
+        _default_above_max,
+        _bad_status,
+        _eol_without_date,
+        _legacy_without_replacement,
+        _replacement_missing,
+        _replacement_is_eol,
+        _dates_out_of_order,
+        _bad_date,
+        _unknown_rejected_param,
+        _unknown_thinking_mode,
         _alias_collision,
         _duplicate_id,
         _bad_model_id,
-        _bad_destination,
+        _profile_id_of_other_model,
+        _profile_id_scope_mismatch,
+        _bad_route_source,
+        _bad_route_destination,
+        _govcloud_route,
+        _any_region_on_geo_profile,
+        _empty_offers,
+        _on_demand_without_regions,
         _extra_field,
+        _old_schema_version,
     ],
 )
 def test_a_broken_entry_fails_validation(catalog_data, breakage):
@@ -118,27 +238,87 @@ def test_a_broken_entry_fails_validation(catalog_data, breakage):
     assert catalog_problems(broken) != []
 
 
-def test_loaded_catalog_matches_file(catalog_data):
-    catalog = load_catalog()
-    assert catalog.names() == [m["name"] for m in catalog_data["models"]]
-    assert set(catalog.geographies) == set(catalog_data["geographies"])
+@pytest.mark.parametrize(
+    "breakage",
+    [_non_aws_source, _lookalike_source, _replacement_missing, _replacement_is_eol, _profile_id_of_other_model],
+)
+def test_semantic_rules_live_in_the_runtime_validate(catalog_data, breakage):
+    """These pass the JSON Schema; only runtime.catalog.validate catches them."""
+    broken = copy.deepcopy(catalog_data)
+    breakage(broken)
+    schema = json.loads(SCHEMA_PATH.read_text())
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(broken)) == []
+    assert validate(broken) != []
 
 
 def test_a_copy_of_the_catalog_loads_from_its_path(tmp_path, catalog_data):
+    source = catalog_data["models"][0]["sources"][0]
     catalog_data["models"].append(
         {
             "name": "claude-test",
             "aliases": [],
+            "provider": "anthropic",
+            "family": "claude-test",
             "model_id": "anthropic.claude-test-20990101-v1:0",
-            "profile_scope": "geo",
-            "geographies": ["eu"],
-            "max_tokens": 100,
+            "lifecycle": {"status": "active", "source": source},
+            "limits": {"max_output_tokens": 100, "default_max_tokens": 100},
             "capabilities": {"prompt_caching": False, "vision": False, "streaming": True},
+            "sources": [source],
+            "offers": [
+                {
+                    "kind": "inference-profile",
+                    "scope": "eu",
+                    "profile_id": "eu.anthropic.claude-test-20990101-v1:0",
+                    "routes": {"eu-west-1": ["eu-west-1", "eu-central-1"]},
+                    "source": source,
+                }
+            ],
         }
     )
+    assert catalog_problems(catalog_data) == []
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(catalog_data))
     copy_catalog = load_catalog(str(path))
-    model = copy_catalog.by_key["claude-test"]
-    assert copy_catalog.profile_id(model, "eu-west-1") == "eu.anthropic.claude-test-20990101-v1:0"
+    model = copy_catalog.model("claude-test")
+    offer = copy_catalog.offer_for(model, "eu-west-1")
+    assert offer.invoke_id == "eu.anthropic.claude-test-20990101-v1:0"
+    assert offer.destinations("eu-west-1") == ("eu-west-1", "eu-central-1")
     assert "claude-test" not in load_catalog().by_key
+
+
+def test_eol_models_keep_their_record():
+    catalog = load_catalog()
+    sonnet4 = catalog.model("claude-sonnet-4")
+    assert sonnet4.status == EOL
+    assert catalog.offer_for(sonnet4, "us-east-1").invoke_id == "us.anthropic.claude-sonnet-4-20250514-v1:0"
+    assert "claude-sonnet-4" in catalog.names()
+    assert "claude-sonnet-4" not in catalog.names(include_eol=False, day="2026-11-23")
+
+
+def test_the_marshal_cache_is_keyed_by_format_and_file_and_matches_a_fresh_parse(tmp_path, catalog_data, monkeypatch):
+    import marshal
+    import sys
+
+    from runtime import catalog as catalog_module
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # PYTHONDONTWRITEBYTECODE would skip the cache
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(catalog_data))
+    fresh = catalog_module._read_data(str(path), use_cache=True)  # parses and writes the cache
+    cache = tmp_path / "__pycache__" / f"catalog.json.{sys.implementation.cache_tag}.marshal"
+    key, cached = marshal.loads(cache.read_bytes())  # noqa: S302 - the cache this test just wrote
+    assert key[0] == catalog_module._CACHE_FORMAT
+    assert cached == fresh
+    # a cache of another format is ignored, not trusted
+    cache.write_bytes(marshal.dumps(((key[0] - 1, *key[1:]), {"models": ()})))
+    assert catalog_module._read_data(str(path), use_cache=True) == fresh
+
+
+def test_offers_decode_lazily_and_equal_the_file(catalog_data):
+    catalog = load_catalog()
+    model = catalog.model("claude-sonnet-4.6")
+    raw = next(m for m in catalog_data["models"] if m["name"] == "claude-sonnet-4.6")["offers"]
+    assert [o.invoke_id for o in model.offers] == [o.get("profile_id") or model.model_id for o in raw]
+    for offer, data in zip(model.offers, raw, strict=True):
+        expected = data.get("routes") or {region: [region] for region in data["regions"]}
+        assert {k: list(v) for k, v in offer.routes.items()} == expected

@@ -10,6 +10,12 @@ KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 
+@pytest.fixture(autouse=True)
+def today_is_the_catalog_date(monkeypatch):
+    """Lifecycle answers depend on the date: pin it to the day the catalog was checked."""
+    monkeypatch.setattr("runtime.catalog.today_utc", lambda: "2026-11-23")
+
+
 @pytest.fixture
 def aws_env(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
@@ -27,7 +33,86 @@ def test_models_table_lists_every_catalog_model(capsys):
 def test_models_json(capsys):
     assert main(["models", "--json", "--region", "eu-west-1"]) == 0
     rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
-    assert rows["claude-sonnet-4"]["bedrock_id"] == "eu.anthropic.claude-sonnet-4-20250514-v1:0"
+    assert rows["claude-sonnet-4.5"]["bedrock_id"] == "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+
+def test_models_json_is_typed(capsys):
+    assert main(["models", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    large = rows["claude-large"]
+    assert isinstance(large["max_tokens"], int) and not isinstance(large["max_tokens"], bool)
+    assert rows["claude-opus-4.7"]["max_output_tokens"] == 128000
+    assert rows["claude-opus-4.7"]["rejected_params"] == ["temperature", "top_p", "top_k"]
+    assert rows["claude-opus-4.7"]["thinking"] == ["adaptive"]
+    assert large["allowed"] is True
+    assert large["aliases"] == ["claude-opus-4.5", "opus-4.5"]
+    assert isinstance(large["sources"], list) and large["sources"][0].startswith("https://docs.aws.amazon.com/")
+    assert large["capabilities"]["streaming"] is True
+    assert large["status"] == "active" and large["eol_date"] is None
+    assert large["destinations"] == ["*"]
+    legacy = rows["claude-sonnet-4.5"]
+    assert (legacy["status"], legacy["legacy_date"], legacy["eol_date"]) == ("legacy", "2026-10-08", "2027-04-08")
+    assert isinstance(legacy["replacement"], str)
+
+
+def test_models_hides_end_of_life_models_unless_all(capsys):
+    assert main(["models"]) == 0
+    table = capsys.readouterr().out
+    assert "claude-sonnet-4 " not in table and "claude-sonnet-4-20250514" not in table
+    assert main(["models", "--all"]) == 0
+    table = capsys.readouterr().out
+    header, *lines = table.splitlines()
+    assert header.split() == [
+        "name",
+        "aliases",
+        "status",
+        "eol_date",
+        "replacement",
+        "bedrock_id",
+        "max_tokens",
+        "allowed",
+    ]
+    row = next(line for line in lines if line.startswith("claude-sonnet-4 "))
+    assert "eol" in row.split() and "2026-10-14" in row
+    assert "us.anthropic.claude-sonnet-4-20250514-v1:0" in row  # the historic id stays visible
+    assert row.split()[-1] == "no"  # never allowed
+    legacy = next(line for line in lines if line.startswith("claude-sonnet-4.5 "))
+    assert "legacy" in legacy.split() and "2027-04-08" in legacy
+
+
+def test_models_all_json_keeps_the_historic_id(capsys):
+    assert main(["models", "--all", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["claude-sonnet-4"]["bedrock_id"] == "us.anthropic.claude-sonnet-4-20250514-v1:0"
+    assert rows["claude-sonnet-4"]["status"] == "eol"
+    assert rows["claude-sonnet-4"]["allowed"] is False
+
+
+def test_resolve_end_of_life_model_exits_2_naming_date_and_replacement(capsys):
+    assert main(["resolve", "claude-sonnet-4"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("error: claude-sonnet-4 reached end of life on Amazon Bedrock on 2026-10-14; use ")
+    assert captured.err.count("\n") == 1
+
+
+def test_resolve_legacy_model_warns_on_stderr_in_one_line(capsys):
+    assert main(["resolve", "claude-sonnet-4.5"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    assert captured.err.startswith("warning: claude-sonnet-4.5 is Legacy on Amazon Bedrock since 2026-10-08")
+    assert captured.err.count("\n") == 1
+
+
+def test_resolve_active_model_prints_no_warning(capsys):
+    assert main(["resolve", "claude-large"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_resolve_suggests_aliases(capsys):
+    assert main(["resolve", "opus"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean claude-large" in err
 
 
 def test_resolve(capsys):
@@ -40,7 +125,10 @@ def test_resolve(capsys):
     [
         (["resolve", "gpt-4o"], "unknown model 'gpt-4o'"),
         (["resolve", "claude-large", "--region", "nowhere"], "not an AWS region name"),
-        (["resolve", "claude-sonnet-4.5", "--region", "ap-southeast-1"], "no inference profile"),
+        (["resolve", "claude-haiku-4.5", "--region", "ap-southeast-1"], "is not offered from region ap-southeast-1"),
+        (["resolve", "claude-sonnet-4.5", "--region", "us-gov-west-1"], "aws-us-gov partition, which is not supported"),
+        (["resolve", "claude-large", "--region", "cn-north-1"], "aws-cn partition, which is not supported"),
+        (["models", "--region", "us-gov-west-1"], "aws-us-gov partition"),
         (["headers", "claude-large"], "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY missing"),
         (["resolve"], "the following arguments are required: name"),
         (["nonsense"], "invalid choice: 'nonsense'"),
@@ -103,3 +191,22 @@ def test_redact_headers_examples(headers, shown):
 
 def test_format_table_example():
     assert format_table([{"a": "x", "b": "yy"}, {"a": "zzz", "b": ""}]) == "a    b\nx    yy\nzzz"
+
+
+def test_headers_for_a_legacy_model_warn_on_stderr(capsys, aws_env):
+    assert main(["headers", "claude-sonnet-4.5"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["x-portkey-provider"] == "bedrock"
+    assert captured.err.startswith("warning: claude-sonnet-4.5 is Legacy on Amazon Bedrock")
+    assert SECRET not in captured.err
+
+
+@pytest.mark.parametrize(("value", "code"), [("all", 0), ("ALL", 0), ("none", 2), ("", 2)])
+def test_allowed_models_all_works_and_none_is_an_error_in_the_cli(capsys, monkeypatch, value, code):
+    monkeypatch.setenv("PORTKEY_BEDROCK_ALLOWED_MODELS", value)
+    assert main(["resolve", "claude-large"]) == code
+    captured = capsys.readouterr()
+    if code:
+        assert "names no model" in captured.err and captured.err.count("\n") == 1
+    else:
+        assert captured.out.strip() == "global.anthropic.claude-opus-4-5-20251101-v1:0"

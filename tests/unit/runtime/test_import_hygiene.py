@@ -13,7 +13,7 @@ PROBE = """
 import sys, runtime
 runtime.resolve_model("claude-large")
 runtime.portkey_headers("claude-sonnet-4.5", runtime.Credentials("AKIAIOSFODNN7EXAMPLE", "x" * 40))
-runtime.portkey_config(["claude-large", "claude-sonnet-4"], runtime.Credentials("AKIAIOSFODNN7EXAMPLE", "x" * 40))
+runtime.portkey_config(["claude-large", "claude-sonnet-4.5"], runtime.Credentials("AKIAIOSFODNN7EXAMPLE", "x" * 40))
 print(" ".join(sorted(sys.modules)))
 """
 

@@ -69,11 +69,11 @@ def test_geo_profile_in_us_east_1_grants_profile_and_three_us_destinations_with_
     assert statements["ProfileClaudeSonnet45"]["Resource"] == [profile_arn]
     assert "Condition" not in statements["ProfileClaudeSonnet45"]
     model = statements["ModelClaudeSonnet45"]
-    assert model["Resource"] == [
-        f"arn:aws:bedrock:us-east-1::foundation-model/{SONNET_45}",
-        f"arn:aws:bedrock:us-east-2::foundation-model/{SONNET_45}",
-        f"arn:aws:bedrock:us-west-2::foundation-model/{SONNET_45}",
-    ]
+    catalog = load_catalog()
+    routed = catalog.destinations(catalog.model("claude-sonnet-4.5"), "us-east-1")
+    assert routed == ("us-east-1", "us-east-2", "us-west-2")  # AWS's table for this source region
+    granted = {arn.split(":")[3] for arn in model["Resource"]}
+    assert set(routed) <= granted
     assert model["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": profile_arn}}
 
 
@@ -135,8 +135,8 @@ def test_restricting_allowed_models_shrinks_the_policy():
 def test_model_not_offered_in_region_is_a_clear_error():
     # claude-sonnet-4 has no jp/au geography but apac; claude-large is global. Pick a region
     # with no geography at all: only global models are offered there.
-    with pytest.raises(RegionError, match="no inference profile for region ca-central-1"):
-        build_statements(load_catalog(), "ca-central-1", ACCOUNT, ["claude-sonnet-4.5"])
+    with pytest.raises(RegionError, match="is not offered from region ap-east-1"):
+        build_statements(load_catalog(), "ap-east-1", ACCOUNT, ["claude-sonnet-4.5"])
 
 
 def test_no_wildcard_anywhere_in_the_built_policy():
@@ -180,16 +180,27 @@ def test_builder_rejects_a_wildcard_injected_through_the_catalog(tmp_path):
 
 def test_catalog_change_shows_up_in_the_policy_without_code_change(tmp_path):
     data = json.loads(Path(CATALOG_PATH).read_text(encoding="utf-8"))
-    data["geographies"]["us"]["destination_regions"].append("us-west-1")
+    source = data["models"][0]["sources"][0]
     data["models"].append(
         {
             "name": "claude-test",
             "aliases": [],
+            "provider": "anthropic",
+            "family": "claude-test",
             "model_id": "anthropic.claude-test-20990101-v1:0",
-            "profile_scope": "geo",
-            "geographies": ["us"],
-            "max_tokens": 1024,
-            "capabilities": {},
+            "lifecycle": {"status": "active", "source": source},
+            "limits": {"max_output_tokens": 1024, "default_max_tokens": 1024},
+            "capabilities": {"prompt_caching": False, "vision": False, "streaming": True},
+            "sources": [source],
+            "offers": [
+                {
+                    "kind": "inference-profile",
+                    "scope": "us",
+                    "profile_id": "us.anthropic.claude-test-20990101-v1:0",
+                    "routes": {"us-east-1": ["us-east-1", "us-east-2", "us-west-1", "us-west-2"]},
+                    "source": source,
+                }
+            ],
         }
     )
     path = tmp_path / "catalog.json"

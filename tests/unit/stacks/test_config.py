@@ -38,7 +38,7 @@ def test_cdk_json_holds_the_defaults_and_they_match_the_dataclass():
     assert from_json.secret_name == "portkey/bedrock-access"
     assert from_json.policy_mode == "least-privilege"
     assert (from_json.access_key_serial, from_json.retained_access_key_serial) == (1, None)
-    assert from_json.allowed_models == tuple(load_catalog().names())
+    assert from_json.allowed_models == tuple(load_catalog().names(include_eol=False))
     assert json.loads(Path(CDK_JSON).read_text(encoding="utf-8"))["app"] == ".venv/bin/python app.py"
 
 
@@ -59,12 +59,58 @@ def test_from_context_reads_a_construct_node():
 
 def test_allowed_models_comma_string_and_all():
     assert config(allowed_models="claude-large, haiku-4.5").allowed_models == ("claude-large", "claude-haiku-4.5")
-    assert config(allowed_models="ALL").allowed_models == tuple(load_catalog().names())
+    assert config(allowed_models="ALL").allowed_models == tuple(load_catalog().names(include_eol=False))
+
+
+def test_all_never_includes_an_end_of_life_model():
+    assert "claude-sonnet-4" in load_catalog().names()
+    assert "claude-sonnet-4" not in config(allowed_models="all").allowed_models
+    assert "claude-sonnet-4" not in config().allowed_models
+
+
+@pytest.mark.parametrize("value", ["", " ", "none", "None", "null", [], ","])
+def test_an_empty_or_none_allow_list_is_an_error_not_all_models(value):
+    with pytest.raises(ConfigError) as info:
+        config(allowed_models=value)
+    message = str(info.value)
+    assert message.startswith("context key allowed_models=") and "at least one model" in message and "'all'" in message
+    assert "\n" not in message
+
+
+def test_a_missing_allow_list_means_all():
+    assert config(allowed_models=None).allowed_models == config(allowed_models="all").allowed_models
+
+
+def test_an_end_of_life_model_in_the_allow_list_is_refused():
+    with pytest.raises(ConfigError) as info:
+        config(allowed_models="claude-large,claude-sonnet-4")
+    assert str(info.value).startswith(
+        "context key allowed_models: claude-sonnet-4 reached end of life on Amazon Bedrock on 2026-10-14; use "
+    )
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn"), ("cn-northwest-1", "aws-cn")],
+)
+def test_regions_of_other_partitions_are_refused_in_one_line(region, partition):
+    with pytest.raises(ConfigError) as info:
+        config(region=region)
+    assert str(info.value) == (
+        f"context key region: region {region} is in the {partition} partition, which is not supported yet; "
+        "use a region of the aws partition such as us-east-1"
+    )
+    with pytest.raises(ConfigError, match="not supported yet"):
+        config({"CDK_DEFAULT_REGION": region})
 
 
 def test_all_means_all_models_offered_in_the_region():
-    # ca-central-1 belongs to no geography in the catalog: only the global model is offered
-    assert config(region="ca-central-1").allowed_models == ("claude-large",)
+    catalog = load_catalog()
+    for region in ("us-east-1", "eu-west-1", "ap-southeast-1"):
+        offered = tuple(m.name for m in catalog if not m.is_eol() and region in m.source_regions())
+        assert config(region=region).allowed_models == offered
+    # not every active model is offered everywhere, so "all" depends on the region
+    assert config(region="ap-southeast-1").allowed_models != config(region="us-east-1").allowed_models
 
 
 def test_model_ids_are_the_resolved_profile_ids():
@@ -110,7 +156,7 @@ def test_config_is_frozen():
         ({"allowed_models": "claude-huge"}, "allowed_models", "valid names"),
         ({"allowed_models": ","}, "allowed_models", "at least one model"),
         ({"allowed_models": 5}, "allowed_models", "comma list"),
-        ({"region": "ca-central-1", "allowed_models": "claude-sonnet-4.5"}, "allowed_models", "use a region"),
+        ({"region": "ap-southeast-1", "allowed_models": "claude-haiku-4.5"}, "allowed_models", "use a region"),
         ({"access_key_serial": "two"}, "access_key_serial", "positive integer"),
         ({"access_key_serial": 0}, "access_key_serial", "positive integer"),
         ({"access_key_serial": True}, "access_key_serial", "positive integer"),

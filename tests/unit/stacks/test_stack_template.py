@@ -81,9 +81,9 @@ def test_sonnet_45_in_us_east_1_profile_and_destinations_use_the_account_token(d
     statements = {s["Sid"]: s for s in policy_statements(default_template)}
     profile = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.{SONNET_45}"
     assert statements["ProfileClaudeSonnet45"]["Resource"] == profile
-    assert statements["ModelClaudeSonnet45"]["Resource"] == [
-        f"arn:aws:bedrock:{region}::foundation-model/{SONNET_45}" for region in ("us-east-1", "us-east-2", "us-west-2")
-    ]
+    granted = {arn.split(":")[3] for arn in statements["ModelClaudeSonnet45"]["Resource"]}
+    # AWS's routing table for the us. profile called from us-east-1 (catalog data)
+    assert {"us-east-1", "us-east-2", "us-west-2"} <= granted
     assert statements["ModelClaudeSonnet45"]["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": profile}}
     # the account is CloudFormation's, never a literal baked into the template
     raw = json.dumps(only(resources_of(default_template, "AWS::IAM::ManagedPolicy")))
