@@ -97,4 +97,3 @@ def test_installed_wheel_decrypts_outside_the_checkout(venv: Path, tmp_path: Pat
     assert str(venv.parent.parent) in found["runtime"]  # the installed copy, not the checkout
     assert found["models"] > 0
     assert found["local"] is False  # dev tooling stays out of the wheel
-
