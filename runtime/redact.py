@@ -25,13 +25,13 @@ _BEDROCK_API_KEY = re.compile(r"bedrock-api-key-[A-Za-z0-9+/=%_.-]+|\bABSK[A-Za-
 _SESSION_TOKEN = re.compile(r"\b(?:IQoJb3JpZ2lu|FwoGZXIvYXdz)[A-Za-z0-9+/=]{20,}")
 _KEY_ID = re.compile(r"\b((?:AKIA|ASIA)[A-Z0-9]{16})\b")
 # A secret key: exactly 40 base64 characters, not part of a longer word.
-_BASE64_40 = r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=])"
+_BASE64_40 = r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=])"
 _LABELLED_SECRET = re.compile(
     r"((?:aws_?)?secret(?:_?access)?(?:_?key)?['\"]?\s*[:=]\s*['\"]?)" + _BASE64_40, re.IGNORECASE
 )
 _SECRET_NEAR_KEY_ID = re.compile(
-    r"((?:AKIA|ASIA)[A-Z0-9]{16}['\"]?[\s,:;=/|'\"]{1,12})" + _BASE64_40 + r"|"
-    + _BASE64_40 + r"(?=['\"]?[\s,:;=/|'\"]{1,12}(?:AKIA|ASIA)[A-Z0-9]{16})"
+    r"((?:AKIA|ASIA)[A-Z0-9]{16}['\"]?[\s,:;=/|'\"._-]{1,12})" + _BASE64_40 + r"|"
+    + _BASE64_40 + r"(?=['\"]?[\s,:;=/|'\"._-]{1,12}(?:AKIA|ASIA)[A-Z0-9]{16})"
 )  # fmt: skip
 
 

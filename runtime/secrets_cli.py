@@ -35,6 +35,7 @@ from runtime.constants import (
     SOPS_CONFIG_FILE,
 )
 from runtime.errors import PortkeyBedrockError, aws_error_code
+from runtime.redact import redact
 from runtime.resolve import pick_region
 
 EXIT_ERROR = 2
@@ -221,7 +222,7 @@ def _cmd_exec_env(args: argparse.Namespace) -> int:
     try:
         code = subprocess.run(command, env=env, check=False).returncode
     except FileNotFoundError:
-        print(f"error: command not found: {command[0]}", file=sys.stderr)
+        print(redact(f"error: command not found: {command[0]}"), file=sys.stderr)
         return 127
     return 128 - code if code < 0 else code
 
@@ -252,7 +253,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             check_file(path)
         except PortkeyBedrockError as exc:
             bad += 1
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {redact(str(exc))}", file=sys.stderr)
     print(f"checked {len(targets)} file(s): {len(targets) - bad} valid SOPS, {bad} not")
     return EXIT_ERROR if bad else 0
 
@@ -324,11 +325,11 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
         return int(args.func(args))
     except PortkeyBedrockError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:  # disk full, permission denied...: the old file is left as it was
         where = f" ({exc.filename})" if exc.filename else ""
-        print(f"error: {exc.strerror or exc}{where}; nothing was changed", file=sys.stderr)
+        print(redact(f"error: {exc.strerror or exc}{where}; nothing was changed"), file=sys.stderr)
         return EXIT_ERROR
 
 
