@@ -67,7 +67,7 @@ def test_key_groups_single_group(tmp_path, age_pair):
      ("creation_rules:\n  - pgp: ABC\n", "only age and kms"),
      ("creation_rules:\n  - kms: arn:aws:iam::1:role/x\n", "not a KMS key ARN"),
      ("creation_rules: [\n", "not valid YAML"),
-     ("creation_rules:\n  - path_regex: '('\n    age: x\n", "not a valid regular expression")],
+     ("creation_rules:\n  - path_regex: '('\n    age: x\n", "not a valid RE2 .Go. regular expression")],
 )  # fmt: skip
 def test_bad_configs(tmp_path, text, match):
     config = tmp_path / ".sops.yaml"
