@@ -13,7 +13,6 @@ export PYTHONPATH := $(CURDIR)
 .PHONY: install test lint unit demo bench synth down rotate clean
 
 install: $(STAMP_PY) $(STAMP_NODE)
-	@command -v gpg >/dev/null || { apt-get update -qq && apt-get install -y -qq gnupg; }  # the Go-sops interop test needs it
 
 $(STAMP_PY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
