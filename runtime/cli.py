@@ -215,7 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(args_list)
         return int(args.func(args))
     except PortkeyBedrockError as err:
-        print(f"error: {err}", file=sys.stderr)
+        from runtime.redact import redact  # the one owner of secret masking, on the error path only
+
+        print(f"error: {redact(str(err))}", file=sys.stderr)
         return EXIT_USAGE
 
 

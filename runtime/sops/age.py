@@ -37,18 +37,34 @@ def is_recipient(text: str) -> bool:
 
 
 def parse_recipient(text: str) -> Any:
+    """A pyrage recipient for ``age1…``; a pasted identity is refused without echoing it."""
     import pyrage
 
+    from runtime.redact import is_age_identity
+
     text = text.strip()
+    if is_age_identity(text):
+        raise SopsConfigError(
+            "that is a private age identity (AGE-SECRET-KEY-1…), not a recipient; pass its age1… public key "
+            "(the '# public key:' line of your keys file), and keep the identity out of shell history"
+        )
     if not is_recipient(text):
         raise SopsConfigError(
-            f"{text!r} is not an age X25519 recipient (age1... 62 characters); "
+            f"{_shown_recipient(text)} is not an age X25519 recipient (age1... 62 characters); "
             "generate one with `python -m runtime secrets keygen`"
         )
     try:
         return pyrage.x25519.Recipient.from_str(text)
     except Exception as exc:  # pyrage raises its own RecipientError
         raise SopsConfigError(f"{text!r} is not a valid age recipient ({type(exc).__name__})") from None
+
+
+def _shown_recipient(text: str) -> str:
+    """A wrong recipient as shown in an error: quoted, cut short (it may be anything pasted)."""
+    from runtime.redact import redact
+
+    shown = redact(text)
+    return repr(shown if len(shown) <= 70 else shown[:20] + "…")
 
 
 def encrypt_data_key(data_key: bytes, recipient: str) -> dict[str, str]:
@@ -90,23 +106,29 @@ class Identities:
 
 
 def _parse_lines(text: str, location: str, many_per_line: bool, found: Identities) -> None:
+    """Add every identity in ``text``; at most ONE short error per location (a JSON or PEM file
+    given by mistake must not turn into one message per line, nor echo its content)."""
     import pyrage
 
-    count = 0
+    count = other = malformed = 0
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         for word in line.split() if many_per_line else [line]:
             if not word.startswith("AGE-SECRET-KEY-1"):
-                found.errors.append(f"{location} holds a key type this codec does not support")
+                other += 1
                 continue
             try:
                 found.identities.append(pyrage.x25519.Identity.from_str(word))
                 count += 1
             except Exception:
-                found.errors.append(f"{location} holds a malformed age identity")
-    if count == 0:
+                malformed += 1
+    if malformed:
+        found.errors.append(f"{location} holds {malformed} malformed age identit{'y' if malformed == 1 else 'ies'}")
+    elif count == 0 and other:
+        found.errors.append(f"{location} is not an age keys file (no AGE-SECRET-KEY-1 line)")
+    elif count == 0:
         found.errors.append(f"{location} holds no age identity")
 
 

@@ -10,7 +10,6 @@ comma-separated string; a KMS entry may be ``ARN+ROLE_ARN``.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,18 +112,39 @@ def _rule_from(raw: Any, path: Path) -> CreationRule:
                         bool(raw.get("mac_only_encrypted")))  # fmt: skip
 
 
+def no_rule_message(file: Path, config: Path | None = None) -> str:
+    """The one line for a file no creation rule covers (no ``.sops.yaml``, or no rule matches).
+
+    >>> no_rule_message(Path("secrets/env.json"))
+    'no SOPS creation rule for secrets/env.json; run python -m runtime secrets init --age <your age1… key> first'
+    """
+    where = f" in {config}" if config is not None else ""
+    base = config.parent if config is not None else Path.cwd()
+    return (
+        f"no SOPS creation rule for {_shown(file, base)}{where}; "
+        "run python -m runtime secrets init --age <your age1… key> first"
+    )
+
+
+def _shown(file: Path, base: Path) -> str:
+    """``file`` relative to ``base`` when it is below it, else as given."""
+    try:
+        return str(file.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(file)
+
+
 def rule_for(file: Path, config: Path | None = None) -> CreationRule:
     """The creation rule of ``config`` (default: found from cwd) that applies to ``file``."""
+    from runtime.sops.regex import search
+
     config = config or find_config()
-    if config is None:
-        raise SopsConfigError(
-            f"no {CONFIG_NAME} found in this directory or its parents; "
-            "create one with `python -m runtime secrets init --age RECIPIENT`"
-        )
+    if config is None or not config.is_file():
+        raise SopsConfigError(no_rule_message(file))
     data = _load_yaml(config)
     rules = data.get("creation_rules")
-    if not isinstance(rules, list):
-        raise SopsConfigError(f"{config} has no creation_rules list; add one with `secrets init`")
+    if not isinstance(rules, list) or not rules:
+        raise SopsConfigError(no_rule_message(file, config))
     config_dir = str(config.resolve().parent)
     target = str(file.resolve())
     relative = target.removeprefix(config_dir + os.sep)
@@ -132,43 +152,46 @@ def rule_for(file: Path, config: Path | None = None) -> CreationRule:
         pattern = raw.get("path_regex") if isinstance(raw, dict) else None
         if not pattern:
             return _rule_from(raw, config)
-        try:
-            if re.search(str(pattern), relative):
-                return _rule_from(raw, config)
-        except re.error as exc:
-            raise SopsConfigError(f"{config}: path_regex {pattern!r} is not a valid regex ({exc})") from None
-    raise SopsConfigError(
-        f"no creation rule in {config} matches {relative}; add one "
-        f"(`python -m runtime secrets init`) or move the file under secrets/"
-    )
+        if search(str(pattern), relative, f"{config}: path_regex"):
+            return _rule_from(raw, config)
+    raise SopsConfigError(no_rule_message(file, config))
 
 
-def set_rule(config: Path, path_regex: str, age: list[str], kms: list[str]) -> bool:
-    """Write or replace the rule for ``path_regex`` (kept first, so it wins). True if created."""
+def set_rule(config: Path, path_regex: str, age: list[str], kms: list[str], *, replace: bool = False) -> RuleChange:
+    """Write the rule for ``path_regex`` (kept first, so it wins). An existing rule for the same
+    ``path_regex`` keeps its recipients and gains the new ones, unless ``replace``."""
     import yaml
 
     from runtime.sops.age import parse_recipient
+    from runtime.sops.kms import check_new_arn
 
     if not age and not kms:
         raise SopsConfigError("give at least one recipient: --age age1... or --kms-arn arn:aws:kms:...")
     for recipient in age:
         parse_recipient(recipient)
     for arn in kms:
-        KmsKey.parse(arn)
+        check_new_arn(KmsKey.parse(arn).arn)
     data = _load_yaml(config) if config.exists() else {}
     rules = data.get("creation_rules") or []
     if not isinstance(rules, list):
         raise SopsConfigError(f"{config}: creation_rules must be a list")
+    previous = next((r for r in rules if isinstance(r, dict) and r.get("path_regex") == path_regex), None)
+    kept = [r for r in rules if r is not previous]
+    old_age = split_keys(previous.get("age"), "age") if previous else []
+    old_kms = split_keys(previous.get("kms"), "kms") if previous else []
+    if previous and previous.get("key_groups") and not replace:
+        raise SopsConfigError(
+            f"{config}: the rule for {path_regex} uses key_groups; edit it by hand, or pass --replace to rewrite it"
+        )
+    new_age = age if replace else list(dict.fromkeys([*old_age, *age]))
+    new_kms = kms if replace else list(dict.fromkeys([*old_kms, *kms]))
     rule: dict[str, Any] = {"path_regex": path_regex}
-    if kms:
-        rule["kms"] = ",".join(kms)
-    if age:
-        rule["age"] = ",".join(age)
-    kept = [r for r in rules if not (isinstance(r, dict) and r.get("path_regex") == path_regex)]
-    previous = [r for r in rules if isinstance(r, dict) and r.get("path_regex") == path_regex]
+    if new_kms:
+        rule["kms"] = ",".join(new_kms)
+    if new_age:
+        rule["age"] = ",".join(new_age)
     if previous:
-        extras = {k: v for k, v in previous[0].items() if k not in ("path_regex", "age", "kms", "key_groups")}
-        rule.update(extras)
+        rule.update({k: v for k, v in previous.items() if k not in ("path_regex", "age", "kms", "key_groups")})
     data["creation_rules"] = [rule, *kept]
     header = (
         "# SOPS creation rules (https://github.com/getsops/sops). Written by\n"
@@ -178,4 +201,15 @@ def set_rule(config: Path, path_regex: str, age: list[str], kms: list[str]) -> b
     from runtime.atomicfile import atomic_write_text
 
     atomic_write_text(config, header + yaml.safe_dump(data, sort_keys=False, width=1000))
-    return not previous
+    dropped = [] if not replace else [r for r in [*old_age, *old_kms] if r not in [*age, *kms]]
+    kept_old = [] if replace else [r for r in [*old_age, *old_kms] if r not in [*age, *kms]]
+    return RuleChange(created=previous is None, kept=tuple(kept_old), dropped=tuple(dropped))
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """What :func:`set_rule` did: a new rule, or which earlier recipients it kept or dropped."""
+
+    created: bool
+    kept: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()

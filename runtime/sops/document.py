@@ -10,7 +10,6 @@ with AAD = the ``lastmodified`` timestamp.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from typing import Any
 
 from runtime.sops.cipher import decrypt_value, encrypt_value
 from runtime.sops.errors import MacMismatchError, NotSopsFileError, SopsFormatError, ValueIntegrityError
+from runtime.sops.regex import compile_pattern, search
 from runtime.sops.values import Scalar, parse_rfc3339, rfc3339, to_bytes
 
 METADATA_KEY = "sops"
@@ -63,6 +63,9 @@ class CryptRule:
         for name, value in found.items():
             if not isinstance(value, str):
                 raise SopsFormatError(f"sops.{name} must be a string")
+        for name in ("encrypted_regex", "unencrypted_regex"):
+            if name in found:
+                compile_pattern(found[name], f"sops.{name}", SopsFormatError)
         if not found:
             return cls()
         return cls(**{"unencrypted_suffix": None, **found})
@@ -84,13 +87,18 @@ class CryptRule:
             encrypted = False
         if self.encrypted_suffix:
             encrypted = any(p.endswith(self.encrypted_suffix) for p in path)
-        if self.unencrypted_regex and any(re.search(self.unencrypted_regex, p) for p in path):
+        if self.unencrypted_regex and any(_matches(self.unencrypted_regex, p, "unencrypted_regex") for p in path):
             encrypted = False
         if self.encrypted_regex:
-            encrypted = any(re.search(self.encrypted_regex, p) for p in path)
+            encrypted = any(_matches(self.encrypted_regex, p, "encrypted_regex") for p in path)
         if self.encrypted_comment_regex:
             encrypted = False  # no comment can match in JSON
         return encrypted
+
+
+def _matches(pattern: str, key: str, name: str) -> bool:
+    """Go sops' ``regexp.MatchString`` on one key of the path (RE2 semantics, runtime.sops.regex)."""
+    return search(pattern, key, name, SopsFormatError)
 
 
 Leaf = Callable[[Scalar, list[str]], Scalar]
@@ -170,12 +178,9 @@ def encrypt_document(
     if chosen and unencrypted_suffix:
         raise SopsFormatError("choose unencrypted_suffix or another rule; sops allows only one rule")
     rule = CryptRule(unencrypted_suffix, **chosen) if chosen else CryptRule(unencrypted_suffix or None)
-    for pattern in (encrypted_regex, unencrypted_regex):
+    for name, pattern in (("encrypted_regex", encrypted_regex), ("unencrypted_regex", unencrypted_regex)):
         if pattern:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise SopsFormatError(f"bad regular expression {pattern!r}: {exc}") from None
+            compile_pattern(pattern, name, SopsFormatError)
 
     digest = _new_hash(mac_only_encrypted)
 

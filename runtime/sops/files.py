@@ -156,6 +156,8 @@ def write(
     age: Iterable[str] = (),
     kms: Iterable[Any] = (),
     config: Path | None = None,
+    crypt: Mapping[str, str] | None = None,
+    mac_only_encrypted: bool = False,
 ) -> None:
     """Create or replace ``path`` with a new data key. With no recipients given, the matching
     ``.sops.yaml`` creation rule supplies them (and its unencrypted/encrypted rule)."""
@@ -165,13 +167,14 @@ def write(
 
     path = Path(path)
     age, kms = list(age), list(kms)
-    crypt: dict[str, str] = {}
-    mac_only = False
+    rule_crypt = dict(crypt or {})
     if not age and not kms:
         rule = rule_for(path, config)
-        age, kms, crypt, mac_only = list(rule.age), list(rule.kms), rule.crypt, rule.mac_only_encrypted
+        age, kms, rule_crypt, mac_only_encrypted = (list(rule.age), list(rule.kms), rule.crypt,
+                                                    rule.mac_only_encrypted)  # fmt: skip
     data_key = _secrets.token_bytes(32)
-    doc = seal(plain, data_key, recipient_stanzas(data_key, age, kms), crypt=crypt, mac_only_encrypted=mac_only)
+    doc = seal(plain, data_key, recipient_stanzas(data_key, age, kms), crypt=rule_crypt,
+               mac_only_encrypted=mac_only_encrypted)  # fmt: skip
     atomic_write_text(path, gojson.dumps(doc))
 
 

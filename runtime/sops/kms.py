@@ -21,8 +21,57 @@ from runtime.errors import aws_error_code
 from runtime.sops.errors import KmsError, SopsConfigError, SopsFormatError
 from runtime.sops.values import rfc3339
 
-# kms/keysource.go arnRegex.
+# kms/keysource.go arnRegex: what a file written by Go sops may hold (read leniently).
 ARN_PATTERN = re.compile(r"^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+$")
+# What `secrets init` accepts for a NEW recipient: a real region of a real partition, a 12-digit
+# account, and a key id (UUID, or mrk- + 32 hex for a multi-Region key) or an alias name.
+_AREA = r"(?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|eusc)"
+_DIRECTION = r"(?:north|south|east|west|central|northeast|northwest|southeast|southwest)"
+STRICT_ARN = re.compile(
+    rf"^arn:(?P<partition>aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-eusc):kms:"
+    rf"(?P<region>{_AREA}-{_DIRECTION}-[1-9]):(?P<account>[0-9]{{12}}):"
+    r"(?:key/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})"
+    r"|alias/[A-Za-z0-9/_-]{1,250})$"
+)
+_PARTITION_OF_AREA = {"cn": "aws-cn", "us-gov": "aws-us-gov", "us-iso": "aws-iso", "us-isob": "aws-iso-b",
+                      "eusc": "aws-eusc"}  # fmt: skip
+
+
+def check_new_arn(arn: str) -> None:
+    """Refuse a KMS key ARN that cannot name a real key: unknown region or partition, a partition
+    that does not hold the region, an account that is not 12 digits, a malformed key id.
+
+    >>> check_new_arn("arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    >>> check_new_arn("arn:aws:kms:mars-1:111122223333:alias/sops")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    runtime.sops.errors.SopsConfigError: 'arn:aws:kms:mars-1:111122223333:alias/sops' ... (region 'mars-1' is not ...
+    """
+    match = STRICT_ARN.match(arn)
+    parts = arn.split(":")
+    problem = ""
+    if match is None:
+        if len(parts) < 6 or parts[0] != "arn" or parts[2] != "kms":
+            problem = "expected arn:PARTITION:kms:REGION:ACCOUNT:key/ID"
+        elif not re.fullmatch(rf"{_AREA}-{_DIRECTION}-[1-9]", parts[3]):
+            problem = f"region {parts[3]!r} is not an AWS region"
+        elif not re.fullmatch(r"aws(?:-cn|-us-gov|-iso|-iso-b|-eusc)?", parts[1]):
+            problem = f"partition {parts[1]!r} is not an AWS partition"
+        elif not re.fullmatch(r"[0-9]{12}", parts[4]):
+            problem = f"account {parts[4]!r} is not 12 digits"
+        else:
+            problem = "the key part must be key/<uuid>, key/mrk-<32 hex> or alias/<name>"
+    else:
+        region = match.group("region")
+        area = next((a for a in sorted(_PARTITION_OF_AREA, key=len, reverse=True) if region.startswith(a + "-")), "")
+        expected = _PARTITION_OF_AREA.get(area, "aws")
+        if match.group("partition") != expected:
+            problem = f"region {region} is in partition {expected}, not {match.group('partition')}"
+    if problem:
+        raise SopsConfigError(
+            f"{arn!r} is not a KMS key ARN ({problem}); use the KmsKeyArn stack output, "
+            "e.g. arn:aws:kms:us-east-1:111122223333:key/<uuid>"
+        )
 
 
 @dataclass(frozen=True)

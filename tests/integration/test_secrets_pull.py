@@ -127,8 +127,57 @@ def test_output_not_found(world, capsys):
 def test_no_matching_rule(world, capsys):
     code = main(["pull", "--stack", STACK, "--file", "elsewhere/env.json"])
     _, err = capsys.readouterr()
-    assert code == 2 and err.count("\n") == 1 and "no creation rule" in err
+    assert code == 2 and err.count("\n") == 1 and "no SOPS creation rule for elsewhere/env.json" in err
     assert not (world["dir"] / "elsewhere").exists()  # not even the directory is left behind
+
+
+def test_pull_without_sops_yaml_names_init_and_writes_nothing(world, capsys):
+    (world["dir"] / ".sops.yaml").unlink()
+    code = main(["pull", "--stack", STACK])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err == (
+        "error: no SOPS creation rule for secrets/env.json; "
+        "run python -m runtime secrets init --age <your age1… key> first\n"
+    )
+    assert sorted(p.name for p in world["dir"].iterdir()) == []  # no secrets/ dir, no file
+
+
+def test_pull_names_the_endpoint_that_failed(world, capsys, monkeypatch):
+    from runtime import secrets_cli
+
+    def unreachable(*args, **kwargs):
+        from botocore.exceptions import EndpointConnectionError
+
+        raise EndpointConnectionError(endpoint_url="http://localhost:1/")
+
+    monkeypatch.setattr(secrets_cli, "stack_secret_arn", unreachable)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:1")
+    code = main(["pull", "--stack", STACK])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1
+    assert "AWS_ENDPOINT_URL=http://localhost:1" in err and "check AWS_REGION and network" not in err
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    code = main(["pull", "--stack", STACK])
+    _, err = capsys.readouterr()
+    assert code == 2 and "https://cloudformation.us-east-1.amazonaws.com" in err
+
+
+def test_pull_profile(world, capsys, monkeypatch):
+    aws_config = world["dir"] / "aws-config"
+    aws_config.write_text("[profile portkey]\nregion = us-east-1\n")
+    (world["dir"] / "aws-credentials").write_text(
+        "[portkey]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws_config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(world["dir"] / "aws-credentials"))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):  # only the profile can authenticate
+        monkeypatch.delenv(name)
+    code, _out, err = pull(capsys, "--profile", "portkey")
+    assert code == 0, err
+    assert files.load(world["dir"] / constants.DEFAULT_SECRETS_FILE) == FIRST
+    code, _, err = pull(capsys, "--profile", "nope", "--file", "secrets/other.json")
+    assert code == 2 and err == "error: AWS profile 'nope' not found; check ~/.aws/config or drop --profile\n"
 
 
 def test_secret_missing_keys(world, capsys):

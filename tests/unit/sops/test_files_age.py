@@ -153,7 +153,9 @@ def test_write_uses_sops_yaml_rule(tmp_path, monkeypatch, age_env):
     monkeypatch.chdir(tmp_path / "secrets")  # found by walking up
     files.write("env.json", ENV)
     assert files.load("env.json") == ENV
-    with pytest.raises(SopsConfigError, match=r"no creation rule .* matches other\.json"):
+    with pytest.raises(
+        SopsConfigError, match=r"^no SOPS creation rule for other\.json in .*; run python -m runtime secrets init"
+    ):
         files.write(tmp_path / "other.json", ENV)
     assert not (tmp_path / "other.json").exists()
 

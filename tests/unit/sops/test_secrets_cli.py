@@ -79,14 +79,36 @@ def test_check_repo_secrets_dir(capsys, monkeypatch):
 
 def test_init_writes_rule(capsys, tmp_path, monkeypatch, age_pair):
     monkeypatch.chdir(tmp_path)
-    arn = "arn:aws:kms:us-east-1:111122223333:key/abcd"
-    code, out, _ = run(capsys, "init", "--age", age_pair[1], "--kms-arn", arn)
+    arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    code, out, _ = run(capsys, "init", "--kms-arn", arn)
     assert code == 0 and "added the creation rule" in out
-    code, out, _ = run(capsys, "init", "--age", age_pair[1])
-    assert code == 0 and "updated" in out
+    code, out, _ = run(capsys, "init", "--age", age_pair[1])  # the KMS recipient is kept, and said so
+    assert code == 0 and "updated" in out and f"kept the rule's earlier recipient(s) {arn}; pass --replace" in out
     from runtime.sops.config import rule_for
 
-    assert rule_for(tmp_path / "secrets" / "env.json").age == (age_pair[1],)
+    rule = rule_for(tmp_path / "secrets" / "env.json")
+    assert rule.age == (age_pair[1],) and [k.arn for k in rule.kms] == [arn]
+    code, out, _ = run(capsys, "init", "--age", age_pair[1], "--replace")
+    assert code == 0 and "dropped" in out and rule_for(tmp_path / "secrets" / "env.json").kms == ()
+
+
+def test_init_refuses_a_kms_arn_in_no_region(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = run(
+        capsys, "init", "--kms-arn", "arn:aws:kms:mars-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )
+    assert code == 2 and err.count("\n") == 1 and "region 'mars-1' is not an AWS region" in err
+    assert not (tmp_path / ".sops.yaml").exists()
+
+
+def test_age_key_file_of_another_format_is_one_short_line(capsys, env_file, tmp_path, monkeypatch):
+    not_keys = tmp_path / "env.plain.json"
+    not_keys.write_text(json.dumps({f"KEY_{i}": "x" * 40 for i in range(200)}, indent=2))
+    monkeypatch.setenv(constants.ENV_SOPS_AGE_KEY_FILE, str(not_keys))
+    monkeypatch.delenv(constants.ENV_SOPS_AGE_KEY)
+    code, out, err = run(capsys, "decrypt", str(env_file))
+    assert code == 2 and out == "" and err.count("\n") == 1 and len(err) < 400
+    assert "is not an age keys file" in err and "xxxx" not in err
 
 
 def test_keygen(capsys, tmp_path, monkeypatch):
