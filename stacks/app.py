@@ -36,6 +36,16 @@ def add_scanners(app: App) -> None:
     Validations.of(app).add_plugins(*plugins)
 
 
+def entry_context(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The context ``app.py`` adds under the CLI's: the deployed stack's access-key serials (looked
+    up with boto3; see stacks/deployed_keys.py). The only AWS call of the app; build_app stays pure."""
+    from stacks.deployed_keys import app_serial_context, cli_context
+
+    given = cli_context(environ)
+    config = StackConfig.from_mapping({**cdk_json_context(), **given}, environ=environ)  # bad context fails here
+    return dict(app_serial_context(config.stack_name, config.region, config.account, given, environ))
+
+
 def build_app(
     context: Mapping[str, Any] | None = None,
     *,
@@ -43,7 +53,8 @@ def build_app(
     environ: Mapping[str, str] | None = None,
 ) -> App:
     """The app with its one stack. cdk.json's context is the base, `context` overrides it, and
-    the CDK CLI's ``-c`` values (CDK_CONTEXT_JSON) override both."""
+    the CDK CLI's ``-c`` values (CDK_CONTEXT_JSON) override both. No AWS call (unit tests and
+    ``make synth`` stay offline); ``app.py`` passes the deployed serials as `context`."""
     base = {**cdk_json_context(), **(context or {})}
     app = App(context=base, outdir=outdir)
     config = StackConfig.from_context(app.node, environ=environ)  # bad context fails fast

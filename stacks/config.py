@@ -4,6 +4,11 @@ Defaults live in ``cdk.json`` under ``"context"``; override any of them with ``-
 (values given on the command line arrive as strings). The region and account default to the
 CLI's ``CDK_DEFAULT_REGION``/``CDK_DEFAULT_ACCOUNT``. A bad value raises :class:`ConfigError` with
 one line naming the context key and the fix.
+
+The access-key serials are the exception: they have no default in ``cdk.json``, because the
+deployed stack owns them (``app.py`` looks them up, see ``stacks/deployed_keys.py``) and an
+explicit ``-c access_key_serial=N`` (a rotation) must be told apart from a default. A stack that
+does not exist yet starts at serial 1 (the dataclass default).
 """
 
 from __future__ import annotations
@@ -158,7 +163,7 @@ class StackConfig:
     allowed_models: tuple[str, ...] = ()
     policy_mode: str = POLICY_MODE_LEAST_PRIVILEGE
     secret_name: str = "portkey/bedrock-access"  # noqa: S105 (the secret's name)
-    access_key_serial: int = 1
+    access_key_serial: int = 1  # a new stack's; a deployed stack's serial comes from the stack itself
     retained_access_key_serial: int | None = None
     kms_principals: tuple[str, ...] = ()
 
