@@ -10,11 +10,21 @@ import os
 import sys
 
 from runtime.errors import PortkeyBedrockError
-from stacks.app import build_app, entry_context
 
-if __name__ == "__main__":
+
+def main() -> int:
+    from stacks.deployed_keys import BackgroundLookup
+
+    lookup = BackgroundLookup(os.environ)  # overlaps the import of aws-cdk-lib below
     try:
-        build_app(entry_context(os.environ)).synth()
+        from stacks.app import build_app
+
+        build_app(lookup.result()).synth()
     except PortkeyBedrockError as err:  # bad context, unreadable deployed serial: one line, not a traceback
         print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

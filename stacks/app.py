@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import os
 from typing import TYPE_CHECKING, Any
 
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from stacks.config import StackConfig
+from stacks.config import CDK_JSON as CDK_JSON
+from stacks.config import StackConfig, cdk_json_context
 from stacks.validation import schema_validator, start_validation_while_importing
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CDK_JSON = os.path.join(REPO_ROOT, "cdk.json")
-
-
-def cdk_json_context(path: str = CDK_JSON) -> dict[str, Any]:
-    """The ``"context"`` object of cdk.json (the defaults when not run by the CDK CLI)."""
-    with open(path, encoding="utf-8") as handle:
-        context = json.load(handle).get("context", {})
-    assert isinstance(context, dict)
-    return context
 
 
 def add_scanners(app: App) -> None:
@@ -34,16 +22,6 @@ def add_scanners(app: App) -> None:
     validator = schema_validator()
     plugins = [AwsSolutionsChecks(app)] if validator is None else [validator, AwsSolutionsChecks(app)]
     Validations.of(app).add_plugins(*plugins)
-
-
-def entry_context(environ: Mapping[str, str]) -> dict[str, Any]:
-    """The context ``app.py`` adds under the CLI's: the deployed stack's access-key serials (looked
-    up with boto3; see stacks/deployed_keys.py). The only AWS call of the app; build_app stays pure."""
-    from stacks.deployed_keys import app_serial_context, cli_context
-
-    given = cli_context(environ)
-    config = StackConfig.from_mapping({**cdk_json_context(), **given}, environ=environ)  # bad context fails here
-    return dict(app_serial_context(config.stack_name, config.region, config.account, given, environ))
 
 
 def build_app(

@@ -13,6 +13,7 @@ does not exist yet starts at serial 1 (the dataclass default).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ from stacks.bedrock_policy import POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CDK_JSON = os.path.join(REPO_ROOT, "cdk.json")
 
 CTX_STACK_NAME = "stack_name"
 CTX_USER_NAME = "user_name"
@@ -56,6 +60,14 @@ _SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 _STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 _ACCOUNT = re.compile(r"\d{12}")
 _PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(root|(user|role)/[\w+=,.@/-]+)")
+
+
+def cdk_json_context(path: str = CDK_JSON) -> dict[str, Any]:
+    """The ``"context"`` object of cdk.json (the defaults when not run by the CDK CLI)."""
+    with open(path, encoding="utf-8") as handle:
+        context = json.load(handle).get("context", {})
+    assert isinstance(context, dict)
+    return context
 
 
 class ContextSource(Protocol):

@@ -14,6 +14,7 @@ credentials nor ``--profile``, hence :func:`serial_context`'s rules.
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import sys
@@ -310,3 +311,40 @@ def app_serial_context(
         cli_has_credentials=bool(env.get(ENV_CDK_DEFAULT_ACCOUNT)),
         note=lambda line: print(line, file=sys.stderr),
     )
+
+
+def entry_context(environ: Mapping[str, str]) -> dict[str, str]:
+    """The context ``app.py`` passes to :func:`stacks.app.build_app` under the CLI's: the deployed
+    stack's access-key serials, for the stack name, region and account of the config. The only
+    AWS call of the app; build_app stays pure. A bad context value fails here, in one line."""
+    from stacks.config import StackConfig, cdk_json_context
+
+    given = cli_context(environ)
+    config = StackConfig.from_mapping({**cdk_json_context(), **given}, environ=environ)
+    return app_serial_context(config.stack_name, config.region, config.account, given, environ)
+
+
+class BackgroundLookup:
+    """:func:`entry_context` on a helper thread, so the lookup overlaps aws-cdk-lib's import
+    (``_thread``: importing ``threading`` costs more than it saves here)."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._done = _thread.allocate_lock()
+        self._done.acquire()
+        self._value: dict[str, str] = {}
+        self._error: BaseException | None = None
+        _thread.start_new_thread(self._run, (dict(environ),))
+
+    def _run(self, environ: dict[str, str]) -> None:
+        try:
+            self._value = entry_context(environ)
+        except BaseException as err:  # handed to the main thread by result()
+            self._error = err
+        finally:
+            self._done.release()
+
+    def result(self) -> dict[str, str]:
+        with self._done:
+            if self._error is not None:
+                raise self._error
+            return self._value
