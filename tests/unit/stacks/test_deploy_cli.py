@@ -149,3 +149,17 @@ def test_rotate_grace_period_defaults_to_minutes(monkeypatch, capsys):
 def test_make_rotate_keeps_a_short_grace_for_the_local_demo():
     makefile = (Path(__file__).resolve().parents[3] / "Makefile").read_text()
     assert "-m stacks.rotate --local --grace-seconds 5" in makefile
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab", ("eu-west-1", "1234abcd-12ab")),
+        ("1234abcd-12ab", ("us-east-1", "1234abcd-12ab")),
+        ("arn:aws:kms:eu-west-1:111122223333:alias/x", ("us-east-1", "arn:aws:kms:eu-west-1:111122223333:alias/x")),
+    ],
+)
+def test_destroy_schedules_the_key_in_its_own_region(key, expected):
+    from stacks.destroy import key_region_and_id
+
+    assert key_region_and_id(key, "us-east-1") == expected
