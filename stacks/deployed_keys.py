@@ -7,8 +7,9 @@ and ``python -m stacks.rotate`` all read them here, so a plain ``npx cdk deploy`
 keeps the live key. Only ``-c access_key_serial=N`` (what ``stacks.rotate`` passes) changes it.
 
 The lookup costs two CloudFormation calls (DescribeStacks, GetTemplate; STS GetCallerIdentity
-only when the stack is not found and the CLI names an account), with short timeouts and no retry
-storm. The CDK CLI gives the app ``CDK_DEFAULT_ACCOUNT``/``CDK_DEFAULT_REGION`` but neither its
+only when the stack is not found and the CLI names an account; STS AssumeRole of the CDK
+bootstrap's lookup role only when the app's own credentials are denied), with short timeouts and
+no retry storm. The CDK CLI gives the app ``CDK_DEFAULT_ACCOUNT``/``CDK_DEFAULT_REGION`` but neither its
 credentials nor ``--profile``, hence :func:`serial_context`'s rules.
 """
 
@@ -43,6 +44,7 @@ CONNECT_TIMEOUT_S = 3
 READ_TIMEOUT_S = 10
 MAX_ATTEMPTS = 2
 _GONE = ("DELETE_COMPLETE", "REVIEW_IN_PROGRESS")
+ACCESS_DENIED_CODES = ("AccessDenied", "AccessDeniedException")
 
 
 class DeployedKeysUnreadable(PortkeyBedrockError):
@@ -288,6 +290,41 @@ def boto_clients(region: str, environ: Mapping[str, str]) -> Callable[[str], Any
     return client
 
 
+def lookup_role_arn(account: str, region: str) -> str:
+    """The CDK bootstrap's read-only lookup role (what ``cdk`` context lookups assume).
+
+    >>> lookup_role_arn("123456789012", "eu-west-1")
+    'arn:aws:iam::123456789012:role/cdk-hnb659fds-lookup-role-123456789012-eu-west-1'
+    """
+    from stacks.cdk_cli import BOOTSTRAP_QUALIFIER
+
+    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    return f"arn:{partition}:iam::{account}:role/cdk-{BOOTSTRAP_QUALIFIER}-lookup-role-{account}-{region}"
+
+
+def read_with_lookup_role(
+    clients: Callable[[str], Any],
+    stack: str,
+    account: str | None,
+    assume: Callable[[str], Callable[[str], Any]],
+    region: str,
+) -> Deployed | None:
+    """:func:`read_deployed` with the app's credentials; when they are denied (a CI principal that
+    may only assume the CDK bootstrap roles), once more through the bootstrap's lookup role. A
+    failure of that second try reports the first error."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return read_deployed(clients("cloudformation"), stack)
+    except ClientError as err:
+        if not account or describe_failure(err) not in ACCESS_DENIED_CODES:
+            raise
+        try:
+            return read_deployed(assume(lookup_role_arn(account, region))("cloudformation"), stack)
+        except (BotoCoreError, ClientError):
+            raise err from None
+
+
 def app_serial_context(
     stack: str,
     region: str,
@@ -301,11 +338,23 @@ def app_serial_context(
     if serial_is_given(given):
         return {}
     clients = boto_clients(region, env)
+
+    def assume(role_arn: str) -> Callable[[str], Any]:
+        answer = clients("sts").assume_role(RoleArn=role_arn, RoleSessionName="portkey-bedrock-serial-lookup")
+        creds = answer["Credentials"]
+        role_env = {
+            ENV_AWS_ACCESS_KEY_ID: creds["AccessKeyId"],
+            ENV_AWS_SECRET_ACCESS_KEY: creds["SecretAccessKey"],
+            ENV_AWS_SESSION_TOKEN: creds["SessionToken"],
+            ENV_AWS_ENDPOINT_URL: env.get(ENV_AWS_ENDPOINT_URL, ""),
+        }
+        return boto_clients(region, role_env)
+
     return serial_context(
         stack,
         region,
         given,
-        lambda: read_deployed(clients("cloudformation"), stack),
+        lambda: read_with_lookup_role(clients, stack, account, assume, region),
         account=account,
         caller_account=lambda: str(clients("sts").get_caller_identity()["Account"]),
         cli_has_credentials=bool(env.get(ENV_CDK_DEFAULT_ACCOUNT)),

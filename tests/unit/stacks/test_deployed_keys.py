@@ -215,3 +215,50 @@ def test_app_py_fails_in_one_line_when_the_cli_has_credentials_but_the_app_canno
     assert len(errors) == 1
     assert f"cannot read the deployed access-key serial of {STACK}" in errors[0]
     assert "testing" not in done.stderr  # never a credential
+
+
+class FakeCfn:
+    def __init__(self, error: Exception | None = None, deployed: Deployed | None = None) -> None:
+        self.error, self.deployed = error, deployed
+
+    def describe_stacks(self, StackName):
+        if self.error is not None:
+            raise self.error
+        return {"Stacks": [{"StackId": STACK_ID, "StackStatus": "UPDATE_COMPLETE",
+                            "Outputs": [{"OutputKey": "AccessKeySerial", "OutputValue": "2"}]}]}  # fmt: skip
+
+    def get_template(self, StackName):
+        return {"TemplateBody": {"Resources": {}}}
+
+
+DENIED = ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, "DescribeStacks")
+
+
+def test_a_denied_lookup_retries_once_through_the_cdk_lookup_role():
+    from stacks.deployed_keys import read_with_lookup_role
+
+    assumed = []
+
+    def assume(role_arn):
+        assumed.append(role_arn)
+        return lambda service: FakeCfn()
+
+    found = read_with_lookup_role(lambda service: FakeCfn(DENIED), STACK, ACCOUNT, assume, "us-east-1")
+    assert found is not None and found.active_serial == 2
+    assert assumed == [f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-lookup-role-{ACCOUNT}-us-east-1"]
+
+
+def test_when_the_lookup_role_fails_too_the_first_denial_is_reported():
+    from stacks.deployed_keys import read_with_lookup_role
+
+    def assume(role_arn):
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "cannot assume"}}, "AssumeRole")
+
+    with pytest.raises(ClientError) as caught:
+        read_with_lookup_role(lambda service: FakeCfn(DENIED), STACK, ACCOUNT, assume, "us-east-1")
+    assert caught.value is DENIED
+    # other errors, or no known account: no second try
+    with pytest.raises(EndpointConnectionError):
+        read_with_lookup_role(lambda s: FakeCfn(EndpointConnectionError(endpoint_url="x")), STACK, ACCOUNT, never, "r")
+    with pytest.raises(ClientError):
+        read_with_lookup_role(lambda service: FakeCfn(DENIED), STACK, None, never, "us-east-1")
