@@ -205,6 +205,8 @@ def rotate(
         pull_sops(stack, sops_file, target)
         mark(PHASE_PULLED, f"re-pulled {sops_file}")
 
+    if grace_seconds > 0:
+        say(f"          both keys valid for the grace period: {grace_seconds:g}s (--grace-seconds)")
     time.sleep(max(0.0, grace_seconds))
     mark(PHASE_GRACE, f"grace period of {grace_seconds:g}s over")
 
