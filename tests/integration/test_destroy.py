@@ -1,9 +1,12 @@
 """`python -m stacks.destroy` against local AWS: the stack goes, its KMS key is retained unless
 --schedule-key-deletion, which leaves it PendingDeletion with the asked window, in one line.
 
-Its own stack in another region (and IAM user), so the session's main stack is untouched."""
+Its own local AWS server (moto keeps dangling references to a deleted stack's IAM user, which
+breaks its state dump), so the session's server and stack are untouched."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
@@ -23,9 +26,15 @@ CONTEXT = {
 STACK = CONTEXT["stack_name"]
 
 
+@pytest.fixture(scope="module")
+def private_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAws]:
+    with LocalAws(state_dir=tmp_path_factory.mktemp("destroy-aws")) as aws:
+        yield aws
+
+
 @pytest.fixture
-def west(local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch) -> Target:
-    target = Target.for_endpoint(local_aws.state.endpoint, REGION)
+def west(private_aws: LocalAws, monkeypatch: pytest.MonkeyPatch) -> Target:
+    target = Target.for_endpoint(private_aws.state.endpoint, REGION)
     seed_bootstrap_version(target.client("ssm"))
     for name, value in target.env.items():
         if name.startswith("AWS_"):
