@@ -3,11 +3,13 @@
     python -m stacks.deploy --local            # into the running local AWS (python -m local.aws up)
     python -m stacks.deploy -c allowed_models=sonnet-4.5
     python -m stacks.deploy                    # real AWS (ambient credentials), or AWS_ENDPOINT_URL
+    python -m stacks.deploy --profile prod     # a named profile: boto3, cdk --profile, the app's AWS_PROFILE
 
 Bootstraps first when the environment is not bootstrapped. A re-deploy never rotates by
 accident: unless ``-c access_key_serial=N`` is given, the deployed ``AccessKeySerial`` (and a key
-kept alive by an unfinished rotation) is passed back to the app. Exit 1 when the CLI fails (its
-error is shown), 2 on bad input.
+kept alive by an unfinished rotation) is passed back to the app (stacks/deployed_keys.py, the
+same lookup app.py does for a plain ``npx cdk deploy``). The outputs are printed once, on stdout.
+Exit 1 when the CLI fails (its error is shown), 2 on bad input.
 """
 
 from __future__ import annotations
