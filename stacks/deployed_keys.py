@@ -104,7 +104,13 @@ def read_deployed(cfn: Any, stack: str) -> Deployed | None:
         return None
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs") or []}
     body = cfn.get_template(StackName=stack)["TemplateBody"]
-    template = json.loads(body) if isinstance(body, str) else body
+    try:
+        template = json.loads(body) if isinstance(body, str) else body
+    except ValueError:
+        raise DeployedKeysUnreadable(
+            f"the deployed template of {stack} is not JSON (not deployed by the CDK?); "
+            f"pass -c {CTX_ACCESS_KEY_SERIAL}=N explicitly"
+        ) from None
     serial_text = outputs.get(OUTPUT_ACCESS_KEY_SERIAL, "")
     active = int(serial_text) if serial_text.isdigit() else None
     retained = tuple(s for s in access_key_serials(template) if s != active)

@@ -262,3 +262,23 @@ def test_when_the_lookup_role_fails_too_the_first_denial_is_reported():
         read_with_lookup_role(lambda s: FakeCfn(EndpointConnectionError(endpoint_url="x")), STACK, ACCOUNT, never, "r")
     with pytest.raises(ClientError):
         read_with_lookup_role(lambda service: FakeCfn(DENIED), STACK, None, never, "us-east-1")
+
+
+def test_a_template_that_is_not_json_is_one_line():
+    cfn, stub = stubbed_cloudformation()
+    stub.add_response(
+        "describe_stacks",
+        {
+            "Stacks": [
+                {
+                    "StackName": STACK,
+                    "StackId": STACK_ID,
+                    "CreationTime": "2026-11-23T00:00:00Z",
+                    "StackStatus": "UPDATE_COMPLETE",
+                }
+            ]
+        },
+    )
+    stub.add_response("get_template", {"TemplateBody": "Resources:\n  A: {Type: X}\n"})
+    with stub, pytest.raises(DeployedKeysUnreadable, match="not JSON"):
+        read_deployed(cfn, STACK)
