@@ -60,9 +60,9 @@ down: $(STAMP_PY)
 	$(PY) -m local.gateway down
 	$(PY) -m local.aws down
 
-# against local AWS (make demo KEEP=1 first); on real AWS run: python -m stacks.rotate
+# against local AWS (make demo KEEP=1 first), short grace for the demo; on real AWS: python -m stacks.rotate (300 s)
 rotate: install
-	SOPS_AGE_KEY_FILE="$${SOPS_AGE_KEY_FILE:-$(CURDIR)/.local/age/keys.txt}" $(PY) -m stacks.rotate --local
+	SOPS_AGE_KEY_FILE="$${SOPS_AGE_KEY_FILE:-$(CURDIR)/.local/age/keys.txt}" $(PY) -m stacks.rotate --local --grace-seconds 5
 
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache

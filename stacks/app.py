@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import os
 from typing import TYPE_CHECKING, Any
 
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from stacks.config import StackConfig
+from stacks.config import CDK_JSON as CDK_JSON
+from stacks.config import StackConfig, cdk_json_context
 from stacks.validation import schema_validator, start_validation_while_importing
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CDK_JSON = os.path.join(REPO_ROOT, "cdk.json")
-
-
-def cdk_json_context(path: str = CDK_JSON) -> dict[str, Any]:
-    """The ``"context"`` object of cdk.json (the defaults when not run by the CDK CLI)."""
-    with open(path, encoding="utf-8") as handle:
-        context = json.load(handle).get("context", {})
-    assert isinstance(context, dict)
-    return context
 
 
 def add_scanners(app: App) -> None:
@@ -43,7 +31,8 @@ def build_app(
     environ: Mapping[str, str] | None = None,
 ) -> App:
     """The app with its one stack. cdk.json's context is the base, `context` overrides it, and
-    the CDK CLI's ``-c`` values (CDK_CONTEXT_JSON) override both."""
+    the CDK CLI's ``-c`` values (CDK_CONTEXT_JSON) override both. No AWS call (unit tests and
+    ``make synth`` stay offline); ``app.py`` passes the deployed serials as `context`."""
     base = {**cdk_json_context(), **(context or {})}
     app = App(context=base, outdir=outdir)
     config = StackConfig.from_context(app.node, environ=environ)  # bad context fails fast

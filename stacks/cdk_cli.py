@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +62,7 @@ class Target:
 
     env: Mapping[str, str] = field(repr=False)
     region: str = DEFAULT_REGION
+    profile: str | None = None  # --profile: boto3, the CLI's --profile and the app's AWS_PROFILE
 
     @property
     def endpoint(self) -> str | None:
@@ -77,15 +78,23 @@ class Target:
         return self.endpoint is not None
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Target:
-        """The ambient environment (real AWS unless AWS_ENDPOINT_URL is set).
+    def from_environ(cls, environ: Mapping[str, str] | None = None, *, profile: str | None = None) -> Target:
+        """The ambient environment (real AWS unless AWS_ENDPOINT_URL is set). A `profile` (--profile)
+        replaces ambient keys, for boto3, the CDK CLI and the app's own lookup alike; its region
+        applies unless AWS_REGION is set. An unknown profile is a one-line error.
 
         >>> Target.from_environ({"AWS_REGION": "eu-west-1"}).region
         'eu-west-1'
         """
         env = dict(os.environ if environ is None else environ)
-        region = env.get(ENV_AWS_REGION) or env.get(ENV_AWS_DEFAULT_REGION) or DEFAULT_REGION
-        return cls(env=env, region=region)
+        profile_region = None
+        if profile:
+            for name in (ENV_AWS_ACCESS_KEY_ID, ENV_AWS_SECRET_ACCESS_KEY, ENV_AWS_SESSION_TOKEN):
+                env.pop(name, None)
+            env[ENV_AWS_PROFILE] = profile
+            profile_region = profile_region_of(profile)
+        region = env.get(ENV_AWS_REGION) or env.get(ENV_AWS_DEFAULT_REGION) or profile_region or DEFAULT_REGION
+        return cls(env=env, region=region, profile=profile or None)
 
     @classmethod
     def for_endpoint(cls, endpoint: str, region: str = DEFAULT_REGION) -> Target:
@@ -109,7 +118,7 @@ class Target:
         import boto3
 
         key = self.env.get(ENV_AWS_ACCESS_KEY_ID)
-        if key:
+        if key and not self.profile:
             return boto3.Session(
                 aws_access_key_id=key,
                 aws_secret_access_key=self.env.get(ENV_AWS_SECRET_ACCESS_KEY),
@@ -137,6 +146,31 @@ class Target:
             os.environ.update({k: v for k, v in saved.items() if k.startswith("AWS_")})
 
 
+def profile_region_of(profile: str) -> str | None:
+    """The region configured for an AWS profile (None when it has none); a missing profile is a
+    one-line :class:`PortkeyBedrockError`."""
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        region: str | None = boto3.Session(profile_name=profile).region_name
+    except ProfileNotFound:
+        raise PortkeyBedrockError(
+            f"AWS profile {profile!r} is not in ~/.aws/config or ~/.aws/credentials; check --profile "
+            "(aws configure list-profiles)"
+        ) from None
+    return region
+
+
+def profile_args(target: Target) -> list[str]:
+    """``--profile NAME`` for the CDK CLI when the target was given one.
+
+    >>> profile_args(Target(env={}, profile="prod")), profile_args(Target(env={}))
+    (['--profile', 'prod'], [])
+    """
+    return ["--profile", target.profile] if target.profile else []
+
+
 def cdk_command() -> list[str]:
     """The pinned CLI from node_modules, else ``npx cdk``."""
     local_bin = REPO_ROOT / "node_modules" / ".bin" / "cdk"
@@ -160,32 +194,82 @@ def error_tail(output: str, lines: int = ERROR_TAIL_LINES) -> str:
     return "\n".join(kept[-lines:])
 
 
+def cli_invocation(args: Sequence[str], target: Target) -> tuple[list[str], dict[str, str]]:
+    """The CDK CLI's argv and environment for `target`: its --profile goes both to the CLI and,
+    as AWS_PROFILE, to the app the CLI runs (the CLI does not pass --profile on to it).
+
+    >>> cmd, env = cli_invocation(["deploy"], Target(env={"AWS_PROFILE": "prod"}, profile="prod"))
+    >>> cmd[-4:], env["AWS_PROFILE"]
+    (['deploy', '--profile', 'prod', '--no-notices'], 'prod')
+    """
+    cmd = [*cdk_command(), *args, *profile_args(target), "--no-notices"]
+    env = {**target.env, **CLI_ENV}
+    if target.profile:
+        env[ENV_AWS_PROFILE] = target.profile
+    return cmd, env
+
+
 def run_cdk(
     args: Sequence[str],
     target: Target,
     *,
     cwd: Path = REPO_ROOT,
     quiet: bool = False,
+    hide_outputs: bool = False,
 ) -> str:
     """Run ``cdk ARGS`` for `target`. quiet: capture the output (returned; its tail is in the
-    CdkError on failure); otherwise it streams to stderr."""
-    cmd = [*cdk_command(), *args, "--no-notices"]
-    env = {**target.env, **CLI_ENV}
-    # quiet: capture; otherwise the CLI's progress and errors stream to our stderr.
-    done = subprocess.run(
-        cmd,
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE if quiet else _stderr_fd(),
-        stderr=subprocess.STDOUT if quiet else None,
-        text=True,
-        check=False,
-    )
-    output = done.stdout or ""
-    if done.returncode != 0:
+    CdkError on failure); otherwise it streams to stderr, without the CLI's "Outputs:" block when
+    `hide_outputs` (the caller prints the outputs itself, once)."""
+    cmd, env = cli_invocation(args, target)
+    if quiet:
+        done = subprocess.run(
+            cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
+        )
+        output, returncode = done.stdout or "", done.returncode
+    else:
+        output, returncode = _stream(cmd, cwd, env, OutputsBlockFilter() if hide_outputs else None)
+    if returncode != 0:
         detail = error_tail(output) if quiet else "see the CLI output above"
-        raise CdkError(f"`cdk {args[0]}` failed (exit {done.returncode}): {detail}")
+        raise CdkError(f"`cdk {args[0]}` failed (exit {returncode}): {detail}")
     return output
+
+
+class OutputsBlockFilter:
+    """Drops the CLI's "Outputs:" block (up to "Stack ARN:") from its progress stream, line by line.
+
+    >>> keep = OutputsBlockFilter()
+    >>> [line for line in ["✅  S", "Outputs:", "S.A = 1", "Stack ARN:", "arn:x", "done"] if keep(line)]
+    ['✅  S', 'Stack ARN:', 'arn:x', 'done']
+    """
+
+    def __init__(self) -> None:
+        self.inside = False
+
+    def __call__(self, line: str) -> bool:
+        text = line.strip()
+        if text == "Outputs:":
+            self.inside = True
+        elif self.inside and (text.startswith("Stack ARN:") or text.startswith("✨")):
+            self.inside = False
+        return not self.inside
+
+
+def _stream(cmd: list[str], cwd: Path, env: Mapping[str, str], keep: Callable[[str], bool] | None) -> tuple[str, int]:
+    """Run `cmd`, copying its merged output to our stderr as it comes (lines `keep` accepts)."""
+    if keep is None:
+        done = subprocess.run(cmd, cwd=cwd, env=env, stdout=_stderr_fd(), check=False)
+        return "", done.returncode
+    seen: list[str] = []
+    with subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            seen.append(line)
+            if keep(line):
+                sys.stderr.write(line)
+                sys.stderr.flush()
+    return "".join(seen), proc.returncode
 
 
 def _stderr_fd() -> int:
@@ -251,7 +335,7 @@ def cdk_deploy(
         outputs_file = Path(work) / "outputs.json"
         args = ["deploy", stack, "--require-approval", "never", "--outputs-file", str(outputs_file)]
         args += ["--output", str(Path(work) / "cdk.out"), *context_args(context or {})]
-        run_cdk(args, target, quiet=quiet)
+        run_cdk(args, target, quiet=quiet, hide_outputs=True)  # the caller prints them, once
         try:
             outputs = json.loads(outputs_file.read_text(encoding="utf-8")).get(stack, {})
         except (OSError, ValueError):

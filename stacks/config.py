@@ -4,10 +4,16 @@ Defaults live in ``cdk.json`` under ``"context"``; override any of them with ``-
 (values given on the command line arrive as strings). The region and account default to the
 CLI's ``CDK_DEFAULT_REGION``/``CDK_DEFAULT_ACCOUNT``. A bad value raises :class:`ConfigError` with
 one line naming the context key and the fix.
+
+The access-key serials are the exception: they have no default in ``cdk.json``, because the
+deployed stack owns them (``app.py`` looks them up, see ``stacks/deployed_keys.py``) and an
+explicit ``-c access_key_serial=N`` (a rotation) must be told apart from a default. A stack that
+does not exist yet starts at serial 1 (the dataclass default).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -21,6 +27,9 @@ from stacks.bedrock_policy import POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CDK_JSON = os.path.join(REPO_ROOT, "cdk.json")
 
 CTX_STACK_NAME = "stack_name"
 CTX_USER_NAME = "user_name"
@@ -51,6 +60,14 @@ _SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 _STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 _ACCOUNT = re.compile(r"\d{12}")
 _PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(root|(user|role)/[\w+=,.@/-]+)")
+
+
+def cdk_json_context(path: str = CDK_JSON) -> dict[str, Any]:
+    """The ``"context"`` object of cdk.json (the defaults when not run by the CDK CLI)."""
+    with open(path, encoding="utf-8") as handle:
+        context = json.load(handle).get("context", {})
+    assert isinstance(context, dict)
+    return context
 
 
 class ContextSource(Protocol):
@@ -165,7 +182,7 @@ class StackConfig:
     allowed_models: tuple[str, ...] = ()
     policy_mode: str = POLICY_MODE_LEAST_PRIVILEGE
     secret_name: str = "portkey/bedrock-access"  # noqa: S105 (the secret's name)
-    access_key_serial: int = 1
+    access_key_serial: int = 1  # a new stack's; a deployed stack's serial comes from the stack itself
     retained_access_key_serial: int | None = None
     kms_principals: tuple[str, ...] = ()
 

@@ -3,11 +3,13 @@
     python -m stacks.deploy --local            # into the running local AWS (python -m local.aws up)
     python -m stacks.deploy -c allowed_models=sonnet-4.5
     python -m stacks.deploy                    # real AWS (ambient credentials), or AWS_ENDPOINT_URL
+    python -m stacks.deploy --profile prod     # a named profile: boto3, cdk --profile, the app's AWS_PROFILE
 
 Bootstraps first when the environment is not bootstrapped. A re-deploy never rotates by
 accident: unless ``-c access_key_serial=N`` is given, the deployed ``AccessKeySerial`` (and a key
-kept alive by an unfinished rotation) is passed back to the app. Exit 1 when the CLI fails (its
-error is shown), 2 on bad input.
+kept alive by an unfinished rotation) is passed back to the app (stacks/deployed_keys.py, the
+same lookup app.py does for a plain ``npx cdk deploy``). The outputs are printed once, on stdout.
+Exit 1 when the CLI fails (its error is shown), 2 on bad input.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import json
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,83 +26,25 @@ from runtime.constants import (
     DEFAULT_STACK_NAME,
     ENV_CDK_DEFAULT_ACCOUNT,
     ENV_CDK_DEFAULT_REGION,
-    OUTPUT_ACCESS_KEY_SERIAL,
 )
 from runtime.errors import PortkeyBedrockError
+from stacks import deployed_keys
 from stacks.cdk_cli import CdkError, Target, account_of, cdk_deploy, ensure_bootstrapped
+from stacks.deployed_keys import CTX_ACCESS_KEY_SERIAL as CTX_ACCESS_KEY_SERIAL
+from stacks.deployed_keys import CTX_RETAINED_ACCESS_KEY_SERIAL as CTX_RETAINED_ACCESS_KEY_SERIAL
+from stacks.deployed_keys import Deployed as Deployed
+from stacks.deployed_keys import access_key_serials as access_key_serials
+from stacks.deployed_keys import deploy_context
 from stacks.synth import parse_context
 
-CTX_ACCESS_KEY_SERIAL = "access_key_serial"
-CTX_RETAINED_ACCESS_KEY_SERIAL = "retained_access_key_serial"
 CTX_STACK_NAME = "stack_name"
 
 Deployer = Callable[[Target, str, Mapping[str, object]], dict[str, str]]
 
 
-@dataclass(frozen=True)
-class Deployed:
-    """What is deployed now: the outputs, the active key's serial and any retained key serials."""
-
-    outputs: dict[str, str]
-    active_serial: int | None
-    retained_serials: tuple[int, ...] = ()
-
-
-def access_key_serials(template: Mapping[str, Any]) -> list[int]:
-    """Serials of the template's ``AWS::IAM::AccessKey`` resources, sorted.
-
-    >>> access_key_serials({"Resources": {"A": {"Type": "AWS::IAM::AccessKey", "Properties": {"Serial": 2}},
-    ...     "B": {"Type": "AWS::IAM::AccessKey", "Properties": {"Serial": 1}}, "U": {"Type": "AWS::IAM::User"}}})
-    [1, 2]
-    """
-    serials = []
-    for resource in template.get("Resources", {}).values():
-        if resource.get("Type") == "AWS::IAM::AccessKey":
-            serial = resource.get("Properties", {}).get("Serial")
-            if isinstance(serial, int) or (isinstance(serial, str) and serial.isdigit()):
-                serials.append(int(serial))
-    return sorted(serials)
-
-
-def deploy_context(given: Mapping[str, str], deployed: Deployed | None) -> dict[str, str]:
-    """The context for a deploy: `given`, plus the deployed serials unless a serial is given.
-
-    >>> deploy_context({}, Deployed({}, 3, (2,)))
-    {'access_key_serial': '3', 'retained_access_key_serial': '2'}
-    >>> deploy_context({"access_key_serial": "4"}, Deployed({}, 3, (2,)))
-    {'access_key_serial': '4'}
-    >>> deploy_context({"policy_mode": "full"}, None)
-    {'policy_mode': 'full'}
-    """
-    context = dict(given)
-    if deployed is None or deployed.active_serial is None or CTX_ACCESS_KEY_SERIAL in context:
-        return context
-    context[CTX_ACCESS_KEY_SERIAL] = str(deployed.active_serial)
-    if deployed.retained_serials and CTX_RETAINED_ACCESS_KEY_SERIAL not in context:
-        context[CTX_RETAINED_ACCESS_KEY_SERIAL] = str(max(deployed.retained_serials))
-    return context
-
-
 def read_deployed(target: Target, stack: str) -> Deployed | None:
     """The deployed stack's outputs and key serials, or None when it is not deployed."""
-    from botocore.exceptions import ClientError
-
-    cfn = target.client("cloudformation")
-    try:
-        described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
-    except ClientError as err:
-        if "does not exist" in str(err):
-            return None
-        raise
-    if described.get("StackStatus") in ("DELETE_COMPLETE", "REVIEW_IN_PROGRESS"):
-        return None
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs") or []}
-    body = cfn.get_template(StackName=stack)["TemplateBody"]
-    template = json.loads(body) if isinstance(body, str) else body
-    serial_text = outputs.get(OUTPUT_ACCESS_KEY_SERIAL, "")
-    active = int(serial_text) if serial_text.isdigit() else None
-    retained = tuple(s for s in access_key_serials(template) if s != active)
-    return Deployed(outputs=outputs, active_serial=active, retained_serials=retained)
+    return deployed_keys.read_deployed(target.client("cloudformation"), stack)
 
 
 def cli_deployer(*, quiet: bool = False) -> Deployer:
@@ -185,10 +128,10 @@ def deploy(
     return (deployer or cli_deployer(quiet=quiet))(target, stack, full)
 
 
-def resolve_target(local: bool) -> Target:
-    """--local: the running local AWS; otherwise the ambient environment."""
+def resolve_target(local: bool, profile: str | None = None) -> Target:
+    """--local: the running local AWS; otherwise the ambient environment, or --profile's."""
     if not local:
-        return Target.from_environ()
+        return Target.from_environ(profile=profile)
     from local.aws import LocalAws
 
     return Target.local(LocalAws().state)
@@ -203,16 +146,20 @@ def write_outputs(path: Path, stack: str, outputs: Mapping[str, str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stacks.deploy", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m stacks.deploy", description=__doc__.splitlines()[0].replace("``", "")
+    )
     parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--stack", default=DEFAULT_STACK_NAME)
-    parser.add_argument("--local", action="store_true", help="deploy into the running local AWS")
+    location = parser.add_mutually_exclusive_group()
+    location.add_argument("--local", action="store_true", help="deploy into the running local AWS")
+    location.add_argument("--profile", metavar="NAME", help="AWS profile for boto3 and the CDK CLI (real AWS)")
     parser.add_argument("--outputs-file", type=Path, help="also write the outputs here (JSON)")
     parser.add_argument("--quiet", action="store_true", help="hide the CLI's progress (errors still shown)")
     args = parser.parse_args(argv)
     try:
         context = parse_context(args.context)
-        target = resolve_target(args.local)
+        target = resolve_target(args.local, args.profile)
     except PortkeyBedrockError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -1,7 +1,8 @@
 """``python -m stacks.rotate``: two-phase, zero-downtime rotation of the user's access key.
 
-    python -m stacks.rotate --local --grace-seconds 5
-    python -m stacks.rotate                       # real AWS (ambient credentials), unchanged
+    python -m stacks.rotate --local --grace-seconds 5   # make rotate (local demo: a short grace)
+    python -m stacks.rotate                       # real AWS (ambient credentials), 300 s grace
+    python -m stacks.rotate --profile prod        # real AWS with a named profile
 
 With key N deployed:
 
@@ -9,7 +10,8 @@ With key N deployed:
    secret moves to it; key N still works;
 2. check key N+1 (``sts get-caller-identity`` with it must name the stack's user);
 3. re-pull the SOPS env file when there is one (``secrets pull``);
-4. wait the grace period (clients still holding key N finish);
+4. wait the grace period (default 300 s: clients still holding key N finish, and apps that
+   reload the SOPS file on change pick key N+1 up);
 5. deploy ``access_key_serial=N+1`` alone: key N is deleted.
 
 The secret points at an existing, active key at every moment. A run interrupted after step 1
@@ -49,6 +51,9 @@ from stacks.deploy import (
 
 LOCAL_SOPS_FILE = ".local/secrets/env.json"
 VERIFY_TIMEOUT_S = 90.0  # new IAM keys take a few seconds to work on real AWS
+# Long enough for in-flight requests and for long-running apps to re-read the SOPS file or secret;
+# short enough that a leaked old key dies soon. make rotate passes 5 s for the local demo.
+DEFAULT_GRACE_SECONDS = 300.0
 
 PHASE_START = "start"
 PHASE_NEW_KEY = "new-key-deployed"
@@ -155,7 +160,7 @@ def rotate(
     target: Target,
     stack: str = DEFAULT_STACK_NAME,
     *,
-    grace_seconds: float = 0.0,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
     sops_file: Path | None = None,
     deployer: Deployer | None = None,
     on_event: RotationHook | None = None,
@@ -200,6 +205,8 @@ def rotate(
         pull_sops(stack, sops_file, target)
         mark(PHASE_PULLED, f"re-pulled {sops_file}")
 
+    if grace_seconds > 0:
+        say(f"          both keys valid for the grace period: {grace_seconds:g}s (--grace-seconds)")
     time.sleep(max(0.0, grace_seconds))
     mark(PHASE_GRACE, f"grace period of {grace_seconds:g}s over")
 
@@ -209,10 +216,19 @@ def rotate(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stacks.rotate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m stacks.rotate", description=__doc__.splitlines()[0].replace("``", "")
+    )
     parser.add_argument("--stack", default=DEFAULT_STACK_NAME)
-    parser.add_argument("--grace-seconds", type=float, default=0.0, help="wait before deleting the old key")
-    parser.add_argument("--local", action="store_true", help="rotate in the running local AWS")
+    parser.add_argument(
+        "--grace-seconds",
+        type=float,
+        default=DEFAULT_GRACE_SECONDS,
+        help=f"how long both keys stay valid before the old one is deleted (default {DEFAULT_GRACE_SECONDS:g})",
+    )
+    location = parser.add_mutually_exclusive_group()
+    location.add_argument("--local", action="store_true", help="rotate in the running local AWS")
+    location.add_argument("--profile", metavar="NAME", help="AWS profile for boto3 and the CDK CLI (real AWS)")
     sops = parser.add_mutually_exclusive_group()
     sops.add_argument("--sops-file", type=Path, help="SOPS env file to re-pull (default: see docs)")
     sops.add_argument("--no-sops", action="store_true", help="do not re-pull a SOPS env file")
@@ -221,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --grace-seconds must be >= 0", file=sys.stderr)
         return 2
     try:
-        target = resolve_target(args.local)
+        target = resolve_target(args.local, args.profile)
     except PortkeyBedrockError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

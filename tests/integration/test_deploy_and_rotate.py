@@ -153,24 +153,38 @@ def test_an_interrupted_rotation_is_finished_by_running_it_again(deployed, capsy
     phase1 = {"access_key_serial": str(serial + 1), "retained_access_key_serial": str(serial)}
     deploy_mod.deploy(target, STACK, phase1, deployer=deploy_mod.synth_deployer(), bootstrap=False)
     assert deploy_mod.read_deployed(target, STACK).retained_serials == (serial,)
-    result = rotate_mod.rotate(target, STACK, deployer=deploy_mod.synth_deployer())
+    result = rotate_mod.rotate(target, STACK, grace_seconds=0, deployer=deploy_mod.synth_deployer())
     assert (result.old_serial, result.new_serial) == (serial, serial + 1)
     now_serial, keys, secret_key = snapshot(target)
     assert (now_serial, keys) == (serial + 1, [secret_key])
     assert "resuming" in capsys.readouterr().out
 
 
-def test_cli_redeploy_keeps_the_deployed_key(deployed, capsys):
-    """After rotations the deployed serial is > cdk.json's 1; a plain deploy must not go back."""
+def test_cli_redeploy_keeps_the_deployed_key_and_prints_the_outputs_once(deployed):
+    """With the deployed serial > 1 (rotated here unless an earlier test did), a plain
+    `python -m stacks.deploy` must not go back to serial 1, and shows each output once."""
+    import os
+    import subprocess
+    import sys
+
+    from stacks.cdk_cli import REPO_ROOT
+
+    if snapshot(deployed)[0] == 1:
+        rotate_mod.rotate(deployed, STACK, grace_seconds=0, deployer=deploy_mod.synth_deployer(), log=lambda _: None)
     before = snapshot(deployed)
     assert before[0] > 1
     began = time.monotonic()
-    with deployed.applied():
-        code = deploy_mod.main(["--quiet"])
-    TIMINGS["cdk deploy (CLI, no changes)"] = time.monotonic() - began
-    assert code == 0
+    env = {**os.environ, **deployed.env, "PYTHONPATH": str(REPO_ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "stacks.deploy"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    TIMINGS["python -m stacks.deploy (CLI, no changes, progress shown)"] = time.monotonic() - began
+    assert done.returncode == 0, done.stderr[-2000:]
     assert snapshot(deployed) == before
-    assert f"{c.OUTPUT_ACCESS_KEY_SERIAL} = {before[0]}" in capsys.readouterr().out
+    assert f"{c.OUTPUT_ACCESS_KEY_SERIAL} = {before[0]}" in done.stdout
+    secret_arn = deploy_mod.read_deployed(deployed, STACK).outputs[c.OUTPUT_SECRET_ARN]
+    assert (done.stdout + done.stderr).count(secret_arn) == 1  # the CLI's own Outputs block is not repeated
+    assert "deploying..." in done.stderr  # the CLI's progress still streams
 
 
 def test_rotate_cli_refuses_a_stack_that_is_not_deployed(deployed, capsys):
