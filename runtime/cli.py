@@ -32,6 +32,8 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     {'x-portkey-aws-secret-access-key': '<redacted>', 'x-portkey-provider': 'bedrock'}
     >>> redact_headers({"x-portkey-aws-access-key-id": "AKIAIOSFODNN7EXAMPLE"})
     {'x-portkey-aws-access-key-id': 'AKIA…MPLE'}
+    >>> redact_headers({"x-portkey-aws-session-token": "tok"})
+    {'x-portkey-aws-session-token': '<redacted>'}
     """
     shown = {}
     for name, value in headers.items():

@@ -240,6 +240,8 @@ def describe_http_error(status: int, body: bytes, name: str) -> str:
     'HTTP 403 (bedrock error: not authorized); add opus to allowed_models and redeploy (python -m stacks.deploy)'
     >>> describe_http_error(429, b"", "claude-large")
     'HTTP 429 (throttled); retry later or add retry/fallback (runtime.portkey_config)'
+    >>> describe_http_error(500, b"not json", "opus")
+    'HTTP 500 (no details); check the gateway log and the Bedrock service status'
     """
     try:
         message = str(json.loads(body)["error"]["message"])

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from runtime.cli import format_table, main, redact_headers
+from runtime.cli import main
 
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -169,28 +169,6 @@ def test_python_dash_m_entry_point(aws_env):
     )
     assert done.returncode == 0
     assert done.stdout.strip() == "global.anthropic.claude-opus-4-5-20251101-v1:0"
-
-
-@pytest.mark.parametrize(
-    ("headers", "shown"),
-    [
-        (
-            {"x-portkey-aws-secret-access-key": "s3cr3t", "x-portkey-provider": "bedrock"},
-            {"x-portkey-aws-secret-access-key": "<redacted>", "x-portkey-provider": "bedrock"},
-        ),
-        (
-            {"x-portkey-aws-access-key-id": "AKIAIOSFODNN7EXAMPLE"},
-            {"x-portkey-aws-access-key-id": "AKIA…MPLE"},
-        ),
-        ({"x-portkey-aws-session-token": "tok"}, {"x-portkey-aws-session-token": "<redacted>"}),
-    ],
-)
-def test_redact_headers_examples(headers, shown):
-    assert redact_headers(headers) == shown
-
-
-def test_format_table_example():
-    assert format_table([{"a": "x", "b": "yy"}, {"a": "zzz", "b": ""}]) == "a    b\nx    yy\nzzz"
 
 
 def test_headers_for_a_legacy_model_warn_on_stderr(capsys, aws_env):

@@ -3,7 +3,6 @@ import pickle
 import pytest
 
 from runtime import Credentials, CredentialsError
-from runtime.credentials import mask_key_id
 
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -71,8 +70,3 @@ def test_missing_values_name_the_variable_and_never_the_secret(env, missing):
 def test_as_env_round_trip():
     creds = Credentials(KEY_ID, SECRET, None, "us-east-1")
     assert Credentials.from_env(creds.as_env()) == creds
-
-
-@pytest.mark.parametrize(("key_id", "shown"), [("AKIAIOSFODNN7EXAMPLE", "AKIA…MPLE"), ("short", "…")])
-def test_mask_key_id_examples(key_id, shown):
-    assert mask_key_id(key_id) == shown

@@ -116,30 +116,6 @@ def test_a_key_of_another_user_than_the_stacks_fails():
         assert f"belong to {USER_ARN}, not to stack PortkeyBedrockAccess's user {other}" in check.line
 
 
-@pytest.mark.parametrize(
-    ("status", "body", "expected"),
-    [
-        (
-            403,
-            b'{"error": {"message": "bedrock error: not authorized"}}',
-            "HTTP 403 (bedrock error: not authorized); add claude-large to allowed_models and redeploy"
-            " (python -m stacks.deploy)",
-        ),
-        (429, b"", "HTTP 429 (throttled); retry later or add retry/fallback (runtime.portkey_config)"),
-        (500, b"not json", "HTTP 500 (no details); check the gateway log and the Bedrock service status"),
-    ],
-)
-def test_describe_http_error_examples(status, body, expected):
-    assert doctor.describe_http_error(status, body, "claude-large") == expected
-
-
-@pytest.mark.parametrize(
-    ("url", "root"), [("http://localhost:8787/v1", "http://localhost:8787/"), ("http://gw:8787/v1/", "http://gw:8787/")]
-)
-def test_gateway_root_examples(url, root):
-    assert doctor.gateway_root(url) == root
-
-
 def _gateway_error(message: str) -> bytes:
     return json.dumps({"error": {"message": f"bedrock error: {message}"}, "provider": "bedrock"}).encode()
 

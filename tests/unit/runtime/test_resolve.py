@@ -2,7 +2,6 @@ import pytest
 
 import runtime
 from runtime import constants
-from runtime.catalog import is_region_name, normalize_name
 from runtime.errors import (
     EndOfLifeError,
     ModelNotAllowedError,
@@ -195,32 +194,6 @@ def test_partition_refusal_comes_from_the_environment_region_too(monkeypatch):
 def test_malformed_region_raises(region):
     with pytest.raises(RegionError, match="not an AWS region name"):
         runtime.resolve_model("claude-large", region)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Claude_Sonnet_4.5", "claude-sonnet-4-5"),
-        ("  claude  large ", "claude-large"),
-        ("CLAUDE-SONNET-4", "claude-sonnet-4"),
-    ],
-)
-def test_normalize_name_examples(text, expected):
-    assert normalize_name(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("region", "valid"),
-    [
-        ("eu-west-1", True),
-        ("us-gov-west-1", True),
-        ("us-east", False),
-        ("US-EAST-1", False),
-        ("useast1", False),
-    ],
-)
-def test_is_region_name_examples(region, valid):
-    assert is_region_name(region) is valid
 
 
 class TestAllowList:

@@ -12,7 +12,7 @@ from runtime.catalog import load_catalog
 from runtime.constants import DEFAULT_STACK_NAME
 from runtime.errors import ConfigError, PortkeyBedrockError
 from stacks.app import CDK_JSON, cdk_json_context
-from stacks.config import CONTEXT_KEYS, StackConfig, parse_serial, split_list
+from stacks.config import CONTEXT_KEYS, StackConfig
 
 
 class FakeNode:
@@ -129,20 +129,6 @@ def test_serials_parse_from_cli_strings():
     cfg = config(access_key_serial="3", retained_access_key_serial="2")
     assert (cfg.access_key_serial, cfg.retained_access_key_serial) == (3, 2)
     assert config(retained_access_key_serial="").retained_access_key_serial is None
-
-
-@pytest.mark.parametrize(
-    ("call", "expected"),
-    [
-        (lambda: parse_serial("access_key_serial", "2"), 2),
-        (lambda: parse_serial("retained_access_key_serial", None, optional=True), None),
-        (lambda: split_list(" claude-large, sonnet-4.5 ,"), ["claude-large", "sonnet-4.5"]),
-        (lambda: split_list(["a", " b "]), ["a", "b"]),
-        (lambda: split_list(None), None),
-    ],
-)
-def test_docstring_examples(call, expected):
-    assert call() == expected
 
 
 def test_config_is_frozen():

@@ -1,4 +1,4 @@
-"""Docstring examples of the small helpers, as parametrised tests (fast)."""
+"""Small helpers of stacks: cases beyond their doctests (which run in `make test`)."""
 
 from __future__ import annotations
 
@@ -8,43 +8,10 @@ from pathlib import Path
 import pytest
 
 from runtime.errors import PortkeyBedrockError
-from stacks.credentials import access_key_id_for
 from stacks.hygiene import secret_leaks
-from stacks.scanners import render
 from stacks.synth import parse_context
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.mark.parametrize(
-    ("call", "expected"),
-    [
-        (lambda: access_key_id_for(3), "AccessKey3"),
-        (
-            lambda: secret_leaks(
-                {"Resources": {"K": {"Type": "AWS::IAM::AccessKey"}}, "Outputs": {"Id": {"Value": {"Ref": "K"}}}}
-            ),
-            ["output Id exposes access key K"],
-        ),
-        (
-            lambda: secret_leaks({"Resources": {}, "Outputs": {"X": {"Value": "AKIAIOSFODNN7EXAMPLE"}}}),
-            ["Outputs holds a literal access key id"],
-        ),
-        (
-            lambda: render(
-                {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":root"]]}
-            ),
-            "arn:aws:iam::111122223333:root",
-        ),
-        (lambda: render({"Fn::GetAtt": ["User", "Arn"]}), "${User.Arn}"),
-        (
-            lambda: parse_context(["policy_mode=full", "kms_principals=a=b"]),
-            {"policy_mode": "full", "kms_principals": "a=b"},
-        ),
-    ],
-)
-def test_docstring_examples(call, expected):
-    assert call() == expected
 
 
 def test_parse_context_rejects_a_pair_without_equals():
