@@ -102,7 +102,7 @@ def default_sops_file(target: Target, root: Path = REPO_ROOT) -> Path | None:
 
 def read_secret_key(target: Target, outputs: dict[str, str]) -> tuple[str, str]:
     """The (access key id, secret access key) the secret holds now."""
-    from runtime.secrets_cli import read_secret
+    from runtime.secrets_pull import read_secret
 
     arn = outputs.get(OUTPUT_SECRET_ARN)
     if not arn:
@@ -140,7 +140,7 @@ def verify_key(target: Target, key_id: str, secret: str, user_arn: str, timeout_
 def pull_sops(stack: str, path: Path, target: Target) -> None:
     """``runtime secrets pull`` into `path`, with the target's clients (the process environment is
     left alone: other threads, e.g. clients under load, keep reading it during rotation)."""
-    from runtime.secrets_cli import pull
+    from runtime.secrets_pull import pull
 
     try:
         changes = pull(

@@ -144,14 +144,14 @@ def test_pull_without_sops_yaml_names_init_and_writes_nothing(world, capsys):
 
 
 def test_pull_names_the_endpoint_that_failed(world, capsys, monkeypatch):
-    from runtime import secrets_cli
+    from runtime import secrets_pull
 
     def unreachable(*args, **kwargs):
         from botocore.exceptions import EndpointConnectionError
 
         raise EndpointConnectionError(endpoint_url="http://localhost:1/")
 
-    monkeypatch.setattr(secrets_cli, "stack_secret_arn", unreachable)
+    monkeypatch.setattr(secrets_pull, "stack_secret_arn", unreachable)
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:1")
     code = main(["pull", "--stack", STACK])
     _, err = capsys.readouterr()
