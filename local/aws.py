@@ -29,24 +29,20 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from runtime.constants import (
     DEFAULT_REGION,
-    ENV_AWS_ACCESS_KEY_ID,
-    ENV_AWS_DEFAULT_REGION,
-    ENV_AWS_ENDPOINT_URL,
-    ENV_AWS_REGION,
-    ENV_AWS_SECRET_ACCESS_KEY,
     ENV_CUSTOM_HOST,
     ENV_GATEWAY_URL,
     ENV_SOPS_AGE_KEY_FILE,
     ENV_SOPS_FILE,
 )
 from runtime.errors import PortkeyBedrockError
+from stacks.cdk_cli import Target, endpoint_env
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_STATE_DIR = REPO_ROOT / ".local"
@@ -56,7 +52,6 @@ LOG_FILE_NAME = "aws.log"
 AGE_KEYS_PATH = Path("age") / "keys.txt"
 SOPS_FILE_PATH = Path("secrets") / "env.json"
 # Throw-away credentials: moto accepts any; never real ones.
-LOCAL_CREDENTIAL = "testing"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 
@@ -101,29 +96,13 @@ class AwsState:
         >>> AwsState(pid=1, port=5000).env()["AWS_ENDPOINT_URL"]
         'http://localhost:5000'
         """
-        return local_env(self.endpoint, self.region)
-
-
-def local_env(endpoint: str, region: str = DEFAULT_REGION) -> dict[str, str]:
-    """Endpoint, throw-away credentials and region for a local AWS endpoint.
-
-    >>> sorted(local_env("http://localhost:1"))  # doctest: +NORMALIZE_WHITESPACE
-    ['AWS_ACCESS_KEY_ID', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL', 'AWS_REGION',
-     'AWS_SECRET_ACCESS_KEY']
-    """
-    return {
-        ENV_AWS_ENDPOINT_URL: endpoint,
-        ENV_AWS_ACCESS_KEY_ID: LOCAL_CREDENTIAL,
-        ENV_AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIAL,
-        ENV_AWS_REGION: region,
-        ENV_AWS_DEFAULT_REGION: region,
-    }
+        return endpoint_env(self.endpoint, self.region)
 
 
 def app_env(state: AwsState, state_dir: Path, gateway_base_url: str | None) -> dict[str, str]:
     """Everything a shell needs to run the CDK CLI, `secrets pull` and an app against local AWS:
-    :func:`local_env`, the gateway URL, the Bedrock double as custom host, the demo's age identity
-    and SOPS file (absolute paths, so the lines work from any directory).
+    :func:`stacks.cdk_cli.endpoint_env`, the gateway URL, the Bedrock double as custom host, the demo's age
+    identity and SOPS file (absolute paths, so the lines work from any directory).
 
     >>> env = app_env(AwsState(pid=1, port=5000, bedrock_port=6000), Path("/r/.local"), None)
     >>> [env[k] for k in ("PORTKEY_BEDROCK_CUSTOM_HOST", "PORTKEY_GATEWAY_URL", "PORTKEY_BEDROCK_SOPS_FILE")]
@@ -350,6 +329,18 @@ def start(state_dir: Path | str | None = None, port: int = 0) -> LocalAws:
     aws = LocalAws(state_dir=state_dir, port=port)
     aws.start()
     return aws
+
+
+def local_target(aws: LocalAws | None = None) -> Target:
+    """A running local AWS (default: the one in ``.local/``) as a deploy target (``python -m
+    local.deploy``, ``local.rotate``, ``local.destroy``); a one-line error when it is not running."""
+    state = (aws or LocalAws()).state
+    return Target.for_endpoint(state.endpoint, state.region)
+
+
+def run_locally(main: Callable[..., int], argv: Sequence[str] | None = None) -> int:
+    """Run a stacks command's ``main`` with ``--local`` and :func:`local_target`."""
+    return main(["--local", *(sys.argv[1:] if argv is None else argv)], local_target=local_target)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,27 +1,27 @@
 """Run the real CDK CLI (``cdk bootstrap``, ``cdk deploy``) against local AWS or real AWS.
 
-A :class:`Target` says where: :meth:`Target.local` points at a running local AWS with throw-away
-credentials; :meth:`Target.from_environ` uses the ambient AWS environment (and honours
-``AWS_ENDPOINT_URL`` when it is set). Nothing else differs between the two.
+A :class:`Target` says where: :meth:`Target.for_endpoint` points at an AWS endpoint on this machine
+(local AWS: ``local.aws.local_target()``) with throw-away credentials; :meth:`Target.from_environ`
+uses the ambient AWS environment (and honours ``AWS_ENDPOINT_URL`` when it is set). Nothing else
+differs between the two.
 
-    target = Target.local(LocalAws().state)
+    target = Target.for_endpoint("http://localhost:5000")
     ensure_bootstrapped(target)
     outputs = cdk_deploy(target, "PortkeyBedrockAccess", {"access_key_serial": "2"})
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from runtime.constants import (
     DEFAULT_REGION,
@@ -39,9 +39,6 @@ from runtime.constants import (
 )
 from runtime.errors import PortkeyBedrockError
 
-if TYPE_CHECKING:
-    from local.aws import AwsState
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 BOOTSTRAP_PARAMETER = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
@@ -50,6 +47,23 @@ BOOTSTRAP_PARAMETER = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
 QUIET_JSII_ENV = {ENV_JSII_SILENCE_DEPRECATED_NODE: "1", ENV_JSII_SILENCE_END_OF_LIFE_NODE: "18,20"}
 CLI_ENV = {**QUIET_JSII_ENV, ENV_CDK_DISABLE_CLI_TELEMETRY: "true", ENV_CDK_DISABLE_VERSION_CHECK: "true"}
 ERROR_TAIL_LINES = 12
+THROWAWAY_CREDENTIAL = "testing"  # what a local endpoint (moto) accepts as key id and secret
+
+
+def endpoint_env(endpoint: str, region: str = DEFAULT_REGION) -> dict[str, str]:
+    """Endpoint, throw-away credentials and region for an AWS endpoint on this machine.
+
+    >>> sorted(endpoint_env("http://localhost:1"))  # doctest: +NORMALIZE_WHITESPACE
+    ['AWS_ACCESS_KEY_ID', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL', 'AWS_REGION',
+     'AWS_SECRET_ACCESS_KEY']
+    """
+    return {
+        ENV_AWS_ENDPOINT_URL: endpoint,
+        ENV_AWS_ACCESS_KEY_ID: THROWAWAY_CREDENTIAL,
+        ENV_AWS_SECRET_ACCESS_KEY: THROWAWAY_CREDENTIAL,
+        ENV_AWS_REGION: region,
+        ENV_AWS_DEFAULT_REGION: region,
+    }
 
 
 class CdkError(PortkeyBedrockError):
@@ -103,15 +117,9 @@ class Target:
         >>> Target.for_endpoint("http://localhost:5000").env["AWS_ACCESS_KEY_ID"]
         'testing'
         """
-        from local.aws import local_env
-
         env = {k: v for k, v in os.environ.items() if k not in (ENV_AWS_PROFILE, ENV_AWS_SESSION_TOKEN)}
-        env.update(local_env(endpoint, region))
+        env.update(endpoint_env(endpoint, region))
         return cls(env=env, region=region)
-
-    @classmethod
-    def local(cls, state: AwsState) -> Target:
-        return cls.for_endpoint(state.endpoint, state.region)
 
     def session(self) -> Any:
         """A boto3 session with this target's credentials and region."""
@@ -129,21 +137,6 @@ class Target:
 
     def client(self, service: str) -> Any:
         return self.session().client(service, endpoint_url=self.endpoint)
-
-    @contextlib.contextmanager
-    def applied(self) -> Iterator[None]:
-        """Temporarily give the process environment this target's AWS_* variables (for code that
-        reads os.environ); everything else in the environment is left alone."""
-        saved = dict(os.environ)
-        for key in [k for k in os.environ if k.startswith("AWS_")]:
-            del os.environ[key]
-        os.environ.update({k: v for k, v in self.env.items() if k.startswith("AWS_")})
-        try:
-            yield
-        finally:  # put back only the AWS_* names: never empty the environment under other threads
-            for key in [k for k in os.environ if k.startswith("AWS_") and k not in saved]:
-                del os.environ[key]
-            os.environ.update({k: v for k, v in saved.items() if k.startswith("AWS_")})
 
 
 def profile_region_of(profile: str) -> str | None:

@@ -1,6 +1,6 @@
 """``python -m stacks.deploy``: deploy the stack with the real CDK CLI and print its outputs.
 
-    python -m stacks.deploy --local            # into the running local AWS (python -m local.aws up)
+    python -m local.deploy                     # into the running local AWS (python -m local.aws up)
     python -m stacks.deploy -c allowed_models=sonnet-4.5
     python -m stacks.deploy                    # real AWS (ambient credentials), or AWS_ENDPOINT_URL
     python -m stacks.deploy --profile prod     # a named profile: boto3, cdk --profile, the app's AWS_PROFILE
@@ -20,16 +20,13 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from runtime.constants import (
     DEFAULT_STACK_NAME,
-    ENV_CDK_DEFAULT_ACCOUNT,
-    ENV_CDK_DEFAULT_REGION,
 )
 from runtime.errors import PortkeyBedrockError
 from stacks import deployed_keys
-from stacks.cdk_cli import CdkError, Target, account_of, cdk_deploy, ensure_bootstrapped
+from stacks.cdk_cli import CdkError, Target, cdk_deploy, ensure_bootstrapped
 from stacks.deployed_keys import CTX_ACCESS_KEY_SERIAL as CTX_ACCESS_KEY_SERIAL
 from stacks.deployed_keys import CTX_RETAINED_ACCESS_KEY_SERIAL as CTX_RETAINED_ACCESS_KEY_SERIAL
 from stacks.deployed_keys import Deployed as Deployed
@@ -56,60 +53,6 @@ def cli_deployer(*, quiet: bool = False) -> Deployer:
     return deploy
 
 
-# What the CDK CLI adds to the context, so an in-process synth gives the CLI's template.
-CLI_SYNTH_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
-
-
-def synth_template(context: Mapping[str, object], environ: Mapping[str, str]) -> dict[str, Any]:
-    """Synthesize the app in this process (cdk-nag gate included) and return the stack template."""
-    import tempfile
-
-    from stacks.app import build_app
-
-    with tempfile.TemporaryDirectory(prefix="synth-") as outdir:
-        app = build_app({**CLI_SYNTH_CONTEXT, **context}, outdir=outdir, environ=environ)
-        (stack,) = app.synth().stacks
-        template: dict[str, Any] = stack.template
-    return template
-
-
-def cloudformation_deploy(target: Target, stack: str, template: Mapping[str, Any]) -> dict[str, str]:
-    """Create or update `stack` from a template body with the CloudFormation API; returns outputs."""
-    from botocore.exceptions import ClientError
-
-    cfn = target.client("cloudformation")
-    args = {
-        "StackName": stack,
-        "TemplateBody": json.dumps(template),
-        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
-    }
-    wait = {"StackName": stack, "WaiterConfig": {"Delay": 2, "MaxAttempts": 300}}
-    if read_deployed(target, stack) is None:
-        cfn.create_stack(**args)
-        cfn.get_waiter("stack_create_complete").wait(**wait)
-    else:
-        try:
-            cfn.update_stack(**args)
-            cfn.get_waiter("stack_update_complete").wait(**wait)
-        except ClientError as err:
-            if "No updates are to be performed" not in str(err):
-                raise
-    deployed = read_deployed(target, stack)
-    return dict(deployed.outputs) if deployed else {}
-
-
-def synth_deployer() -> Deployer:
-    """Synthesize in-process and deploy the template with the CloudFormation API: the same stack
-    as the CLI deploys (no assets involved), without the CLI's ~10 s start-up per deploy. Needs a
-    bootstrapped environment (the template reads the bootstrap version parameter)."""
-
-    def deploy(target: Target, stack: str, context: Mapping[str, object]) -> dict[str, str]:
-        environ = {ENV_CDK_DEFAULT_REGION: target.region, ENV_CDK_DEFAULT_ACCOUNT: account_of(target)}
-        return cloudformation_deploy(target, stack, synth_template(context, environ))
-
-    return deploy
-
-
 def deploy(
     target: Target,
     stack: str = DEFAULT_STACK_NAME,
@@ -128,13 +71,27 @@ def deploy(
     return (deployer or cli_deployer(quiet=quiet))(target, stack, full)
 
 
-def resolve_target(local: bool, profile: str | None = None) -> Target:
-    """--local: the running local AWS; otherwise the ambient environment, or --profile's."""
+LocalTarget = Callable[[], Target]
+
+
+def resolve_target(local: bool, profile: str | None = None, local_target: LocalTarget | None = None) -> Target:
+    """--local: the running local AWS, as `local_target` (given by ``python -m local.deploy`` and its
+    siblings: stacks never imports the local tooling) finds it; otherwise the ambient environment,
+    or --profile's.
+
+    >>> resolve_target(True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    runtime.errors.PortkeyBedrockError: --local is the local tooling's: run python -m local.deploy ...
+    """
     if not local:
         return Target.from_environ(profile=profile)
-    from local.aws import LocalAws
-
-    return Target.local(LocalAws().state)
+    if local_target is None:
+        raise PortkeyBedrockError(
+            "--local is the local tooling's: run python -m local.deploy (or local.rotate, local.destroy) "
+            "with the same arguments, without --local"
+        )
+    return local_target()
 
 
 def write_outputs(path: Path, stack: str, outputs: Mapping[str, str]) -> None:
@@ -145,7 +102,7 @@ def write_outputs(path: Path, stack: str, outputs: Mapping[str, str]) -> None:
     atomic_write_text(path, json.dumps({stack: dict(outputs)}, indent=2) + "\n", mode=0o644)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, local_target: LocalTarget | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m stacks.deploy", description=__doc__.splitlines()[0].replace("``", "")
     )
@@ -159,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         context = parse_context(args.context)
-        target = resolve_target(args.local, args.profile)
+        target = resolve_target(args.local, args.profile, local_target)
     except PortkeyBedrockError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -20,7 +20,7 @@ from typing import Any
 from runtime.constants import DEFAULT_STACK_NAME, OUTPUT_KMS_KEY_ARN
 from runtime.errors import PortkeyBedrockError
 from stacks.cdk_cli import Target
-from stacks.deploy import read_deployed, resolve_target
+from stacks.deploy import LocalTarget, read_deployed, resolve_target
 
 MIN_PENDING_DAYS = 7
 MAX_PENDING_DAYS = 30
@@ -114,7 +114,7 @@ def destroy(
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, local_target: LocalTarget | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stacks.destroy", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default=DEFAULT_STACK_NAME)
     parser.add_argument("--force", action="store_true", help="really delete the stack (no prompt)")
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
     try:
-        target = resolve_target(args.local, args.profile)
+        target = resolve_target(args.local, args.profile, local_target)
         lines = destroy(
             target,
             args.stack,

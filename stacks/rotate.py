@@ -1,6 +1,6 @@
 """``python -m stacks.rotate``: two-phase, zero-downtime rotation of the user's access key.
 
-    python -m stacks.rotate --local --grace-seconds 5   # make rotate (local demo: a short grace)
+    python -m local.rotate --grace-seconds 5      # make rotate (local demo: a short grace)
     python -m stacks.rotate                       # real AWS (ambient credentials), 300 s grace
     python -m stacks.rotate --profile prod        # real AWS with a named profile
 
@@ -43,6 +43,7 @@ from stacks.deploy import (
     CTX_ACCESS_KEY_SERIAL,
     CTX_RETAINED_ACCESS_KEY_SERIAL,
     Deployer,
+    LocalTarget,
     cli_deployer,
     deploy,
     read_deployed,
@@ -215,7 +216,7 @@ def rotate(
     return RotationResult(old_serial=old, new_serial=new, timings=timings, outputs=outputs)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, local_target: LocalTarget | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m stacks.rotate", description=__doc__.splitlines()[0].replace("``", "")
     )
@@ -237,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --grace-seconds must be >= 0", file=sys.stderr)
         return 2
     try:
-        target = resolve_target(args.local, args.profile)
+        target = resolve_target(args.local, args.profile, local_target)
     except PortkeyBedrockError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

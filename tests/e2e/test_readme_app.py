@@ -199,7 +199,7 @@ def test_a_client_written_as_the_readme_shows_outlives_a_rotation(checkout, tmp_
     try:
         assert _ask(new_style).startswith("Hello from ")
         assert _ask(old_style).startswith("Hello from ")
-        rotated = checkout.run("python", "-m", "stacks.rotate", "--local", "--grace-seconds", "1")
+        rotated = checkout.run("python", "-m", "local.rotate", "--grace-seconds", "1")
         assert rotated.returncode == 0, rotated.stderr[-2000:]
         assert "phase 2: key 1 deleted" in rotated.stdout
         assert _ask(new_style).startswith("Hello from ")  # same process, same client, new key

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from local.aws import LocalAws
+from local.aws import LocalAws, local_target
 from stacks.cdk_cli import Target, ensure_bootstrapped
 from tests.integration.helpers import MOTO_ACCOUNT, REGION
 
@@ -33,7 +33,7 @@ def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAws]:
 
 @pytest.fixture(scope="session")
 def target(local_aws: LocalAws) -> Target:
-    return Target.local(local_aws.state)
+    return local_target(local_aws)
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +49,7 @@ def bootstrapped(target: Target) -> Target:
 @pytest.fixture(scope="session")
 def synthesized() -> Callable[[dict[str, str]], dict[str, Any]]:
     """In-process synth of the real app, memoised per context (jsii starts once)."""
-    from stacks.deploy import synth_template
+    from tests.support.deployers import synth_template
 
     cache: dict[str, dict[str, Any]] = {}
 

@@ -18,6 +18,7 @@ from stacks import deploy as deploy_mod
 from stacks import rotate as rotate_mod
 from tests.integration.conftest import TIMINGS
 from tests.integration.helpers import REGION, active_key_ids, secret_json
+from tests.support.deployers import applied, synth_deployer
 
 pytestmark = pytest.mark.integration
 STACK = c.DEFAULT_STACK_NAME
@@ -30,7 +31,7 @@ def deployed(bootstrapped):
     target = bootstrapped
     began = time.monotonic()
     printed = io.StringIO()
-    with target.applied(), contextlib.redirect_stdout(printed):
+    with applied(target), contextlib.redirect_stdout(printed):
         code = deploy_mod.main(["--quiet"])
     TIMINGS["cdk deploy (CLI, create)"] = time.monotonic() - began
     assert code == 0
@@ -79,7 +80,7 @@ def test_bootstrap_runs_only_when_needed(deployed):
 def test_failed_deploy_shows_the_cli_error_and_changes_nothing(deployed, capsys):
     before = snapshot(deployed)
     began = time.monotonic()
-    with deployed.applied():
+    with applied(deployed):
         code = deploy_mod.main(["--quiet", "-c", "access_key_serial=0"])
     TIMINGS["cdk deploy (CLI, failing synth)"] = time.monotonic() - began
     err = capsys.readouterr().err
@@ -105,7 +106,7 @@ def sops_file(deployed, tmp_path, monkeypatch):
     config = tmp_path / ".sops.yaml"
     config.write_text(f"creation_rules:\n  - path_regex: .*\\.json$\n    age: {recipient}\n")
     path = tmp_path / "secrets" / "env.json"
-    with deployed.applied():
+    with applied(deployed):
         assert secrets_main(["pull", "--stack", STACK, "--file", str(path), "--config", str(config)]) == 0
     return path
 
@@ -129,7 +130,7 @@ def test_rotation_keeps_a_working_key_at_every_phase(deployed, sops_file, capsys
         STACK,
         grace_seconds=0.2,
         sops_file=sops_file,
-        deployer=deploy_mod.synth_deployer(),
+        deployer=synth_deployer(),
         on_event=check,
     )
     TIMINGS["rotation (synth deployer, 2 deploys)"] = time.monotonic() - began
@@ -151,9 +152,9 @@ def test_an_interrupted_rotation_is_finished_by_running_it_again(deployed, capsy
     target = deployed
     serial, _, _ = snapshot(target)
     phase1 = {"access_key_serial": str(serial + 1), "retained_access_key_serial": str(serial)}
-    deploy_mod.deploy(target, STACK, phase1, deployer=deploy_mod.synth_deployer(), bootstrap=False)
+    deploy_mod.deploy(target, STACK, phase1, deployer=synth_deployer(), bootstrap=False)
     assert deploy_mod.read_deployed(target, STACK).retained_serials == (serial,)
-    result = rotate_mod.rotate(target, STACK, grace_seconds=0, deployer=deploy_mod.synth_deployer())
+    result = rotate_mod.rotate(target, STACK, grace_seconds=0, deployer=synth_deployer())
     assert (result.old_serial, result.new_serial) == (serial, serial + 1)
     now_serial, keys, secret_key = snapshot(target)
     assert (now_serial, keys) == (serial + 1, [secret_key])
@@ -170,7 +171,7 @@ def test_cli_redeploy_keeps_the_deployed_key_and_prints_the_outputs_once(deploye
     from stacks.cdk_cli import REPO_ROOT
 
     if snapshot(deployed)[0] == 1:
-        rotate_mod.rotate(deployed, STACK, grace_seconds=0, deployer=deploy_mod.synth_deployer(), log=lambda _: None)
+        rotate_mod.rotate(deployed, STACK, grace_seconds=0, deployer=synth_deployer(), log=lambda _: None)
     before = snapshot(deployed)
     assert before[0] > 1
     began = time.monotonic()
@@ -188,7 +189,7 @@ def test_cli_redeploy_keeps_the_deployed_key_and_prints_the_outputs_once(deploye
 
 
 def test_rotate_cli_refuses_a_stack_that_is_not_deployed(deployed, capsys):
-    with deployed.applied():
+    with applied(deployed):
         code = rotate_mod.main(["--stack", "NoSuchStack", "--no-sops"])
     assert code == 1
     assert "not deployed" in capsys.readouterr().err

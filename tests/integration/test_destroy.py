@@ -15,6 +15,7 @@ from stacks import deploy as deploy_mod
 from stacks import destroy as destroy_mod
 from stacks.cdk_cli import Target
 from tests.integration.helpers import seed_bootstrap_version
+from tests.support.deployers import synth_deployer
 
 pytestmark = pytest.mark.integration
 REGION = "us-west-2"
@@ -43,7 +44,7 @@ def west(private_aws: LocalAws, monkeypatch: pytest.MonkeyPatch) -> Target:
 
 
 def deploy(target: Target) -> str:
-    outputs = deploy_mod.deploy(target, STACK, CONTEXT, deployer=deploy_mod.synth_deployer(), bootstrap=False)
+    outputs = deploy_mod.deploy(target, STACK, CONTEXT, deployer=synth_deployer(), bootstrap=False)
     return outputs["KmsKeyArn"]
 
 

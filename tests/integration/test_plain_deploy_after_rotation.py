@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from local.aws import LocalAws
+from local.aws import LocalAws, local_target
 from runtime import constants as c
 from stacks import deploy as deploy_mod
 from stacks import rotate as rotate_mod
 from stacks.cdk_cli import REPO_ROOT, Target
 from tests.integration.conftest import TIMINGS
 from tests.integration.helpers import active_key_ids, secret_json
+from tests.support.deployers import applied, synth_deployer
 
 pytestmark = pytest.mark.integration
 STACK = c.DEFAULT_STACK_NAME
@@ -104,7 +105,7 @@ def age_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]
 def pull(target: Target, path: Path, config: Path) -> Path:
     from runtime.secrets_cli import main as secrets_main
 
-    with target.applied():
+    with applied(target):
         assert secrets_main(["pull", "--stack", STACK, "--file", str(path), "--config", str(config)]) == 0
     return path
 
@@ -134,7 +135,7 @@ def test_plain_cdk_deploy_after_stacks_rotate_keeps_the_rotated_key(stack, age_e
     serial, _, _ = snapshot(target)
 
     began = time.monotonic()
-    with target.applied():
+    with applied(target):
         code = rotate_mod.main(["--sops-file", str(sops_file), "--grace-seconds", "1"])
     TIMINGS["python -m stacks.rotate (CLI deployer)"] = time.monotonic() - began
     assert code == 0
@@ -156,10 +157,10 @@ def private_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ta
     from stacks.cdk_cli import ensure_bootstrapped
 
     with LocalAws(state_dir=tmp_path_factory.mktemp("swap-aws")) as aws:
-        target = Target.local(aws.state)
+        target = local_target(aws)
         ensure_bootstrapped(target, quiet=True)
-        deploy_mod.deploy(target, STACK, deployer=deploy_mod.synth_deployer(), bootstrap=False)
-        rotate_mod.rotate(target, STACK, grace_seconds=0, deployer=deploy_mod.synth_deployer(), log=lambda _: None)
+        deploy_mod.deploy(target, STACK, deployer=synth_deployer(), bootstrap=False)
+        rotate_mod.rotate(target, STACK, grace_seconds=0, deployer=synth_deployer(), log=lambda _: None)
         yield target, aws
 
 

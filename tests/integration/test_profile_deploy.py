@@ -18,6 +18,7 @@ from stacks import deploy as deploy_mod
 from stacks.cdk_cli import REPO_ROOT, Target
 from stacks.deployed_keys import access_key_serials
 from tests.integration.helpers import active_key_ids
+from tests.support.deployers import synth_deployer
 
 pytestmark = pytest.mark.integration
 STACK = c.DEFAULT_STACK_NAME
@@ -93,7 +94,7 @@ def test_the_readme_fix_exporting_aws_profile_lets_the_app_read_the_stack(stack,
     from stacks import rotate as rotate_mod
 
     if snapshot(stack)[0] == 1:
-        rotate_mod.rotate(stack, STACK, grace_seconds=0, deployer=deploy_mod.synth_deployer(), log=lambda _: None)
+        rotate_mod.rotate(stack, STACK, grace_seconds=0, deployer=synth_deployer(), log=lambda _: None)
     serial, _ = snapshot(stack)
     assert serial is not None and serial > 1
     done = subprocess.run(

@@ -148,7 +148,7 @@ def test_rotate_grace_period_defaults_to_minutes(monkeypatch, capsys):
 
 def test_make_rotate_keeps_a_short_grace_for_the_local_demo():
     makefile = (Path(__file__).resolve().parents[3] / "Makefile").read_text()
-    assert "-m stacks.rotate --local --grace-seconds 5" in makefile
+    assert "-m local.rotate --grace-seconds 5" in makefile
 
 
 @pytest.mark.parametrize(
@@ -163,3 +163,28 @@ def test_destroy_schedules_the_key_in_its_own_region(key, expected):
     from stacks.destroy import key_region_and_id
 
     assert key_region_and_id(key, "us-east-1") == expected
+
+
+def test_local_without_the_local_tooling_names_the_command(capsys):
+    assert deploy_mod.main(["--local"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "run python -m local.deploy" in err
+
+
+def test_local_uses_the_target_the_local_side_gives():
+    given = cdk_cli.Target.for_endpoint("http://localhost:1", "eu-west-1")
+    assert deploy_mod.resolve_target(True, None, lambda: given) is given
+    assert deploy_mod.resolve_target(False, None, lambda: given) is not given
+
+
+def test_run_locally_adds_local_and_the_local_target():
+    from local import aws
+
+    seen: dict[str, object] = {}
+
+    def fake_main(argv, *, local_target):
+        seen.update(argv=argv, local_target=local_target)
+        return 7
+
+    assert aws.run_locally(fake_main, ["-c", "a=b"]) == 7
+    assert seen == {"argv": ["--local", "-c", "a=b"], "local_target": aws.local_target}
