@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from local.process import is_ours, terminate
 from runtime.constants import (
     DEFAULT_REGION,
     ENV_CUSTOM_HOST,
@@ -150,20 +151,17 @@ def parse_state(text: str) -> AwsState | None:
         return None
 
 
+def is_server_command(argv: Sequence[bytes]) -> bool:
+    """A ``python -m local.aws serve`` command line (guards against pid reuse).
+
+    >>> is_server_command([b"python", b"-m", b"local.aws", b"serve"]), is_server_command([b"sleep"])
+    (True, False)
+    """
+    return b"local.aws" in argv and b"serve" in argv
+
+
 def _is_our_server(pid: int) -> bool:
-    """True when pid is alive and is a `local.aws serve` process (guards against pid reuse)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return True  # no /proc (macOS): trust the live pid
-    # A zombie has an empty cmdline, so it does not count as running.
-    return b"local.aws" in cmdline and b"serve" in cmdline
+    return is_ours(pid, is_server_command)
 
 
 def _responds(port: int, timeout: float = 1.0) -> bool:
@@ -291,15 +289,7 @@ class LocalAws:
         self._state = None
         if state is None:
             return False
-        with contextlib.suppress(ProcessLookupError):  # it may have exited since status()
-            os.kill(state.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while time.monotonic() < deadline and _is_our_server(state.pid):
-            _reap(state.pid)
-            time.sleep(0.05)
-        if _is_our_server(state.pid):
-            os.kill(state.pid, signal.SIGKILL)
-            _reap(state.pid)
+        terminate(state.pid, STOP_TIMEOUT_S, running=lambda: _is_our_server(state.pid))
         with contextlib.suppress(FileNotFoundError):
             self.state_file.unlink()
         return True
@@ -316,19 +306,6 @@ class LocalAws:
     ) -> None:
         if self._started_here:
             self.stop()
-
-
-def _reap(pid: int) -> None:
-    """Collect our own exited child so it does not linger as a zombie."""
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
-
-
-def start(state_dir: Path | str | None = None, port: int = 0) -> LocalAws:
-    """Start (or reuse) local AWS and return its handle."""
-    aws = LocalAws(state_dir=state_dir, port=port)
-    aws.start()
-    return aws
 
 
 def local_target(aws: LocalAws | None = None) -> Target:

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -27,10 +25,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from runtime.atomicfile import atomic_write_text
+from local.process import alive, is_ours, read_state, terminate, write_state
 from runtime.constants import DEFAULT_GATEWAY_URL
 from runtime.errors import PortkeyBedrockError
 
@@ -123,7 +121,7 @@ class Gateway:
     def running(self) -> bool:
         if self._process is not None:
             return self._process.poll() is None
-        return _alive(self.pid)
+        return alive(self.pid)
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the process group, SIGKILL it after `timeout` seconds; remove a temporary log."""
@@ -135,45 +133,10 @@ class Gateway:
                     os.unlink(self.log_path)
 
     def _terminate(self, timeout: float) -> None:
-        _kill_group(self.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process is not None:
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self._process.wait(timeout=0.1)
-            if not self.running() and not _group_alive(self.pid):
-                return
-            time.sleep(0.05)
-        _kill_group(self.pid, signal.SIGKILL)
-        if self._process is not None:
-            self._process.wait(timeout=5)
-
-
-def _alive(pid: int) -> bool:
-    with contextlib.suppress(ChildProcessError):
-        # our own child (the CLI's `up` in this process): reap it, or it stays a zombie
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def _kill_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
+        terminate(self.pid, timeout, group=True)
+        if self._process is not None:  # already reaped by terminate(): this only records it
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=5)
 
 
 def _launch(port: int, log_path: str, node: str) -> subprocess.Popen[bytes]:
@@ -248,30 +211,22 @@ def start_gateway(
 
 
 # -- the command line: state file under .local/ ------------------------------------------------
-def _read_state() -> dict[str, Any] | None:
-    try:
-        return dict(json.loads(STATE_FILE.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return None
+def is_gateway_command(argv: Sequence[bytes]) -> bool:
+    """A command line running the gateway's start-server.js (guards against pid reuse).
 
-
-def _write_state(state: dict[str, Any]) -> None:
-    STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(STATE_FILE, json.dumps(state, indent=2) + "\n", mode=0o644)
+    >>> is_gateway_command([b"node", b"/x/build/start-server.js", b"--port=1"]), is_gateway_command([b"node"])
+    (True, False)
+    """
+    return any(part.endswith(b"start-server.js") for part in argv)
 
 
 def _is_our_gateway(pid: int) -> bool:
-    """The recorded pid still runs start-server.js (not a recycled pid)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return any(part.endswith(b"start-server.js") for part in cmdline)
+    return is_ours(pid, is_gateway_command)
 
 
 def running_base_url() -> str | None:
     """The base URL of the gateway `up` started, while it runs."""
-    state = _read_state()
+    state = read_state(STATE_FILE)
     if state is None or not _is_our_gateway(int(state.get("pid", 0))):
         return None
     return str(state["base_url"])
@@ -293,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    state = _read_state()
+    state = read_state(STATE_FILE)
     running = state is not None and _is_our_gateway(int(state["pid"]))
     if args.command == "status":
         if not running or state is None:
@@ -322,8 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     except GatewayError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    _write_state(
-        {"pid": gateway.pid, "port": gateway.port, "url": gateway.url, "base_url": gateway.base_url, "log": log_path}
+    write_state(
+        STATE_FILE,
+        {"pid": gateway.pid, "port": gateway.port, "url": gateway.url, "base_url": gateway.base_url, "log": log_path},
     )
     print(f"gateway: {gateway.base_url} (pid {gateway.pid}, headless, loopback only; log {log_path}; stop: make down)")
     return 0
