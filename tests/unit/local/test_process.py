@@ -63,7 +63,8 @@ def test_terminate_stops_on_sigterm():
 
 
 def test_terminate_kills_what_ignores_sigterm():
-    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(30)"
+    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); "
+    code += "time.sleep(30)"
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
     assert child.stdout is not None and child.stdout.readline() == b"ready\n"
     assert process.terminate(child.pid, 0.3) is False
