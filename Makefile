@@ -62,7 +62,7 @@ down: $(STAMP_PY)
 
 # against local AWS (make demo KEEP=1 first), short grace for the demo; on real AWS: python -m stacks.rotate (300 s)
 rotate: install
-	SOPS_AGE_KEY_FILE="$${SOPS_AGE_KEY_FILE:-$(CURDIR)/.local/age/keys.txt}" $(PY) -m local.rotate --grace-seconds 5
+	$(PY) -m local.rotate --grace-seconds 5
 
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache

@@ -44,11 +44,13 @@ from runtime.constants import (
 )
 from runtime.errors import PortkeyBedrockError
 from stacks.cdk_cli import Target, endpoint_env
+from stacks.config import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_STATE_DIR = REPO_ROOT / ".local"
 STATE_FILE_NAME = "aws.json"
 LOG_FILE_NAME = "aws.log"
+GATEWAY_STATE_FILE_NAME = "gateway.json"  # local.gateway up/down/status
+GATEWAY_LOG_FILE_NAME = "gateway.log"
 # Under the state dir: the age identity and the SOPS env file of the demo and the local flow.
 AGE_KEYS_PATH = Path("age") / "keys.txt"
 SOPS_FILE_PATH = Path("secrets") / "env.json"
@@ -315,9 +317,9 @@ def local_target(aws: LocalAws | None = None) -> Target:
     return Target.for_endpoint(state.endpoint, state.region)
 
 
-def run_locally(main: Callable[..., int], argv: Sequence[str] | None = None) -> int:
-    """Run a stacks command's ``main`` with ``--local`` and :func:`local_target`."""
-    return main(["--local", *(sys.argv[1:] if argv is None else argv)], local_target=local_target)
+def run_locally(main: Callable[..., int], argv: Sequence[str] | None = None, **hooks: object) -> int:
+    """Run a stacks command's ``main`` with ``--local``, :func:`local_target` and any other `hooks`."""
+    return main(["--local", *(sys.argv[1:] if argv is None else argv)], local_target=local_target, **hooks)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

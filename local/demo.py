@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from local.aws import DEFAULT_STATE_DIR
 from runtime.catalog import load_catalog
 from runtime.cli import format_table
 from runtime.constants import (
@@ -32,9 +33,8 @@ from runtime.constants import (
     OUTPUT_USER_NAME,
 )
 from runtime.errors import PortkeyBedrockError
+from stacks.config import REPO_ROOT
 
-REPO = Path(__file__).resolve().parent.parent
-LOCAL_DIR = REPO / ".local"
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 
@@ -63,7 +63,7 @@ def step(title: str) -> Iterator[None]:
 
 
 def run(cmd: list[str], env: dict[str, str], *, capture: bool = False) -> str:
-    done = subprocess.run(cmd, env=env, cwd=REPO, text=True, capture_output=capture, check=False)
+    done = subprocess.run(cmd, env=env, cwd=REPO_ROOT, text=True, capture_output=capture, check=False)
     if done.returncode != 0:
         tail = (done.stderr or "").strip().splitlines()[-1:] if capture else []
         raise DemoFailed(f"{' '.join(cmd[1:4])} failed (exit {done.returncode}) {' '.join(tail)}".strip())
@@ -163,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m local.demo", description=plain_text(__doc__.splitlines()[0]))
     parser.add_argument("--keep", action="store_true", help="leave local AWS running (stop with make down)")
-    parser.add_argument("--state-dir", type=Path, default=LOCAL_DIR, help="where local AWS and the demo's files live")
+    parser.add_argument(
+        "--state-dir", type=Path, default=DEFAULT_STATE_DIR, help="where local AWS and the demo's files live"
+    )
     args = parser.parse_args(argv)
     from local.aws import LocalAws
 
@@ -250,7 +252,7 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
     with step("doctor"):
         doctor = [sys.executable, "-m", "runtime", "doctor", "--sops", str(paths.sops_file), "--live"]
         doctor += ["--gateway-url", gateway.base_url, "--custom-host", state.bedrock_url]
-        doctor_ok = subprocess.run(doctor, env=env, cwd=REPO, check=False).returncode == 0
+        doctor_ok = subprocess.run(doctor, env=env, cwd=REPO_ROOT, check=False).returncode == 0
     return 0 if chats_ok and doctor_ok else 2
 
 

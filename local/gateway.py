@@ -28,13 +28,14 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from local.aws import DEFAULT_STATE_DIR, GATEWAY_LOG_FILE_NAME, GATEWAY_STATE_FILE_NAME
 from local.process import alive, is_ours, read_state, terminate, write_state
 from runtime.constants import DEFAULT_GATEWAY_URL
 from runtime.errors import PortkeyBedrockError
+from stacks.config import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-GATEWAY_JS = ROOT / "node_modules" / "@portkey-ai" / "gateway" / "build" / "start-server.js"
-STATE_FILE = ROOT / ".local" / "gateway.json"
+GATEWAY_JS = REPO_ROOT / "node_modules" / "@portkey-ai" / "gateway" / "build" / "start-server.js"
+STATE_FILE = DEFAULT_STATE_DIR / GATEWAY_STATE_FILE_NAME
 READY_TEXT = "AI Gateway says hey!"
 HOST = "127.0.0.1"
 # `up` listens where the runtime looks by default (PORTKEY_GATEWAY_URL unset): port 8787.
@@ -146,7 +147,7 @@ def _launch(port: int, log_path: str, node: str) -> subprocess.Popen[bytes]:
     with open(log_path, "ab") as log:
         return subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=REPO_ROOT,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -166,7 +167,7 @@ def start_gateway(
     """Start the gateway on `port` (None: a free one, retried if another process takes it
     first) and wait until ``GET /`` answers ``AI Gateway says hey!``."""
     if not GATEWAY_JS.is_file():
-        raise GatewayError(f"{GATEWAY_JS} is missing; run `npm ci` (or `make install`) in {ROOT}")
+        raise GatewayError(f"{GATEWAY_JS} is missing; run `npm ci` (or `make install`) in {REPO_ROOT}")
     temporary_log = log_path is None
     if log_path is None:
         handle, log_path = tempfile.mkstemp(prefix="portkey-gateway-", suffix=".log")
@@ -270,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.port < 65536:
         print(f"error: --port {args.port} is not a port number (1-65535, or 0 for a free one)", file=sys.stderr)
         return 2
-    log_path = str(STATE_FILE.parent / "gateway.log")
+    log_path = str(STATE_FILE.parent / GATEWAY_LOG_FILE_NAME)
     STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
     try:
         gateway = start_gateway(args.port or None, timeout=args.timeout, log_path=log_path)

@@ -21,6 +21,7 @@ from runtime.atomicfile import atomic_write_text
 
 PROC = Path("/proc")
 POLL_S = 0.05
+KILL_WAIT_S = 5.0
 CommandLineCheck = Callable[[Sequence[bytes]], bool]
 
 
@@ -109,5 +110,10 @@ def terminate(pid: int, timeout: float, *, group: bool = False, running: Callabl
             return True
         time.sleep(POLL_S)
     _send(pid, signal.SIGKILL, group)
-    reap(pid)
+    deadline = time.monotonic() + KILL_WAIT_S  # SIGKILL is delivered asynchronously
+    while time.monotonic() < deadline:
+        reap(pid)
+        if not still():
+            break
+        time.sleep(POLL_S)
     return False

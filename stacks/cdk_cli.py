@@ -38,8 +38,8 @@ from runtime.constants import (
     ENV_JSII_SILENCE_END_OF_LIFE_NODE,
 )
 from runtime.errors import PortkeyBedrockError
+from stacks.config import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 BOOTSTRAP_PARAMETER = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
 # Quiet, offline CLI: no Node end-of-life banner, no telemetry, no version check.

@@ -17,6 +17,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from runtime.catalog import Catalog, is_region_name, load_catalog
@@ -28,7 +29,7 @@ from stacks.bedrock_policy import POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = Path(__file__).resolve().parents[1]  # the checkout: cdk.json, node_modules, .local/
 CDK_JSON = os.path.join(REPO_ROOT, "cdk.json")
 
 CTX_STACK_NAME = "stack_name"

@@ -38,7 +38,8 @@ from runtime.constants import (
     OUTPUT_USER_ARN,
 )
 from runtime.errors import PortkeyBedrockError
-from stacks.cdk_cli import REPO_ROOT, CdkError, Target
+from stacks.cdk_cli import CdkError, Target
+from stacks.config import REPO_ROOT
 from stacks.deploy import (
     CTX_ACCESS_KEY_SERIAL,
     CTX_RETAINED_ACCESS_KEY_SERIAL,
@@ -50,7 +51,6 @@ from stacks.deploy import (
     resolve_target,
 )
 
-LOCAL_SOPS_FILE = ".local/secrets/env.json"
 VERIFY_TIMEOUT_S = 90.0  # new IAM keys take a few seconds to work on real AWS
 # Long enough for in-flight requests and for long-running apps to re-read the SOPS file or secret;
 # short enough that a leaked old key dies soon. make rotate passes 5 s for the local demo.
@@ -90,15 +90,18 @@ class RotationResult:
     outputs: dict[str, str]
 
 
-def default_sops_file(target: Target, root: Path = REPO_ROOT) -> Path | None:
-    """The env file to re-pull: .local/secrets/env.json for local AWS, secrets/env.json for real
-    AWS (so a local run never rewrites the real file); None when it does not exist.
+def default_sops_file(target: Target, root: Path = REPO_ROOT, local_file: Path | None = None) -> Path | None:
+    """The env file to re-pull: secrets/env.json for real AWS; for a local endpoint only `local_file`
+    (the local tooling's, which ``python -m local.rotate`` passes), so a local run never rewrites the
+    real file. None when there is no such file.
 
     >>> default_sops_file(Target.for_endpoint("http://localhost:1"), Path("/nonexistent")) is None
     True
+    >>> default_sops_file(Target.for_endpoint("http://localhost:1"), Path("/"), local_file=Path("/")) == Path("/")
+    True
     """
-    path = root / (LOCAL_SOPS_FILE if target.is_local else DEFAULT_SECRETS_FILE)
-    return path if path.exists() else None
+    path = local_file if target.is_local else root / DEFAULT_SECRETS_FILE
+    return path if path is not None and path.exists() else None
 
 
 def read_secret_key(target: Target, outputs: dict[str, str]) -> tuple[str, str]:
@@ -216,7 +219,9 @@ def rotate(
     return RotationResult(old_serial=old, new_serial=new, timings=timings, outputs=outputs)
 
 
-def main(argv: list[str] | None = None, *, local_target: LocalTarget | None = None) -> int:
+def main(
+    argv: list[str] | None = None, *, local_target: LocalTarget | None = None, local_sops_file: Path | None = None
+) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m stacks.rotate", description=__doc__.splitlines()[0].replace("``", "")
     )
@@ -244,7 +249,7 @@ def main(argv: list[str] | None = None, *, local_target: LocalTarget | None = No
         return 2
     from botocore.exceptions import BotoCoreError, ClientError
 
-    sops_file = None if args.no_sops else (args.sops_file or default_sops_file(target))
+    sops_file = None if args.no_sops else (args.sops_file or default_sops_file(target, local_file=local_sops_file))
     try:
         rotate(target, args.stack, grace_seconds=args.grace_seconds, sops_file=sops_file)
     except (BotoCoreError, ClientError) as err:

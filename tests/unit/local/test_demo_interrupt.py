@@ -80,6 +80,6 @@ def test_demo_paths_are_the_ones_local_aws_env_prints(tmp_path):
     env = app_env(AwsState(pid=1, port=5000, bedrock_port=6000), tmp_path, None)
     assert env["PORTKEY_BEDROCK_SOPS_FILE"] == str(paths.sops_file)
     assert env["SOPS_AGE_KEY_FILE"] == str(paths.age_keys)
-    from stacks.rotate import LOCAL_SOPS_FILE  # what `make rotate` re-pulls
+    from local.aws import DEFAULT_STATE_DIR, SOPS_FILE_PATH  # what `make rotate` (local.rotate) re-pulls
 
-    assert (demo.LOCAL_DIR.parent / LOCAL_SOPS_FILE) == demo.Paths(demo.LOCAL_DIR).sops_file
+    assert demo.Paths(DEFAULT_STATE_DIR).sops_file == DEFAULT_STATE_DIR / SOPS_FILE_PATH
