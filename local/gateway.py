@@ -30,13 +30,12 @@ from pathlib import Path
 
 from local.aws import DEFAULT_STATE_DIR, GATEWAY_LOG_FILE_NAME, GATEWAY_STATE_FILE_NAME
 from local.process import alive, is_ours, read_state, terminate, write_state
-from runtime.constants import DEFAULT_GATEWAY_URL
+from runtime.constants import DEFAULT_GATEWAY_URL, GATEWAY_GREETING
 from runtime.errors import PortkeyBedrockError
 from stacks.config import REPO_ROOT
 
 GATEWAY_JS = REPO_ROOT / "node_modules" / "@portkey-ai" / "gateway" / "build" / "start-server.js"
 STATE_FILE = DEFAULT_STATE_DIR / GATEWAY_STATE_FILE_NAME
-READY_TEXT = "AI Gateway says hey!"
 HOST = "127.0.0.1"
 # `up` listens where the runtime looks by default (PORTKEY_GATEWAY_URL unset): port 8787.
 DEFAULT_PORT = urllib.parse.urlsplit(DEFAULT_GATEWAY_URL).port or 8787
@@ -185,7 +184,7 @@ def start_gateway(
             while time.monotonic() < deadline:
                 if process.poll() is not None:
                     break
-                if _greeting(gateway.url, timeout=0.5) == READY_TEXT:
+                if _greeting(gateway.url, timeout=0.5) == GATEWAY_GREETING:
                     return gateway
                 time.sleep(0.05)
         except BaseException:  # Ctrl-C while it starts: the caller has no handle to stop it with

@@ -11,8 +11,8 @@ import sys
 
 from runtime.catalog import EOL, Offer, load_catalog
 from runtime.cli_parser import OneLineParser, VersionAction
-from runtime.constants import SECRET_HEADERS
-from runtime.credentials import REDACTED, Credentials, mask_key_id
+from runtime.constants import REDACTED, SECRET_HEADERS
+from runtime.credentials import Credentials, mask_key_id
 from runtime.errors import PortkeyBedrockError
 from runtime.portkey import portkey_headers
 from runtime.resolve import allowed_models, find_model, lifecycle_warning, pick_region, resolve_model
@@ -119,12 +119,6 @@ def format_table(rows: Sequence[Mapping[str, str]]) -> str:
     )
 
 
-def _credentials(args: argparse.Namespace) -> Credentials:
-    if getattr(args, "sops", None):
-        return Credentials.from_sops(args.sops)
-    return Credentials.from_env()
-
-
 def _cmd_models(args: argparse.Namespace) -> int:
     # The allow-list does not filter the table (its `allowed` column shows it); end-of-life models
     # are listed with their historic ids only with --all.
@@ -153,7 +147,7 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
 def _cmd_headers(args: argparse.Namespace) -> int:
     headers = portkey_headers(
         args.name,
-        _credentials(args),
+        Credentials.load(getattr(args, "sops", None)),
         args.region,
         trace_id=args.trace_id,
         custom_host=args.custom_host,

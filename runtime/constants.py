@@ -77,3 +77,8 @@ ENV_CDK_DISABLE_VERSION_CHECK = "CDK_DISABLE_VERSION_CHECK"
 ENV_CDK_VALIDATION = "CDK_VALIDATION"  # "false" (cdk synth --no-validation) skips schema validation
 ENV_JSII_SILENCE_DEPRECATED_NODE = "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION"
 ENV_JSII_SILENCE_END_OF_LIFE_NODE = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
+
+# What the Portkey gateway answers on GET / when it is up (doctor checks it, local.gateway waits for it).
+GATEWAY_GREETING = "AI Gateway says hey!"
+# What stands in for a secret value wherever one would be shown (repr, headers, logs).
+REDACTED = "<redacted>"

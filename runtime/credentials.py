@@ -11,6 +11,7 @@ from runtime.constants import (
     ENV_AWS_REGION,
     ENV_AWS_SECRET_ACCESS_KEY,
     ENV_AWS_SESSION_TOKEN,
+    REDACTED,
 )
 from runtime.errors import CredentialsError
 
@@ -18,7 +19,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-REDACTED = "<redacted>"
 
 # Credentials.from_sops cache: path as given -> ((device, inode, size, mtime_ns), credentials).
 _SOPS_CACHE: dict[str, tuple[tuple[int, int, int, int], Credentials]] = {}
@@ -129,6 +129,11 @@ class Credentials:
             env.get(ENV_AWS_SESSION_TOKEN),
             env.get(ENV_AWS_REGION) or env.get(ENV_AWS_DEFAULT_REGION),
         )
+
+    @classmethod
+    def load(cls, sops_file: str | os.PathLike[str] | None = None) -> Credentials:
+        """From `sops_file` when one is given (``--sops``), else from the environment."""
+        return cls.from_sops(sops_file) if sops_file else cls.from_env()
 
     @classmethod
     def from_sops(cls, path: str | os.PathLike[str]) -> Credentials:

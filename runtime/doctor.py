@@ -23,6 +23,7 @@ from runtime.constants import (
     DEFAULT_STACK_NAME,
     ENV_AWS_ENDPOINT_URL,
     ENV_GATEWAY_URL,
+    GATEWAY_GREETING,
     OUTPUT_USER_ARN,
 )
 from runtime.credentials import Credentials, mask_key_id
@@ -30,7 +31,6 @@ from runtime.errors import PortkeyBedrockError, aws_error_code
 from runtime.portkey import chat_request, check_http_url, gateway_url, portkey_headers
 from runtime.resolve import allowed_models, lifecycle_warning, pick_region, resolve_model
 
-GATEWAY_GREETING = "AI Gateway says hey!"
 TIMEOUT_SECONDS = 10.0
 EXIT_USAGE = 2
 # The project's own launcher binds to loopback and runs headless (npx @portkey-ai/gateway listens
@@ -96,12 +96,6 @@ def check_gateway(url: str) -> Check:
     if GATEWAY_GREETING not in body:
         return Check(False, f"{root} answered but is not a Portkey gateway; check PORTKEY_GATEWAY_URL")
     return Check(True, f"gateway {root} answers")
-
-
-def load_credentials(sops_file: str | None) -> Credentials:
-    if sops_file:
-        return Credentials.from_sops(sops_file)
-    return Credentials.from_env()
 
 
 def check_sts(credentials: Credentials, region: str, stack: str = DEFAULT_STACK_NAME) -> Check:
@@ -270,7 +264,7 @@ def run_checks(args: argparse.Namespace, emit: Callable[[Check], None]) -> bool:
     record(check_gateway(url))
     credentials: Credentials | None = None
     try:
-        credentials = load_credentials(args.sops)
+        credentials = Credentials.load(args.sops)
         record(Check(True, f"credentials found ({'SOPS file ' + args.sops if args.sops else 'environment'})"))
     except PortkeyBedrockError as err:
         record(Check(False, str(err)))

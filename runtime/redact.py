@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-REDACTED = "<redacted>"
+from runtime.constants import REDACTED
 
 _AGE_IDENTITY = re.compile(r"AGE-SECRET-KEY-1[0-9A-Za-z]+", re.IGNORECASE)
 _BEDROCK_API_KEY = re.compile(r"bedrock-api-key-[A-Za-z0-9+/=%_.-]+|\bABSK[A-Za-z0-9+/=]{20,}")

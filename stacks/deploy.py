@@ -27,14 +27,11 @@ from runtime.constants import (
 from runtime.errors import PortkeyBedrockError
 from stacks import deployed_keys
 from stacks.cdk_cli import CdkError, Target, cdk_deploy, ensure_bootstrapped
-from stacks.deployed_keys import CTX_ACCESS_KEY_SERIAL as CTX_ACCESS_KEY_SERIAL
-from stacks.deployed_keys import CTX_RETAINED_ACCESS_KEY_SERIAL as CTX_RETAINED_ACCESS_KEY_SERIAL
+from stacks.config import CTX_STACK_NAME
 from stacks.deployed_keys import Deployed as Deployed
 from stacks.deployed_keys import access_key_serials as access_key_serials
 from stacks.deployed_keys import deploy_context
 from stacks.synth import parse_context
-
-CTX_STACK_NAME = "stack_name"
 
 Deployer = Callable[[Target, str, Mapping[str, object]], dict[str, str]]
 

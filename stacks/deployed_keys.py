@@ -33,9 +33,8 @@ from runtime.constants import (
     OUTPUT_ACCESS_KEY_SERIAL,
 )
 from runtime.errors import PortkeyBedrockError
+from stacks.config import CTX_ACCESS_KEY_SERIAL, CTX_RETAINED_ACCESS_KEY_SERIAL
 
-CTX_ACCESS_KEY_SERIAL = "access_key_serial"
-CTX_RETAINED_ACCESS_KEY_SERIAL = "retained_access_key_serial"
 # How the CDK CLI hands its context (cdk.json, cdk.context.json, -c) to the app: JSON in this
 # variable, or, when large, a file named by the second one (aws-cdk-lib cx-api).
 ENV_CDK_CONTEXT_JSON = "CDK_CONTEXT_JSON"

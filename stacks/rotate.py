@@ -39,10 +39,8 @@ from runtime.constants import (
 )
 from runtime.errors import PortkeyBedrockError
 from stacks.cdk_cli import CdkError, Target
-from stacks.config import REPO_ROOT
+from stacks.config import CTX_ACCESS_KEY_SERIAL, CTX_RETAINED_ACCESS_KEY_SERIAL, REPO_ROOT
 from stacks.deploy import (
-    CTX_ACCESS_KEY_SERIAL,
-    CTX_RETAINED_ACCESS_KEY_SERIAL,
     Deployer,
     LocalTarget,
     cli_deployer,

@@ -27,14 +27,10 @@ SOPS_VERSION = "3.13.1"
 # sops.go MACOnlyEncryptedInitialization: sha256(b"sops"), hashed first when mac_only_encrypted.
 MAC_ONLY_ENCRYPTED_INIT = hashlib.sha256(b"sops").digest()
 
-RULE_FIELDS = (
-    "unencrypted_suffix",
-    "encrypted_suffix",
-    "unencrypted_regex",
-    "encrypted_regex",
-    "unencrypted_comment_regex",
-    "encrypted_comment_regex",
-)
+# Which values a file encrypts: the key rules apply to JSON; the comment rules only to YAML comments.
+KEY_RULE_FIELDS = ("unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex")
+COMMENT_RULE_FIELDS = ("unencrypted_comment_regex", "encrypted_comment_regex")
+RULE_FIELDS = (*KEY_RULE_FIELDS, *COMMENT_RULE_FIELDS)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 from runtime.atomicfile import atomic_write_text
 from runtime.sops import gojson
 from runtime.sops.document import (
+    KEY_RULE_FIELDS,
     RULE_FIELDS,
     CryptRule,
     decrypt_document,
@@ -138,10 +139,10 @@ def seal(
 ) -> dict[str, Any]:
     """Encrypt ``plain`` and attach the recipient stanzas; ``sops`` keys sorted as sops writes them."""
     rule = dict(crypt or {})
-    unsupported = sorted(set(rule) - set(RULE_FIELDS[:4]))
+    unsupported = sorted(set(rule) - set(KEY_RULE_FIELDS))
     if unsupported:
         raise SopsFormatError(f"{', '.join(unsupported)} is not supported for JSON files here")
-    kwargs: dict[str, Any] = {name: rule.get(name) for name in RULE_FIELDS[:4] if name in rule}
+    kwargs: dict[str, Any] = {name: rule.get(name) for name in KEY_RULE_FIELDS if name in rule}
     if rule and "unencrypted_suffix" not in rule:
         kwargs["unencrypted_suffix"] = None
     doc = encrypt_document(plain, data_key, mac_only_encrypted=mac_only_encrypted, **kwargs)

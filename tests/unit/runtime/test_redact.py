@@ -4,7 +4,8 @@ the CLIs never print a pasted secret."""
 import pytest
 
 from runtime.cli import main as runtime_main
-from runtime.redact import REDACTED, is_age_identity, redact
+from runtime.constants import REDACTED
+from runtime.redact import is_age_identity, redact
 from runtime.secrets_cli import main as secrets_main
 
 AGE_IDENTITY = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX"

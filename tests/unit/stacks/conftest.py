@@ -9,8 +9,10 @@ import os
 
 import pytest
 
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
+from stacks.cdk_cli import QUIET_JSII_ENV
+
+for _name, _value in QUIET_JSII_ENV.items():
+    os.environ.setdefault(_name, _value)
 
 # The base context of the session app: explicit, so the developer's CDK_DEFAULT_* do not leak in.
 BASE_CONTEXT = {"region": "us-east-1", "account": None, "kms_principals": "arn:aws:iam::111122223333:role/sops"}
