@@ -1,4 +1,5 @@
-"""`python -m local.aws env`: every variable a shell needs for the local flow, as export lines."""
+"""local/aws.py: `python -m local.aws env` (every variable a shell needs for the local flow, as export
+lines) and the state file parser."""
 
 import json
 import subprocess
@@ -6,6 +7,7 @@ import subprocess
 import pytest
 
 from local import aws, gateway
+from local.aws import AwsState, parse_state, shell_exports
 
 
 @pytest.fixture
@@ -59,3 +61,21 @@ def test_gateway_up_listens_on_8787_by_default():
 def test_gateway_up_refuses_a_bad_port(capsys):
     assert gateway.main(["up", "--port", "70000"]) == 2
     assert "is not a port number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"pid": 1, "port": 2}', AwsState(pid=1, port=2)),
+        ('{"pid": 1, "port": 2, "bedrock_port": 3, "region": "eu-west-1"}', AwsState(1, 2, "eu-west-1", 3)),
+        ('{"pid": "x", "port": 2}', None),
+        ("[]", None),
+        ("", None),
+    ],
+)
+def test_parse_state(text, expected):
+    assert parse_state(text) == expected
+
+
+def test_shell_exports_quote_values():
+    assert shell_exports({"A": "x y", "B": "it's"}) == "export A='x y'\nexport B='it'\"'\"'s'"

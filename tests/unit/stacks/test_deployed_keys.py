@@ -17,8 +17,10 @@ from botocore.stub import Stubber
 from stacks.deployed_keys import (
     Deployed,
     DeployedKeysUnreadable,
+    access_key_serials,
     app_serial_context,
     cli_context,
+    deploy_context,
     read_deployed,
     serial_context,
 )
@@ -282,3 +284,26 @@ def test_a_template_that_is_not_json_is_one_line():
     stub.add_response("get_template", {"TemplateBody": "Resources:\n  A: {Type: X}\n"})
     with stub, pytest.raises(DeployedKeysUnreadable, match="not JSON"):
         read_deployed(cfn, STACK)
+
+
+@pytest.mark.parametrize(
+    ("given", "deployed", "expected"),
+    [
+        ({}, Deployed({}, 3), {"access_key_serial": "3"}),
+        ({}, Deployed({}, None), {}),
+    ],
+)
+def test_deploy_context_never_rotates_by_accident(given, deployed, expected):
+    assert deploy_context(given, deployed) == expected
+
+
+@pytest.mark.parametrize(
+    ("resources", "expected"),
+    [
+        ({"A": {"Type": "AWS::IAM::AccessKey", "Properties": {"Serial": 2}}}, [2]),
+        ({"A": {"Type": "AWS::IAM::AccessKey", "Properties": {"Serial": "3"}}, "U": {"Type": "AWS::IAM::User"}}, [3]),
+        ({"A": {"Type": "AWS::IAM::AccessKey", "Properties": {}}}, []),
+    ],
+)
+def test_access_key_serials(resources, expected):
+    assert access_key_serials({"Resources": resources}) == expected
