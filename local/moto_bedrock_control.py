@@ -118,7 +118,8 @@ def _data() -> dict[str, Any]:
     if path is None:
         return {"regions": {}}
     with _lock:
-        mtime = Path(path).stat().st_mtime_ns
+        stat = Path(path).stat()
+        mtime = (stat.st_mtime_ns, stat.st_ino, stat.st_size)  # any rewrite changes one of them
         if mtime != _state["mtime"]:
             _state["data"] = json.loads(Path(path).read_text(encoding="utf-8"))
             _state["mtime"] = mtime
