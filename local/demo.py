@@ -146,6 +146,16 @@ def chat_table(gateway_base_url: str, bedrock_url: str) -> tuple[list[dict[str, 
     return rows, ok
 
 
+def catalog_check(env: dict[str, str]) -> bool:
+    """Run `python -m runtime catalog check` (local AWS's throw-away operator credentials); print
+    its lines (the drifts, then the result line). True when clean."""
+    cmd = [sys.executable, "-m", "runtime", "catalog", "check"]
+    done = subprocess.run(cmd, env=env, cwd=REPO, text=True, capture_output=True, check=False)
+    for line in (done.stdout + done.stderr).splitlines():
+        print(f"    {line}")
+    return done.returncode == 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__)
     parser.add_argument("--keep", action="store_true", help="leave local AWS running (stop with make down)")
@@ -200,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             doctor = [sys.executable, "-m", "runtime", "doctor", "--sops", str(SOPS_FILE), "--live"]
             doctor += ["--gateway-url", gateway.base_url, "--custom-host", state.bedrock_url]
             doctor_ok = subprocess.run(doctor, env=env, cwd=REPO, check=False).returncode == 0
+        with step("catalog check: the catalog against Bedrock's control plane (served by local AWS)"):
+            check_ok = catalog_check(env)
     except (DemoFailed, PortkeyBedrockError) as err:
         print(f"demo failed: {err}", file=sys.stderr)
         return 1
@@ -211,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             gateway.stop()
         if not args.keep and aws.started_here:  # a server someone else started stays up
             aws.stop()
-    verdict = "ok" if chats_ok and doctor_ok else "FAILED"
+    verdict = "ok" if chats_ok and doctor_ok and check_ok else "FAILED"
     kept = "; local AWS left running (make down stops it)" if args.keep or not aws.started_here else ""
     print(f"demo {verdict} in {time.perf_counter() - started:.1f} s{kept}")
     return 0 if verdict == "ok" else 1
