@@ -298,8 +298,9 @@ def _client(region: str, profile: str | None) -> Any:
         raise CheckError("catalog check needs boto3; install it: pip install 'boto3>=1.34'") from exc
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
-        # boto3 honours AWS_ENDPOINT_URL itself; passing it keeps the local endpoint explicit.
-        return session.client("bedrock", endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
+        # Local AWS: the service-specific variable first, as the SDKs order them.
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_BEDROCK") or os.environ.get("AWS_ENDPOINT_URL") or None
+        return session.client("bedrock", endpoint_url=endpoint)
     except Exception as exc:  # ProfileNotFound and friends
         raise _explain(exc, region) from exc
 
