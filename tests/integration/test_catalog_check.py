@@ -115,3 +115,21 @@ def test_profile_missing_confirmed_by_get_inference_profile(
     assert done.returncode == 1
     (drift,) = [line for line in done.stdout.splitlines() if line.startswith("drift: ")]
     assert "inference profile eu.anthropic.claude-opus-4-7 is not offered by Bedrock in eu-west-2" in drift
+
+
+def test_profile_credentials_are_used(local_aws: LocalAws, tmp_path: Path) -> None:
+    """--profile P: credentials from a named profile, none in the environment."""
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile operator]\nregion = eu-west-2\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL=local_aws.endpoint, AWS_CONFIG_FILE=str(config),
+               AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"), AWS_EC2_METADATA_DISABLED="true")  # fmt: skip
+    cmd = [sys.executable, "-m", "runtime", "catalog", "check", "--region", "eu-west-2"]
+    without = subprocess.run(cmd, env=env, cwd=REPO_ROOT, text=True, capture_output=True, check=False, timeout=120)
+    assert without.returncode == 2 and "no AWS credentials found" in without.stderr
+    done = subprocess.run([*cmd, "--profile", "operator"], env=env, cwd=REPO_ROOT, text=True, capture_output=True,
+                          check=False, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("catalog check eu-west-2: clean (")
