@@ -158,6 +158,16 @@ def chat_table(gateway_base_url: str, bedrock_url: str, sops_file: Path) -> tupl
     return rows, ok
 
 
+def catalog_check(env: dict[str, str]) -> bool:
+    """Run `python -m runtime catalog check` (local AWS's throw-away operator credentials); print
+    its lines (the drifts, then the result line). True when clean."""
+    cmd = [sys.executable, "-m", "runtime", "catalog", "check"]
+    done = subprocess.run(cmd, env=env, cwd=REPO, text=True, capture_output=True, check=False)
+    for line in (done.stdout + done.stderr).splitlines():
+        print(f"    {line}")
+    return done.returncode == 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from runtime.cli_parser import plain_text
 
@@ -207,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
-    """The demo's steps; 0 when every chat and doctor passed, 2 when they ran but some failed."""
+    """The demo's steps; 0 when every chat, doctor and the catalog check passed, 2 when they ran but some failed."""
     from local.gateway import start_gateway
 
     with step("local AWS (moto server + Bedrock double)"):
@@ -251,7 +261,9 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
         doctor = [sys.executable, "-m", "runtime", "doctor", "--sops", str(paths.sops_file), "--live"]
         doctor += ["--gateway-url", gateway.base_url, "--custom-host", state.bedrock_url]
         doctor_ok = subprocess.run(doctor, env=env, cwd=REPO, check=False).returncode == 0
-    return 0 if chats_ok and doctor_ok else 2
+    with step("catalog check: the catalog against Bedrock's control plane (served by local AWS)"):
+        check_ok = catalog_check(env)
+    return 0 if chats_ok and doctor_ok and check_ok else 2
 
 
 if __name__ == "__main__":
