@@ -74,16 +74,20 @@ def test_policy_actions_are_exactly_the_two_invoke_actions(default_template):
     )
     actions = {tuple(s["Action"]) for s in policy_statements(default_template)}
     assert actions == {("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")}
-    assert "*" not in json.dumps(only(resources_of(default_template, "AWS::IAM::ManagedPolicy")))
+    # the one wildcard: the region of a foundation-model ARN bound to its exact profile
+    for statement in policy_statements(default_template):
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for resource in resources:
+            if "*" in json.dumps(resource):
+                assert render(resource).startswith("arn:aws:bedrock:*::foundation-model/anthropic.")
+                assert "bedrock:InferenceProfileArn" in statement["Condition"]["StringEquals"]
 
 
 def test_sonnet_45_in_us_east_1_profile_and_destinations_use_the_account_token(default_template):
     statements = {s["Sid"]: s for s in policy_statements(default_template)}
     profile = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.{SONNET_45}"
     assert statements["ProfileClaudeSonnet45"]["Resource"] == profile
-    assert statements["ModelClaudeSonnet45"]["Resource"] == [
-        f"arn:aws:bedrock:{region}::foundation-model/{SONNET_45}" for region in ("us-east-1", "us-east-2", "us-west-2")
-    ]
+    assert statements["ModelClaudeSonnet45"]["Resource"] == f"arn:aws:bedrock:*::foundation-model/{SONNET_45}"
     assert statements["ModelClaudeSonnet45"]["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": profile}}
     # the account is CloudFormation's, never a literal baked into the template
     raw = json.dumps(only(resources_of(default_template, "AWS::IAM::ManagedPolicy")))
@@ -244,6 +248,14 @@ def test_parliament_reports_no_errors_on_the_policy_from_the_template(synthesize
                 "Effect": "Allow",
                 "Action": "bedrock:InvokeModel",
                 "Resource": "arn:aws:bedrock:us-east-1::foundation-model/*",
+            },
+            "RESOURCE_MISMATCH",
+        ),
+        (  # the any-region model without the exact-profile condition is not excused
+            {
+                "Effect": "Allow",
+                "Action": "bedrock:InvokeModel",
+                "Resource": "arn:aws:bedrock:*::foundation-model/anthropic.claude-x-v1:0",
             },
             "RESOURCE_MISMATCH",
         ),
