@@ -112,7 +112,7 @@ def chat_table(gateway_base_url: str, bedrock_url: str) -> tuple[list[dict[str, 
 
     credentials = runtime.Credentials.from_sops(str(SOPS_FILE))
     rows, ok = [], True
-    models = [model.name for model in load_catalog()]
+    models = load_catalog().names(include_eol=False)  # an end-of-life model would only fail
     for name, stream in [*((n, False) for n in models), (models[0], True)]:
         headers = runtime.portkey_headers(name, credentials, custom_host=bedrock_url)
         client = OpenAI(base_url=gateway_base_url, api_key="unused", default_headers=headers, max_retries=0)

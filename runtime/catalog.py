@@ -43,7 +43,7 @@ SUPPORTED_PARTITION = "aws"
 
 # request parameters a catalog entry may list as rejected, and thinking modes it may accept
 KNOWN_PARAMS = ("temperature", "top_p", "top_k", "stop", "stop_sequences")
-THINKING_MODES = ("enabled", "adaptive")
+THINKING_MODES = ("enabled", "adaptive", "disabled")
 
 # kept for code written against catalog v1 (scope of a profile id); see Catalog.scope_for
 GEO_SCOPE = "geo"
@@ -135,15 +135,19 @@ class Lifecycle:
 
 class RequestRules:
     """What Bedrock refuses for a model: ``rejected_params`` (HTTP 400 when sent),
-    ``exclusive_params`` (groups of which at most one may be sent) and the accepted ``thinking``
-    modes (``enabled`` = extended thinking with a budget, ``adaptive``; empty: no thinking)."""
+    ``exclusive_params`` (groups of which at most one may be sent) and the ``thinking`` types it
+    accepts (``enabled`` = extended thinking with a budget, ``adaptive``, ``disabled``; empty: the
+    model has no extended thinking, so a ``thinking`` field is refused; None: no AWS page states a
+    rule, nothing is checked)."""
 
     __slots__ = ("exclusive_params", "rejected_params", "source", "thinking")
 
     def __init__(self, data: "Mapping[str, Any]") -> None:
         self.rejected_params: tuple[str, ...] = tuple(data.get("rejected_params", ()))
         self.exclusive_params: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in data.get("exclusive_params", ()))
-        self.thinking: tuple[str, ...] = tuple(data.get("thinking", ()))
+        thinking = data.get("thinking")
+        # None: AWS documents no thinking rule for the model (nothing is checked)
+        self.thinking: tuple[str, ...] | None = None if thinking is None else tuple(thinking)
         self.source: str | None = data.get("source")
 
     def __repr__(self) -> str:
@@ -175,7 +179,7 @@ class Offer:
             self.scope = data["scope"]
             self.profile_id = data["profile_id"]
             self.invoke_id = data["profile_id"]
-            self.routes = {src: tuple(dests) for src, dests in data["routes"].items()}
+            self.routes = data["routes"]  # lists were frozen to tuples when the file was read
 
     def __repr__(self) -> str:
         return f"Offer({self.kind!r}, {self.invoke_id!r})"
@@ -207,6 +211,8 @@ class Model:
     """One catalog entry. :meth:`Catalog.offer_for` says what to call it with from a region."""
 
     __slots__ = (
+        "_offers",
+        "_packed_offers",
         "aliases",
         "capabilities",
         "context_tokens",
@@ -217,7 +223,6 @@ class Model:
         "max_output_tokens",
         "model_id",
         "name",
-        "offers",
         "provider",
         "request_rules",
         "sources",
@@ -232,16 +237,29 @@ class Model:
         self.model_id: str = data["model_id"]
         self.lifecycle = Lifecycle(data["lifecycle"])
         limits: Mapping[str, int] = data["limits"]
-        self.max_output_tokens: int = limits["max_output_tokens"]
+        # None when no AWS page states the limit: requests are then not checked against it
+        self.max_output_tokens: int | None = limits.get("max_output_tokens")
         self.default_max_tokens: int = limits["default_max_tokens"]
         self.context_tokens: int | None = limits.get("context_tokens")
         self.request_rules = RequestRules(data.get("request_rules", {}))
         self.capabilities: dict[str, bool] = dict(data["capabilities"])
         self.sources: tuple[str, ...] = tuple(data["sources"])
-        self.offers: tuple[Offer, ...] = tuple(Offer(offer, self.model_id) for offer in data["offers"])
+        # the offers (the bulk of the file: routing tables) are decoded when first used
+        self._packed_offers: bytes | tuple[Mapping[str, Any], ...] = data["offers"]
+        self._offers: tuple[Offer, ...] | None = None
 
     def __repr__(self) -> str:
         return f"Model({self.name!r}, {self.model_id!r})"
+
+    @property
+    def offers(self) -> tuple[Offer, ...]:
+        """Every way to call this model, in the order the runtime prefers them."""
+        if self._offers is None:
+            raw = self._packed_offers
+            if isinstance(raw, bytes):
+                raw = marshal.loads(raw)  # noqa: S302 - packed by catalog_rules.prepare from our own file
+            self._offers = tuple(Offer(offer, self.model_id) for offer in raw)
+        return self._offers
 
     @property
     def status(self) -> str:
@@ -313,26 +331,35 @@ class Catalog:
             name: tuple(prefixes) for name, prefixes in partitions["region_prefixes"].items()
         }
         self.partition_source: str = partitions["source"]
+        if "_ids" not in data:
+            from runtime.catalog_rules import prepare
+
+            data = prepare(data, pack=False)
         self.models = tuple(Model(entry) for entry in data["models"])
         self.by_name: dict[str, Model] = {model.name: model for model in self.models}
-        # normalized friendly name or alias -> model
-        self.by_key: dict[str, Model] = {}
-        # exact Bedrock id (profile id or foundation-model id) -> (model, offer); the offer is None
-        # for a foundation-model id the model has no on-demand offer for
-        self.by_invoke_id: dict[str, tuple[Model, Offer | None]] = {}
-        for model in self.models:
-            for name in (model.name, *model.aliases):
-                self.by_key[normalize_name(name)] = model
-            on_demand = next((o for o in model.offers if o.kind == ON_DEMAND_OFFER), None)
-            self.by_invoke_id[model.model_id] = (model, on_demand)
-            for offer in model.offers:
-                if offer.is_profile:
-                    self.by_invoke_id[offer.invoke_id] = (model, offer)
-        # catalog v1 compatibility: id -> (model, profile scope or "" for the bare model id)
-        self.by_id: dict[str, tuple[Model, str]] = {
-            key: (model, offer.scope or "" if offer is not None else "")
+        # normalized friendly name or alias -> model (normalized once, when the file was read)
+        self.by_key: dict[str, Model] = {key: self.models[index] for key, index in data["_keys"].items()}
+        # exact Bedrock id -> (model index, offer index; -1: a foundation-model id without an
+        # on-demand offer), computed with the file so that no routing table is decoded to find one
+        self._ids: Mapping[str, tuple[int, int]] = data["_ids"]
+
+    @property
+    def by_invoke_id(self) -> "dict[str, tuple[Model, Offer | None]]":
+        """Every exact Bedrock id (profile id or foundation-model id) -> (model, offer), see
+        :meth:`lookup_id`."""
+        return {key: self._lookup(index) for key, index in self._ids.items()}
+
+    @property
+    def by_id(self) -> "dict[str, tuple[Model, str]]":
+        """Catalog v1 compatibility: id -> (model, profile scope, or "" for a foundation-model id)."""
+        return {
+            key: (model, (offer.scope or "") if offer is not None else "")
             for key, (model, offer) in self.by_invoke_id.items()
         }
+
+    def _lookup(self, index: "tuple[int, int]") -> "tuple[Model, Offer | None]":
+        model = self.models[index[0]]
+        return model, (model.offers[index[1]] if index[1] >= 0 else None)
 
     def __iter__(self) -> "Iterator[Model]":
         return iter(self.models)
@@ -402,7 +429,8 @@ class Catalog:
     def lookup_id(self, bedrock_id: str) -> "tuple[Model, Offer | None] | None":
         """The model (and offer) of an exact Bedrock id: a profile id gives its profile offer, a
         foundation-model id its on-demand offer or None when it has none. None: not in the catalog."""
-        return self.by_invoke_id.get(bedrock_id)
+        index = self._ids.get(bedrock_id)
+        return None if index is None else self._lookup(index)
 
     # -- catalog v1 compatibility --------------------------------------------------------------
     def scope_for(self, model: Model, region: str) -> str:
@@ -415,7 +443,14 @@ class Catalog:
 
     @property
     def geographies(self) -> dict[str, Geography]:
-        """Every non-global profile scope with the union of its routes (v1 compatibility)."""
+        """Every non-global profile scope with the union of its routes (v1 compatibility),
+        computed once (the v1 double asks on every request)."""
+        cached: dict[str, Geography] | None = self.__dict__.get("_geographies")
+        if cached is None:
+            cached = self.__dict__["_geographies"] = self._union_geographies()
+        return cached
+
+    def _union_geographies(self) -> dict[str, Geography]:
         sources: dict[str, dict[str, None]] = {}
         dests: dict[str, set[str]] = {}
         for model in self.models:
@@ -439,114 +474,39 @@ def validate(data: "Mapping[str, Any]") -> list[str]:
     Run after the schema check (tests/unit/runtime/test_catalog_schema.py does both): names and
     aliases unique after :func:`normalize_name`, ids unique, every source an AWS https URL, a
     replacement that exists and is not end of life, dates in order, limits consistent, profile ids
-    that match their scope and model, and well-formed regions of a supported partition.
+    that match their scope and model, and well-formed regions of a supported partition. The rules
+    themselves are in `runtime.catalog_rules`, loaded only when checking (not on import).
     """
-    problems: list[str] = []
-    models = data.get("models", [])
-    by_name = {model["name"]: model for model in models}
-    keys: dict[str, str] = {}
-    invoke_ids: dict[str, str] = {}
-    partitions = data.get("partitions", {})
-    prefixes = tuple(p for group in partitions.get("region_prefixes", {}).values() for p in group)
-    if not is_aws_url(partitions.get("source")):
-        problems.append(f"partitions.source {partitions.get('source')!r} is not an AWS https URL")
+    from runtime.catalog_rules import catalog_problems
 
-    def check_region(where: str, region: str) -> None:
-        if not is_region_name(region):
-            problems.append(f"{where}: {region!r} is not a region name")
-        elif region.startswith(prefixes) or region.count("-") != 2:
-            problems.append(f"{where}: {region!r} is outside the {SUPPORTED_PARTITION} partition")
+    return catalog_problems(data)
 
-    default_region = data.get("default_region", "")
-    check_region("default_region", default_region)
-    for model in models:
-        name = model["name"]
-        for alias in (name, *model["aliases"]):
-            key = normalize_name(alias)
-            if key in keys and keys[key] != name:
-                problems.append(f"{alias!r} of {name} collides with {keys[key]}")
-            keys[key] = name
-        if not model["sources"]:
-            problems.append(f"{name}: no sources (list the AWS page that confirms its id)")
-        for url in model["sources"]:
-            if not is_aws_url(url):
-                problems.append(f"{name}: source {url!r} is not an AWS https URL")
-        life = model["lifecycle"]
-        if not is_aws_url(life["source"]):
-            problems.append(f"{name}: lifecycle source {life['source']!r} is not an AWS https URL")
-        status = life["status"]
-        if status in (LEGACY, EOL) and not (life.get("legacy_date") or life.get("eol_date")):
-            problems.append(f"{name}: a {status} model needs its AWS legacy_date or eol_date")
-        if status == EOL and not life.get("eol_date"):
-            problems.append(f"{name}: an eol model needs its eol_date")
-        if life.get("legacy_date") and life.get("eol_date") and life["legacy_date"] >= life["eol_date"]:
-            problems.append(f"{name}: legacy_date {life['legacy_date']} is not before eol_date {life['eol_date']}")
-        replacement = life.get("replacement")
-        if status in (LEGACY, EOL) and not replacement:
-            problems.append(f"{name}: a {status} model needs a replacement (a catalog name)")
-        if replacement is not None:
-            target = by_name.get(replacement)
-            if target is None:
-                problems.append(f"{name}: replacement {replacement!r} is not a catalog name")
-            elif target["lifecycle"]["status"] == EOL or replacement == name:
-                problems.append(f"{name}: replacement {replacement} is itself end of life")
-        rules = model.get("request_rules", {})
-        if rules.get("source") is not None and not is_aws_url(rules["source"]):
-            problems.append(f"{name}: request_rules source {rules['source']!r} is not an AWS https URL")
-        limits = model["limits"]
-        if limits["default_max_tokens"] > limits["max_output_tokens"]:
-            problems.append(
-                f"{name}: default_max_tokens {limits['default_max_tokens']} exceeds "
-                f"max_output_tokens {limits['max_output_tokens']}"
-            )
-        if not model["offers"]:
-            problems.append(f"{name}: no offers")
-        for offer in model["offers"]:
-            where = f"{name} offer {offer.get('profile_id') or offer['kind']}"
-            if not is_aws_url(offer["source"]):
-                problems.append(f"{where}: source {offer['source']!r} is not an AWS https URL")
-            if offer["kind"] == ON_DEMAND_OFFER:
-                invoke_id = model["model_id"]
-                for region in offer["regions"]:
-                    check_region(where, region)
-            else:
-                invoke_id = offer["profile_id"]
-                if invoke_id != f"{offer['scope']}.{model['model_id']}":
-                    problems.append(f"{where}: profile id is not {offer['scope']}.{model['model_id']}")
-                for source, dests in offer["routes"].items():
-                    check_region(where, source)
-                    if ANY_COMMERCIAL_REGION in dests:
-                        if offer["scope"] != GLOBAL_SCOPE or list(dests) != [ANY_COMMERCIAL_REGION]:
-                            problems.append(f"{where}: '*' (any commercial Region) is for a global profile, alone")
-                        continue
-                    for dest in dests:
-                        check_region(f"{where} route {source}", dest)
-            if invoke_id in invoke_ids and invoke_ids[invoke_id] != name:
-                problems.append(f"{where}: id {invoke_id} also belongs to {invoke_ids[invoke_id]}")
-            invoke_ids.setdefault(invoke_id, name)
-        if model["model_id"] in invoke_ids and invoke_ids[model["model_id"]] != name:
-            problems.append(f"{name}: duplicate model_id {model['model_id']}")
-        invoke_ids.setdefault(model["model_id"], name)
-    return problems
+
+# bump when the cached shape changes (6: shared tuples, interned strings, offers packed per model,
+# the id and name indexes), so an older cache is not reused
+_CACHE_FORMAT = 6
 
 
 def _read_data(path: str, use_cache: bool) -> dict[str, object]:
     stat = os.stat(path)
-    key = (stat.st_size, stat.st_mtime_ns)
+    key = (_CACHE_FORMAT, stat.st_size, stat.st_mtime_ns)
     cache_dir = os.path.join(os.path.dirname(path), "__pycache__")
     cache_path = os.path.join(cache_dir, f"{os.path.basename(path)}.{sys.implementation.cache_tag}.marshal")
     if use_cache:
         try:
             with open(cache_path, "rb") as handle:
-                cached_key, data = marshal.load(handle)  # noqa: S302 - our own cache, trusted like a .pyc
+                # one read: marshal.load on a file object reads item by item, ten times slower
+                cached_key, data = marshal.loads(handle.read())  # noqa: S302 - our own cache, trusted like a .pyc
             if tuple(cached_key) == key:
                 return data  # type: ignore[no-any-return]
         except (OSError, EOFError, ValueError, TypeError):
             pass
     import json  # the slow path only: json costs ~10 ms to import
 
+    from runtime.catalog_rules import prepare
+
     with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
+        data = prepare(json.load(handle))
     if use_cache and not sys.dont_write_bytecode:
         from runtime.atomicfile import atomic_write_bytes
 
@@ -555,7 +515,7 @@ def _read_data(path: str, use_cache: bool) -> dict[str, object]:
             atomic_write_bytes(cache_path, marshal.dumps((key, data)), mode=0o644)
         except OSError:
             pass  # a read-only install just parses the JSON each time
-    return data  # type: ignore[no-any-return]
+    return data
 
 
 _default: Catalog | None = None

@@ -76,7 +76,7 @@ def _models_rows(region: str, include_eol: bool) -> list[dict[str, Any]]:
                 "max_output_tokens": model.max_output_tokens,
                 "context_tokens": model.context_tokens,
                 "rejected_params": list(model.request_rules.rejected_params),
-                "thinking": list(model.request_rules.thinking),
+                "thinking": None if model.request_rules.thinking is None else list(model.request_rules.thinking),
                 "capabilities": dict(model.capabilities),
                 "allowed": status != EOL and (admitted is None or model.name in admitted),
                 "sources": list(model.sources),

@@ -252,14 +252,16 @@ def check_request_params(model: Model, params: Mapping[str, Any]) -> None:
     thinking = fields.get("thinking")
     if isinstance(thinking, dict):
         mode = thinking.get("type")
-        if mode != "disabled" and mode not in rules.thinking:
-            fix = f"use thinking={{'type': '{rules.thinking[0]}'}}" if rules.thinking else "omit thinking"
+        if rules.thinking is not None and mode not in rules.thinking:
+            usable = [m for m in rules.thinking if m != "disabled"]
+            fix = f"use thinking={{'type': '{usable[0]}'}} or omit thinking" if usable else "omit thinking"
             raise RejectedParameterError(
-                f"{model.name} does not accept thinking type {mode!r} on Amazon Bedrock; {fix}"
+                f"{model.name} does not accept thinking type {mode!r} on Amazon Bedrock (HTTP 400); {fix}"
             )
     for key in ("max_tokens", "max_completion_tokens"):
         value = fields.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and value > model.max_output_tokens:
+        limit = model.max_output_tokens
+        if limit is not None and isinstance(value, int) and not isinstance(value, bool) and value > limit:
             raise RejectedParameterError(
-                f"{model.name} produces at most {model.max_output_tokens} output tokens; lower {key} to that or less"
+                f"{model.name} produces at most {limit} output tokens on Amazon Bedrock; lower {key} to {limit} or less"
             )

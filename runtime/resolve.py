@@ -61,7 +61,7 @@ def find_model(name: str, catalog: Catalog | None = None) -> tuple[Model, str | 
         from runtime.errors import UnknownModelError
 
         raise UnknownModelError(f"empty model name; valid names: {', '.join(catalog.names(include_eol=False))}")
-    hit = catalog.by_invoke_id.get(name.strip())
+    hit = catalog.lookup_id(name.strip())
     if hit is not None:
         return hit[0], name.strip()
     model = catalog.by_key.get(normalize_name(name))
@@ -90,8 +90,10 @@ def suggestions(name: str, catalog: Catalog | None = None) -> list[str]:
     close = difflib.get_close_matches(key, list(catalog.by_key), n=4, cutoff=0.7)
     words = set(key.split("-"))
     containing = [k for k in catalog.by_key if words <= set(k.split("-"))]
-    # spelling neighbours best first, then the models that contain the words, in catalog order
-    return list(dict.fromkeys(catalog.by_key[k].name for k in (*close, *containing)))
+    usable = set(catalog.names(include_eol=False))  # an end-of-life model is no suggestion
+    # spelling neighbours best first, then the models that contain all the words, in catalog order
+    found = dict.fromkeys(catalog.by_key[k].name for k in (*close, *containing))
+    return [name for name in found if name in usable]
 
 
 def _unknown_message(name: str, catalog: Catalog) -> str:
@@ -103,8 +105,8 @@ def _unknown_message(name: str, catalog: Catalog) -> str:
 def end_of_life_message(model: Model) -> str:
     """One line: when `model` reached end of life and what to use instead.
 
-    >>> end_of_life_message(load_catalog().model("claude-sonnet-4"))  # doctest: +ELLIPSIS
-    'claude-sonnet-4 reached end of life on Amazon Bedrock on 2026-10-14; use claude-...'
+    >>> end_of_life_message(load_catalog().model("claude-sonnet-4"))
+    'claude-sonnet-4 reached end of life on Amazon Bedrock on 2026-10-14; use claude-sonnet-4.6'
     """
     life = model.lifecycle
     when = f" on {life.eol_date}" if life.eol_date else ""
@@ -218,7 +220,9 @@ def resolve_model(
 
 def _check_exact(exact_id: str, region: str, catalog: Catalog) -> str:
     """An exact Bedrock id, checked against its offer's source regions."""
-    model, offer = catalog.by_invoke_id[exact_id]
+    hit = catalog.lookup_id(exact_id)
+    assert hit is not None  # find_model found it
+    model, offer = hit
     if offer is not None and region in offer.routes:
         return exact_id
     from runtime.errors import ProfileRequiredError, RegionError
@@ -227,10 +231,16 @@ def _check_exact(exact_id: str, region: str, catalog: Catalog) -> str:
         usable = catalog.offer_for(model, region).invoke_id
     except RegionError:
         usable = None
-    if offer is None:
-        fix = f"use the inference profile {usable}" if usable else f"call {model.name} from a region it is offered in"
+    if (offer is None or offer.kind == ON_DEMAND_OFFER) and usable:
+        where = "" if offer is None else f" from {region}"
         raise ProfileRequiredError(
-            f"{exact_id} is served only through an inference profile on Amazon Bedrock; {fix} (from {region})"
+            f"{exact_id} is served only through an inference profile on Amazon Bedrock{where}; "
+            f"use the inference profile {usable} (from {region})"
+        )
+    if offer is None:
+        raise ProfileRequiredError(
+            f"{exact_id} is served only through an inference profile on Amazon Bedrock; "
+            f"call {model.name} from a region one of its profiles lists"
         )
     what = "foundation model" if offer.kind == ON_DEMAND_OFFER else "inference profile"
     fix = f"use {usable}" if usable else f"use a region it lists (e.g. {', '.join(offer.source_regions[:4])})"

@@ -66,6 +66,9 @@ def _excused_mismatch(statement: dict[str, Any], detail: list[dict[str, str]]) -
     from stacks.bedrock_policy import PolicyValidationError, validate_statements
 
     formats = [item["required_format"] for item in detail]
+    # parliament leaves out of `detail` the format a resource did match (seen with ':'-free ids such
+    # as anthropic.claude-sonnet-4-6), so the two documented formats we grant are added back
+    formats += ["arn:*:bedrock:*:*:inference-profile/*", "arn:*:bedrock:*::foundation-model/*"]
     resources = statement.get("Resource", [])
     resources = resources if isinstance(resources, list) else [resources]
     try:

@@ -1,9 +1,13 @@
+import json
+from pathlib import Path
+
 import pytest
 
 from local.bedrock_double.errors import BedrockError
 from local.bedrock_double.model import PROFILE_ARN_KEY, authorize, least_privilege_policy, resolve_target
 from local.bedrock_double.sigv4 import Caller
 from local.bedrock_double.stores import DictPolicyStore, KeyRecord
+from runtime.catalog import CATALOG_PATH, load_catalog
 
 ACCOUNT = "123456789012"
 ALICE = KeyRecord("alice", f"arn:aws:iam::{ACCOUNT}:user/alice", "s")
@@ -30,11 +34,22 @@ def test_geo_profile_routes_to_request_region_when_a_destination(catalog):
     assert routed.context == {PROFILE_ARN_KEY: profile.resource, "aws:RequestedRegion": region}
 
 
-def test_geo_profile_from_non_destination_region_routes_to_first_destination(catalog):
-    model = geo_model(catalog)
+def test_geo_profile_from_non_destination_region_routes_to_first_destination(tmp_path):
+    # AWS's current tables have no such source region for the catalog's models (us-west-1 now
+    # routes to itself), so the case is built from a catalog copy with one such route.
+    data = json.loads(Path(CATALOG_PATH).read_text(encoding="utf-8"))
+    model = next(m for m in data["models"] if m["name"] == "claude-sonnet-4.6")
+    offer = next(o for o in model["offers"] if o.get("scope") == "us")
+    offer["routes"] = {"us-east-1": ["us-east-1", "us-east-2"], "us-west-1": ["us-east-1", "us-east-2"]}
+    data["models"] = [model]
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    catalog = load_catalog(str(path))
     region = "us-west-1"
     assert region not in catalog.geographies["us"].destination_regions
-    target = resolve_target(catalog.profile_id(model, region), region, ACCOUNT, "converse-stream", catalog)
+    target = resolve_target(
+        catalog.profile_id(catalog.model("claude-sonnet-4.6"), region), region, ACCOUNT, "converse-stream", catalog
+    )
     assert target.destination_region == catalog.geographies["us"].destination_regions[0]
     assert {c.action for c in target.checks} == {"bedrock:InvokeModelWithResponseStream"}
 

@@ -67,7 +67,7 @@ def test_loaded_catalog_matches_file(catalog_data):
     assert catalog.names() == [m["name"] for m in catalog_data["models"]]
     for model in catalog:
         assert model.offers, model.name
-        assert model.default_max_tokens <= model.max_output_tokens
+        assert model.default_max_tokens <= (model.max_output_tokens or model.default_max_tokens)
 
 
 def _drop_sources(d):
@@ -99,7 +99,8 @@ def _drop_limits(d):
 
 
 def _default_above_max(d):
-    d["models"][0]["limits"]["default_max_tokens"] = d["models"][0]["limits"]["max_output_tokens"] + 1
+    limits = _model(d, "claude-opus-4.7")["limits"]
+    limits["default_max_tokens"] = limits["max_output_tokens"] + 1
 
 
 def _bad_status(d):
@@ -292,3 +293,32 @@ def test_eol_models_keep_their_record():
     assert catalog.offer_for(sonnet4, "us-east-1").invoke_id == "us.anthropic.claude-sonnet-4-20250514-v1:0"
     assert "claude-sonnet-4" in catalog.names()
     assert "claude-sonnet-4" not in catalog.names(include_eol=False, day="2026-11-23")
+
+
+def test_the_marshal_cache_is_keyed_by_format_and_file_and_matches_a_fresh_parse(tmp_path, catalog_data, monkeypatch):
+    import marshal
+    import sys
+
+    from runtime import catalog as catalog_module
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # PYTHONDONTWRITEBYTECODE would skip the cache
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(catalog_data))
+    fresh = catalog_module._read_data(str(path), use_cache=True)  # parses and writes the cache
+    cache = tmp_path / "__pycache__" / f"catalog.json.{sys.implementation.cache_tag}.marshal"
+    key, cached = marshal.loads(cache.read_bytes())  # noqa: S302 - the cache this test just wrote
+    assert key[0] == catalog_module._CACHE_FORMAT
+    assert cached == fresh
+    # a cache of another format is ignored, not trusted
+    cache.write_bytes(marshal.dumps(((key[0] - 1, *key[1:]), {"models": ()})))
+    assert catalog_module._read_data(str(path), use_cache=True) == fresh
+
+
+def test_offers_decode_lazily_and_equal_the_file(catalog_data):
+    catalog = load_catalog()
+    model = catalog.model("claude-sonnet-4.6")
+    raw = next(m for m in catalog_data["models"] if m["name"] == "claude-sonnet-4.6")["offers"]
+    assert [o.invoke_id for o in model.offers] == [o.get("profile_id") or model.model_id for o in raw]
+    for offer, data in zip(model.offers, raw, strict=True):
+        expected = data.get("routes") or {region: [region] for region in data["regions"]}
+        assert {k: list(v) for k, v in offer.routes.items()} == expected

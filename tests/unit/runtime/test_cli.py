@@ -41,7 +41,9 @@ def test_models_json_is_typed(capsys):
     rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     large = rows["claude-large"]
     assert isinstance(large["max_tokens"], int) and not isinstance(large["max_tokens"], bool)
-    assert isinstance(large["max_output_tokens"], int)
+    assert rows["claude-opus-4.7"]["max_output_tokens"] == 128000
+    assert rows["claude-opus-4.7"]["rejected_params"] == ["temperature", "top_p", "top_k"]
+    assert rows["claude-opus-4.7"]["thinking"] == ["adaptive"]
     assert large["allowed"] is True
     assert large["aliases"] == ["claude-opus-4.5", "opus-4.5"]
     assert isinstance(large["sources"], list) and large["sources"][0].startswith("https://docs.aws.amazon.com/")
@@ -123,7 +125,7 @@ def test_resolve(capsys):
     [
         (["resolve", "gpt-4o"], "unknown model 'gpt-4o'"),
         (["resolve", "claude-large", "--region", "nowhere"], "not an AWS region name"),
-        (["resolve", "claude-sonnet-4.5", "--region", "ap-southeast-1"], "is not offered from region ap-southeast-1"),
+        (["resolve", "claude-haiku-4.5", "--region", "ap-southeast-1"], "is not offered from region ap-southeast-1"),
         (["resolve", "claude-sonnet-4.5", "--region", "us-gov-west-1"], "aws-us-gov partition, which is not supported"),
         (["resolve", "claude-large", "--region", "cn-north-1"], "aws-cn partition, which is not supported"),
         (["models", "--region", "us-gov-west-1"], "aws-us-gov partition"),
@@ -189,3 +191,22 @@ def test_redact_headers_examples(headers, shown):
 
 def test_format_table_example():
     assert format_table([{"a": "x", "b": "yy"}, {"a": "zzz", "b": ""}]) == "a    b\nx    yy\nzzz"
+
+
+def test_headers_for_a_legacy_model_warn_on_stderr(capsys, aws_env):
+    assert main(["headers", "claude-sonnet-4.5"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["x-portkey-provider"] == "bedrock"
+    assert captured.err.startswith("warning: claude-sonnet-4.5 is Legacy on Amazon Bedrock")
+    assert SECRET not in captured.err
+
+
+@pytest.mark.parametrize(("value", "code"), [("all", 0), ("ALL", 0), ("none", 2), ("", 2)])
+def test_allowed_models_all_works_and_none_is_an_error_in_the_cli(capsys, monkeypatch, value, code):
+    monkeypatch.setenv("PORTKEY_BEDROCK_ALLOWED_MODELS", value)
+    assert main(["resolve", "claude-large"]) == code
+    captured = capsys.readouterr()
+    if code:
+        assert "names no model" in captured.err and captured.err.count("\n") == 1
+    else:
+        assert captured.out.strip() == "global.anthropic.claude-opus-4-5-20251101-v1:0"

@@ -26,7 +26,7 @@ def test_model_that_has_no_profile_in_the_region_fails(capsys):
     url = f"http://127.0.0.1:{_closed_port()}/v1"
     doctor.main(["--gateway-url", url, "--region", "ap-southeast-1"])
     out = capsys.readouterr().out
-    assert "FAIL claude-sonnet-4.5: claude-sonnet-4.5 is not offered from region ap-southeast-1" in out
+    assert "FAIL claude-haiku-4.5: claude-haiku-4.5 is not offered from region ap-southeast-1" in out
     assert "ok   claude-large -> global.anthropic.claude-opus-4-5-20251101-v1:0" in out
 
 
@@ -66,3 +66,28 @@ def test_describe_http_error_examples(status, body, expected):
 )
 def test_gateway_root_examples(url, root):
     assert doctor.gateway_root(url) == root
+
+
+def test_doctor_warns_about_legacy_models_and_skips_end_of_life_ones(capsys, monkeypatch):
+    monkeypatch.setattr("runtime.catalog.today_utc", lambda: "2026-11-23")
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    doctor.main(["--gateway-url", url, "--region", "us-east-1"])
+    out = capsys.readouterr().out.splitlines()
+    warnings = [line for line in out if "Legacy" in line]
+    assert warnings == [
+        "ok   warning: claude-sonnet-4.5 is Legacy on Amazon Bedrock since 2026-10-08 and reaches end of life on "
+        "2027-04-08; move to claude-sonnet-4.6 (accounts that have not used it recently cannot call it)"
+    ]
+    assert not any(line.startswith(("ok   claude-sonnet-4 ", "FAIL claude-sonnet-4:")) for line in out)
+
+
+def test_doctor_fails_an_end_of_life_model_the_allow_list_names(capsys, monkeypatch):
+    monkeypatch.setenv("PORTKEY_BEDROCK_ALLOWED_MODELS", "claude-large,claude-sonnet-4")
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    assert doctor.main(["--gateway-url", url, "--region", "us-east-1"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL claude-sonnet-4: claude-sonnet-4 reached end of life on Amazon Bedrock on 2026-10-14; use " in out
+
+
+def test_lifecycle_check_is_silent_for_active_models():
+    assert doctor.check_lifecycle(["claude-large", "claude-opus-4.7"]) == []

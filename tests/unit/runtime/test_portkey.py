@@ -3,13 +3,19 @@ import json
 import pytest
 
 import runtime
-from runtime import ConfigError, Credentials, ModelNotAllowedError, UnknownModelError, constants
+from runtime import ConfigError, Credentials, ModelNotAllowedError, RejectedParameterError, UnknownModelError, constants
 
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 TOKEN = "FwoGZXIvYXdzEXAMPLETOKEN"
 CREDS = Credentials(KEY_ID, SECRET, region="us-east-1")
 SONNET_45 = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+
+@pytest.fixture(autouse=True)
+def today_is_the_catalog_date(monkeypatch):
+    """Lifecycle answers depend on the date: pin it to the day the catalog was checked."""
+    monkeypatch.setattr("runtime.catalog.today_utc", lambda: "2026-11-23")
 
 
 def test_headers_for_the_native_bedrock_provider():
@@ -189,3 +195,69 @@ def test_chat_request_takes_the_region_of_the_credentials_like_the_headers():
     assert body["model"] == "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
     # without the credentials the default region applies: the mismatch this argument prevents
     assert runtime.chat_request("claude-sonnet-4.5", [])["model"].startswith("us.")
+
+
+HI = [{"role": "user", "content": "hi"}]
+
+
+@pytest.mark.parametrize("name", ["claude-large", "claude-sonnet-4.6", "claude-opus-4.7", "claude-haiku-4.5"])
+def test_chat_request_default_max_tokens_is_the_catalog_default(name):
+    model = runtime.load_catalog().model(name)
+    assert runtime.chat_request(name, HI)["max_tokens"] == model.default_max_tokens
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"temperature": 0.2}, "temperature"),
+        ({"top_p": 0.9}, "top_p"),
+        ({"additional_model_request_fields": {"top_k": 40}}, "top_k"),
+    ],
+)
+def test_chat_request_refuses_sampling_parameters_opus_4_7_rejects(params, parameter):
+    with pytest.raises(RejectedParameterError) as info:
+        runtime.chat_request("claude-opus-4.7", HI, **params)
+    assert str(info.value) == (
+        f"claude-opus-4.7 rejects {parameter} on Amazon Bedrock (HTTP 400); omit {parameter} for this model"
+    )
+    assert isinstance(info.value, ConfigError)
+
+
+def test_the_same_parameters_pass_for_a_model_that_accepts_them():
+    body = runtime.chat_request("claude-opus-4.6", HI, temperature=0.2, top_p=0.9)
+    assert (body["temperature"], body["top_p"]) == (0.2, 0.9)
+
+
+@pytest.mark.parametrize("thinking", [{"type": "enabled", "budget_tokens": 2048}, {"type": "disabled"}])
+def test_chat_request_refuses_thinking_types_opus_4_7_rejects(thinking):
+    with pytest.raises(RejectedParameterError, match=r"claude-opus-4\.7 does not accept thinking type") as info:
+        runtime.chat_request("claude-opus-4.7", HI, thinking=thinking)
+    assert "use thinking={'type': 'adaptive'}" in str(info.value)
+
+
+def test_adaptive_thinking_passes_where_documented_and_is_refused_on_older_models():
+    body = runtime.chat_request("claude-opus-4.7", HI, thinking={"type": "adaptive"})
+    assert body["thinking"] == {"type": "adaptive"}
+    assert runtime.chat_request("claude-sonnet-4.6", HI, thinking={"type": "adaptive"})["thinking"]
+    with pytest.raises(RejectedParameterError, match=r"claude-sonnet-4\.5 does not accept thinking type 'adaptive'"):
+        runtime.chat_request("claude-sonnet-4.5", HI, thinking={"type": "adaptive"})
+    budget = {"type": "enabled", "budget_tokens": 2048}
+    assert runtime.chat_request("claude-sonnet-4.5", HI, thinking=budget)["thinking"] == budget
+
+
+def test_temperature_and_top_p_together_are_refused_where_aws_says_so():
+    with pytest.raises(RejectedParameterError, match=r"claude-haiku-4\.5 accepts only one of temperature, top_p"):
+        runtime.chat_request("claude-haiku-4.5", HI, temperature=0.5, top_p=0.9)
+    assert runtime.chat_request("claude-haiku-4.5", HI, temperature=0.5)["temperature"] == 0.5
+
+
+def test_max_tokens_above_the_model_output_limit_is_refused():
+    limit = runtime.load_catalog().model("claude-opus-4.7").max_output_tokens
+    assert runtime.chat_request("claude-opus-4.7", HI, max_tokens=limit)["max_tokens"] == limit
+    with pytest.raises(RejectedParameterError, match=f"produces at most {limit} output tokens"):
+        runtime.chat_request("claude-opus-4.7", HI, max_tokens=limit + 1)
+
+
+def test_chat_request_refuses_an_end_of_life_model():
+    with pytest.raises(runtime.EndOfLifeError, match="claude-sonnet-4 reached end of life"):
+        runtime.chat_request("claude-sonnet-4", HI)

@@ -128,7 +128,8 @@ def test_profile_id_of_another_geography_is_refused():
     [
         ("claude-sonet-4.5", "did you mean claude-sonnet-4.5"),
         ("claud-large", "did you mean claude-large"),
-        ("opus", "did you mean claude-large"),
+        ("opus", "did you mean claude-large, claude-opus-4.6, claude-opus-4.7, claude-opus-4.8?"),
+        ("sonnet", "did you mean claude-sonnet-4.6, claude-sonnet-4.5? "),
         ("gpt-4o", None),
         ("", None),
         ("   ", None),
@@ -151,9 +152,9 @@ def test_unknown_names_raise_with_hints_and_valid_names(bad, suggestion):
 
 def test_model_not_offered_from_a_region_raises():
     with pytest.raises(RegionError) as info:
-        runtime.resolve_model("claude-sonnet-4.5", "ap-southeast-1")
+        runtime.resolve_model("claude-haiku-4.5", "ap-southeast-1")
     message = str(info.value)
-    assert message.startswith("claude-sonnet-4.5 is not offered from region ap-southeast-1")
+    assert message.startswith("claude-haiku-4.5 is not offered from region ap-southeast-1")
     assert "us, eu, jp, au" in message
     assert "\n" not in message
 
@@ -269,3 +270,76 @@ class TestAllowList:
         monkeypatch.setenv(constants.ENV_ALLOWED_MODELS, "claude-large")
         with pytest.raises(ModelNotAllowedError):
             runtime.resolve_model("claude-sonnet-4.5")
+
+
+@pytest.mark.parametrize(
+    ("name", "region", "expected"),
+    [
+        ("claude-sonnet-4.6", "us-east-1", "us.anthropic.claude-sonnet-4-6"),
+        ("claude-sonnet-4.6", "eu-west-2", "eu.anthropic.claude-sonnet-4-6"),
+        ("claude-sonnet-4.6", "ap-northeast-1", "jp.anthropic.claude-sonnet-4-6"),
+        ("claude-sonnet-4.6", "sa-east-1", "global.anthropic.claude-sonnet-4-6"),
+        ("claude-opus-4.6", "us-east-1", "global.anthropic.claude-opus-4-6-v1"),
+        ("claude-opus-4.7", "us-east-1", "global.anthropic.claude-opus-4-7"),
+        ("opus-4.7", "eu-central-1", "global.anthropic.claude-opus-4-7"),
+        # valid source regions the v1 geographies refused
+        ("claude-sonnet-4.5", "ca-central-1", f"us.{SONNET_45}"),
+        ("claude-sonnet-4.5", "il-central-1", f"global.{SONNET_45}"),
+        ("claude-sonnet-4.5", "me-central-1", f"global.{SONNET_45}"),
+    ],
+)
+def test_current_models_resolve_from_their_documented_source_regions(name, region, expected):
+    assert runtime.resolve_model(name, region) == expected
+
+
+@pytest.mark.parametrize(
+    ("region", "destinations"),
+    [
+        ("us-east-1", ("us-east-1", "us-east-2", "us-west-2")),
+        ("us-west-1", ("us-east-1", "us-east-2", "us-west-1", "us-west-2")),
+        ("ca-central-1", ("ca-central-1", "us-east-1", "us-east-2", "us-west-2")),
+    ],
+)
+def test_destinations_depend_on_the_source_region(region, destinations):
+    catalog = runtime.load_catalog()
+    offer = catalog.offer_for(catalog.model("claude-sonnet-4.6"), region)
+    assert offer.scope == "us"
+    assert offer.destinations(region) == destinations
+
+
+def test_global_profiles_route_to_any_commercial_region():
+    catalog = runtime.load_catalog()
+    offer = catalog.offer_for(catalog.model("claude-large"), "us-east-1")
+    assert offer.is_global and offer.destinations("us-east-1") == ("*",)
+
+
+def test_bare_id_of_an_in_region_on_demand_model_passes_only_where_offered():
+    bare = "anthropic.claude-sonnet-4-6"
+    assert runtime.resolve_model(bare, "eu-west-2") == bare
+    with pytest.raises(ProfileRequiredError, match=r"use the inference profile us\.anthropic\.claude-sonnet-4-6"):
+        runtime.resolve_model(bare, "us-east-1")
+
+
+def test_every_offer_id_resolves_from_each_of_its_source_regions():
+    catalog = runtime.load_catalog()
+    for model in catalog:
+        if model.is_eol():
+            continue
+        for offer in model.offers:
+            for region in offer.source_regions:
+                assert runtime.resolve_model(offer.invoke_id, region, catalog=catalog) == offer.invoke_id
+
+
+@pytest.mark.parametrize("name", ["nova-micro", "nova-lite"])
+def test_nova_models_have_an_in_region_on_demand_offer(name):
+    catalog = runtime.load_catalog()
+    model = catalog.model(name)
+    on_demand = [offer for offer in model.offers if offer.kind == "on-demand"]
+    assert [offer.invoke_id for offer in on_demand] == [model.model_id]
+    assert on_demand[0].destinations("us-east-1") == ("us-east-1",)  # in-region: served where called
+    assert catalog.lookup_id(model.model_id) == (model, on_demand[0])
+    # the bare id passes where the model is on demand, and is refused with the profile elsewhere
+    assert runtime.resolve_model(model.model_id, "us-east-1") == model.model_id
+    with pytest.raises(ProfileRequiredError, match=f"use the inference profile eu.{model.model_id}"):
+        runtime.resolve_model(model.model_id, "eu-west-1")
+    assert runtime.resolve_model(name, "eu-west-1") == f"eu.{model.model_id}"

@@ -156,7 +156,7 @@ def test_config_is_frozen():
         ({"allowed_models": "claude-huge"}, "allowed_models", "valid names"),
         ({"allowed_models": ","}, "allowed_models", "at least one model"),
         ({"allowed_models": 5}, "allowed_models", "comma list"),
-        ({"region": "ca-central-1", "allowed_models": "claude-sonnet-4.5"}, "allowed_models", "use a region"),
+        ({"region": "ap-southeast-1", "allowed_models": "claude-haiku-4.5"}, "allowed_models", "use a region"),
         ({"access_key_serial": "two"}, "access_key_serial", "positive integer"),
         ({"access_key_serial": 0}, "access_key_serial", "positive integer"),
         ({"access_key_serial": True}, "access_key_serial", "positive integer"),
