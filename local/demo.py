@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             print("    " + redact_dotenv(dotenv).replace("\n", "\n    "))
         print(f"    user {outputs.get(OUTPUT_USER_NAME)} ({outputs.get(OUTPUT_USER_ARN)})")
         print(f"    secret {outputs.get(OUTPUT_SECRET_ARN)}  KMS key {outputs.get(OUTPUT_KMS_KEY_ARN)}")
-        for line in policy_brief(outputs[OUTPUT_POLICY_ARN]):
+        for line in [ln for arn in outputs[OUTPUT_POLICY_ARN].split(",") for ln in policy_brief(arn)]:
             print(f"    policy: {line}")
         with step("Portkey gateway 1.15.2 (npm) -> Bedrock double, one chat per model + one stream"):
             gateway = start_gateway()

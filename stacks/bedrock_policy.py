@@ -236,8 +236,74 @@ def build_statements(
     statements: list[Statement] = []
     for model in granted_models(catalog, region, allowed):
         statements.extend(model_statements(catalog, model, region, account, partition))
+    statements = merge_profile_statements(statements)
     validate_statements(statements)
     return statements
+
+
+def merge_profile_statements(statements: Sequence[Statement]) -> list[Statement]:
+    """One statement for all profile grants with the same condition (``Profiles`` for geographic
+    profiles, ``GlobalProfiles`` for the global ones pinned to the source region): the same
+    exact ARNs and conditions, fewer characters, so the managed policy stays under IAM's
+    6,144-character limit as the catalog grows. Foundation-model statements stay one per model,
+    each bound to its own profile. A single profile statement keeps its per-model Sid.
+
+    >>> merged = merge_profile_statements([
+    ...     {"Sid": "ProfileA", "Resource": ["p/a"]}, {"Sid": "ModelA", "Resource": ["m/a"]},
+    ...     {"Sid": "ProfileB", "Resource": ["p/b"]}])
+    >>> [(s["Sid"], s["Resource"]) for s in merged]
+    [('Profiles', ['p/a', 'p/b']), ('ModelA', ['m/a'])]
+    """
+    groups: dict[str, list[Statement]] = {}
+    others: list[Statement] = []
+    for statement in statements:
+        if str(statement.get("Sid", "")).startswith("Profile"):
+            key = repr(sorted((statement.get("Condition") or {}).items()))
+            groups.setdefault(key, []).append(statement)
+        else:
+            others.append(statement)
+    merged: list[Statement] = []
+    for group in groups.values():
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        first = dict(group[0])
+        first["Sid"] = "GlobalProfiles" if "Condition" in first else "Profiles"
+        first["Resource"] = [r for statement in group for r in statement["Resource"]]
+        merged.append(first)
+    return merged + others
+
+
+def policy_size(statements: Sequence[Statement]) -> int:
+    """Characters IAM counts for a policy document of `statements` (whitespace excluded). With
+    CDK tokens for the account/partition the count is an upper bound: a token's text is longer
+    than the value CloudFormation puts in its place.
+
+    >>> policy_size([])
+    39
+    """
+    import json
+
+    return len("".join(json.dumps(policy_document(statements)).split()))
+
+
+def split_statements(statements: Sequence[Statement], limit: int = MANAGED_POLICY_MAX_CHARS) -> list[list[Statement]]:
+    """The statements in order, cut into as few documents as fit IAM's managed-policy size limit
+    each (a user may hold 10 managed policies; the grants are the union of them).
+
+    >>> [len(part) for part in split_statements([{"Sid": "A" * 40}] * 5, limit=150)]
+    [2, 2, 1]
+    """
+    parts: list[list[Statement]] = [[]]
+    for statement in statements:
+        if parts[-1] and policy_size([*parts[-1], statement]) > limit:
+            parts.append([])
+        parts[-1].append(statement)
+        if policy_size(parts[-1]) > limit:
+            raise PolicyValidationError(
+                f"statement {statement.get('Sid')} alone exceeds IAM's {limit}-character policy limit"
+            )
+    return parts
 
 
 def policy_document(statements: Sequence[Statement]) -> dict[str, Any]:

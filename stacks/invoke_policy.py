@@ -13,6 +13,7 @@ from stacks.bedrock_policy import (
     POLICY_MODE_LEAST_PRIVILEGE,
     Statement,
     check_policy_mode,
+    split_statements,
     validate_statements,
 )
 
@@ -23,7 +24,8 @@ FULL_ACCESS_MANAGED_POLICY = "AmazonBedrockFullAccess"
 
 
 class BedrockInvokePolicy(Construct):
-    """Least-privilege mode: a customer-managed policy of `statements`, attached with
+    """Least-privilege mode: customer-managed policies of `statements` (more than one only when
+    IAM's 6,144-character limit requires; `policy_arn` then joins their ARNs with commas), attached with
     ``users=[user]`` (moto ignores ``AWS::IAM::User.ManagedPolicyArns``, which
     ``user.add_managed_policy`` emits, but honours the policy's own ``Users`` list).
 
@@ -43,9 +45,11 @@ class BedrockInvokePolicy(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.policy: iam.IManagedPolicy
+        self.policies: list[iam.IManagedPolicy] = []
         if check_policy_mode(mode) == POLICY_MODE_FULL:
             self.policy = iam.ManagedPolicy.from_aws_managed_policy_name(FULL_ACCESS_MANAGED_POLICY)
             user.add_managed_policy(self.policy)
+            self.policies.append(self.policy)
             Validations.of(user).acknowledge(
                 Acknowledgment(
                     # cdk-nag names the exact managed policy in a granular finding id
@@ -56,27 +60,33 @@ class BedrockInvokePolicy(Construct):
             )
         else:
             validate_statements(statements)
-            self.policy = iam.ManagedPolicy(
-                self,
-                "Policy",
-                description="Invoke the catalog's Claude models through their inference profiles only",
-                statements=[iam.PolicyStatement.from_json(s) for s in statements],
-                users=[user],
-            )
-            for finding in any_region_model_findings(statements):
-                Validations.of(self.policy).acknowledge(
-                    Acknowledgment(
-                        id=finding,
-                        reason="the region of this one foundation-model ARN is * and the statement only "
-                        "allows it through the model's exact inference profile (StringEquals "
-                        "bedrock:InferenceProfileArn), so Bedrock alone picks the destination region; "
-                        "see stacks/bedrock_policy.py",
-                    )
+            # IAM caps a managed policy at 6,144 characters; the catalog's models can need more,
+            # so the statements are spread over as few policies as fit ("Policy", "Policy2", ...).
+            for index, part in enumerate(split_statements(statements)):
+                policy = iam.ManagedPolicy(
+                    self,
+                    "Policy" if index == 0 else f"Policy{index + 1}",
+                    description="Invoke the catalog's Bedrock models through their inference profiles only",
+                    statements=[iam.PolicyStatement.from_json(s) for s in part],
+                    users=[user],
                 )
+                self.policies.append(policy)
+                for finding in any_region_model_findings(part):
+                    Validations.of(policy).acknowledge(
+                        Acknowledgment(
+                            id=finding,
+                            reason="the region of this one foundation-model ARN is * and the statement only "
+                            "allows it through the model's exact inference profile (StringEquals "
+                            "bedrock:InferenceProfileArn), so Bedrock alone picks the destination region; "
+                            "see stacks/bedrock_policy.py",
+                        )
+                    )
+            self.policy = self.policies[0]
 
     @property
     def policy_arn(self) -> str:
-        return self.policy.managed_policy_arn
+        """The ARN of the policy, or the comma-joined ARNs when the grants span several."""
+        return ",".join(policy.managed_policy_arn for policy in self.policies)
 
 
 def any_region_model_findings(statements: Sequence[Statement]) -> list[str]:

@@ -192,13 +192,13 @@ def test_moto_backed_double_verifies_real_moto_keys_and_policies(signer, path_fo
     import boto3
     from moto import mock_aws
 
-    from local.bedrock_double import least_privilege_policy
+    from stacks.bedrock_policy import build_statements, policy_document
 
     with mock_aws():
         iam = boto3.client("iam", region_name="us-east-1")
         iam.create_user(UserName="svc")
         key = iam.create_access_key(UserName="svc")["AccessKey"]
-        policy = least_privilege_policy(catalog, "claude-sonnet-4.5", "us-east-1", "123456789012")
+        policy = policy_document(build_statements(catalog, "us-east-1", "123456789012", ["claude-sonnet-4.5"]))
         arn = iam.create_policy(PolicyName="bedrock", PolicyDocument=json.dumps(policy))["Policy"]["Arn"]
         server = start_double()  # no stores: moto's IAM backend in this process
         try:

@@ -18,6 +18,8 @@ from stacks.bedrock_policy import (
     check_policy_mode,
     foundation_model_arn,
     granted_models,
+    policy_size,
+    split_statements,
     inference_profile_arn,
     statement_sid,
     validate_statements,
@@ -204,17 +206,33 @@ def test_unknown_or_unoffered_allowed_model_is_a_clear_error():
         build_statements(load_catalog(), "xx-nowhere-1", ACCOUNT, ["claude-sonnet-4.5"])
 
 
-def test_the_policy_fits_the_managed_policy_size_limit_in_every_source_region():
+def test_every_source_region_policy_splits_into_parts_under_the_managed_policy_size_limit():
     catalog = load_catalog()
-    biggest = 0
+    biggest, most_parts = 0, 0
     for region in sorted({r for m in catalog for r in m.source_regions()}):
         try:
-            statements = build_statements(catalog, region, "${Token[AWS.AccountId.7]}", partition="aws-us-gov")
+            statements = build_statements(catalog, region, "${Token[AWS.AccountId.7]}")
         except PolicyValidationError:
             continue
-        size = len("".join(json.dumps({"Version": "2012-10-17", "Statement": statements}).split()))
-        biggest = max(biggest, size)
-    assert 0 < biggest < MANAGED_POLICY_MAX_CHARS
+        parts = split_statements(statements)
+        assert [s for part in parts for s in part] == statements
+        biggest = max(biggest, *(policy_size(part) for part in parts))
+        most_parts = max(most_parts, len(parts))
+    assert 0 < biggest <= MANAGED_POLICY_MAX_CHARS
+    assert most_parts <= 3  # of the 10 managed policies a user may hold
+
+
+def test_profile_grants_with_the_same_condition_share_one_statement():
+    statements = by_sid(
+        build_statements(load_catalog(), "us-east-1", ACCOUNT, ["claude-sonnet-4.5", "claude-haiku-4.5"])
+    )
+    assert sorted(statements) == ["ModelClaudeHaiku45", "ModelClaudeSonnet45", "Profiles"]
+    assert len(statements["Profiles"]["Resource"]) == 2 and "Condition" not in statements["Profiles"]
+
+
+def test_split_refuses_a_statement_bigger_than_the_limit():
+    with pytest.raises(PolicyValidationError, match="alone exceeds"):
+        split_statements([{"Sid": "Huge", "Resource": ["x" * 7000]}])
 
 
 def test_the_only_wildcard_is_the_region_of_a_profile_bound_foundation_model():
