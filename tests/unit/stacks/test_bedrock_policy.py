@@ -18,9 +18,9 @@ from stacks.bedrock_policy import (
     check_policy_mode,
     foundation_model_arn,
     granted_models,
+    inference_profile_arn,
     policy_size,
     split_statements,
-    inference_profile_arn,
     statement_sid,
     validate_statements,
 )

@@ -134,5 +134,6 @@ def test_pair_counts(capsys):
     with capsys.disabled():
         profiles = sum(1 for p in USED if p[1].is_profile)
         print(
-            f"\n(offer, source -> destination) pairs: {len(USED)} used ({profiles} via profiles), {len(SHADOWED)} shadowed"
+            f"\n(offer, source -> destination) pairs: {len(USED)} used ({profiles} via profiles), "
+            f"{len(SHADOWED)} shadowed"
         )
