@@ -44,7 +44,11 @@ def _make_server(port: int) -> Any:
     )
     from werkzeug.serving import make_server
 
-    app = DomainDispatcherApplication(create_backend_app)
+    from local.bedrock_control_plane import ControlPlaneApp
+
+    # moto lacks Bedrock's ListFoundationModels / ListInferenceProfiles / GetInferenceProfile:
+    # answered here from local/data/bedrock_control_plane.json (see local.bedrock_control_plane)
+    app = ControlPlaneApp(DomainDispatcherApplication(create_backend_app))
     if port and not port_is_free(port):
         print(f"port {port} is in use; picking a free one", file=sys.stderr)
         port = 0

@@ -2,7 +2,7 @@
 
 local AWS (moto + the Bedrock double) -> `cdk deploy` with the real CLI -> `secrets pull` into an
 age-encrypted SOPS file under `.local/` -> the real Portkey gateway -> one chat per catalog model and
-one streamed reply -> `doctor` -> stop what it started (`--keep` leaves local AWS running for
+one streamed reply -> `doctor` -> `catalog check` -> stop what it started (`--keep` leaves local AWS running for
 `make rotate`; `make down` stops it later).
 
 Prints steps with timings and a table; never a secret.
@@ -200,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
             doctor = [sys.executable, "-m", "runtime", "doctor", "--sops", str(SOPS_FILE), "--live"]
             doctor += ["--gateway-url", gateway.base_url, "--custom-host", state.bedrock_url]
             doctor_ok = subprocess.run(doctor, env=env, cwd=REPO, check=False).returncode == 0
+        with step("catalog check: the catalog against Bedrock's control plane (local AWS serves it)"):
+            check = [sys.executable, "-m", "runtime", "catalog", "check"]
+            check_ok = subprocess.run(check, env=env, cwd=REPO, check=False).returncode == 0
     except (DemoFailed, PortkeyBedrockError) as err:
         print(f"demo failed: {err}", file=sys.stderr)
         return 1
@@ -211,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             gateway.stop()
         if not args.keep and aws.started_here:  # a server someone else started stays up
             aws.stop()
-    verdict = "ok" if chats_ok and doctor_ok else "FAILED"
+    verdict = "ok" if chats_ok and doctor_ok and check_ok else "FAILED"
     kept = "; local AWS left running (make down stops it)" if args.keep or not aws.started_here else ""
     print(f"demo {verdict} in {time.perf_counter() - started:.1f} s{kept}")
     return 0 if verdict == "ok" else 1
