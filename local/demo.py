@@ -2,7 +2,7 @@
 
 local AWS (moto + the Bedrock double) -> `cdk deploy` with the real CLI -> `secrets pull` into an
 age-encrypted SOPS file under `.local/` -> the real Portkey gateway -> one chat per catalog model and
-one streamed reply -> `doctor` -> stop what it started (`--keep` leaves local AWS running for
+one streamed reply -> `doctor` -> `catalog check` -> stop what it started (`--keep` leaves local AWS running for
 `make rotate`; `make down` stops it later). Ctrl-C at any step stops what the demo started, prints
 one line and exits 130.
 
@@ -248,7 +248,7 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
         print("    " + redact_dotenv(dotenv).replace("\n", "\n    "))
     print(f"    user {outputs.get(OUTPUT_USER_NAME)} ({outputs.get(OUTPUT_USER_ARN)})")
     print(f"    secret {outputs.get(OUTPUT_SECRET_ARN)}  KMS key {outputs.get(OUTPUT_KMS_KEY_ARN)}")
-    for line in policy_brief(outputs[OUTPUT_POLICY_ARN]):
+    for line in [ln for arn in outputs[OUTPUT_POLICY_ARN].split(",") for ln in policy_brief(arn)]:
         print(f"    policy: {line}")
     with step("Portkey gateway 1.15.2 (npm) -> Bedrock double, one chat per model + one stream"):
         gateway = start_gateway()

@@ -209,7 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("secrets", help="SOPS env files: init, pull, decrypt, exec-env, check", add_help=False)
     sub.add_parser("doctor", help="check gateway, credentials and models", add_help=False)
-    sub.add_parser("catalog", help="catalog check: compare the catalog with Bedrock", add_help=False)
+    sub.add_parser(
+        "catalog", help="catalog check: compare the catalog with Bedrock (operator credentials)", add_help=False
+    )
     return parser
 
 
@@ -219,6 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `secrets` and `doctor` own their argument parsing.
         if args_list[:1] == ["secrets"]:
             return _cmd_secrets(args_list[1:])
+        if args_list[:2] == ["catalog", "check"]:
+            from runtime import catalog_check
+
+            return catalog_check.main(args_list[2:])
         if args_list[:1] == ["doctor"]:
             return _cmd_doctor(args_list[1:])
         if args_list[:1] == ["catalog"]:
