@@ -107,7 +107,8 @@ def policy_brief(policy_arn: str) -> list[str]:
     for statement in document["Statement"]:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        condition = " if bedrock:InferenceProfileArn matches" if "Condition" in statement else ""
+        keys = [key for test in statement.get("Condition", {}).values() for key in test]
+        condition = f" if {', '.join(keys)} match" if keys else ""
         lines.append(
             f"{statement['Effect']} {', '.join(actions)} on {len(resources)} ARN(s){condition}: "
             + ", ".join(r.rsplit("/", 1)[-1] for r in resources[:1])
@@ -156,6 +157,23 @@ def chat_table(gateway_base_url: str, bedrock_url: str, sops_file: Path) -> tupl
             }
         )
     return rows, ok
+
+
+def lifecycle_demo(env: dict[str, str], legacy: str = "claude-sonnet-4.5", retired: str = "claude-sonnet-4") -> bool:
+    """`runtime models --all`, then resolve a Legacy model (resolves, one warning line) and an
+    end-of-life one (refused in one line, exit 2). True when both behave so."""
+    cli = [sys.executable, "-m", "runtime"]
+    shown = subprocess.run([*cli, "models", "--all"], env=env, cwd=REPO, text=True, capture_output=True, check=False)
+    print("    " + shown.stdout.rstrip().replace("\n", "\n    "))
+    results = []
+    for name in (legacy, retired):
+        done = subprocess.run([*cli, "resolve", name], env=env, cwd=REPO, text=True, capture_output=True, check=False)
+        print(f"    $ python -m runtime resolve {name}   (exit {done.returncode})")
+        for line in (done.stdout + done.stderr).splitlines():
+            print(f"      {line}")
+        results.append((done.returncode, done.stderr))
+    (legacy_rc, legacy_err), (retired_rc, retired_err) = results
+    return legacy_rc == 0 and "Legacy" in legacy_err and retired_rc == 2 and "end of life" in retired_err
 
 
 def catalog_check(env: dict[str, str]) -> bool:
@@ -250,6 +268,8 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
     print(f"    secret {outputs.get(OUTPUT_SECRET_ARN)}  KMS key {outputs.get(OUTPUT_KMS_KEY_ARN)}")
     for line in [ln for arn in outputs[OUTPUT_POLICY_ARN].split(",") for ln in policy_brief(arn)]:
         print(f"    policy: {line}")
+    with step("model lifecycle: the catalog today (a Legacy model warns, an end-of-life one is refused)"):
+        lifecycle_ok = lifecycle_demo(env)
     with step("Portkey gateway 1.15.2 (npm) -> Bedrock double, one chat per model + one stream"):
         gateway = start_gateway()
         gateways.append(gateway)
@@ -263,7 +283,7 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
         doctor_ok = subprocess.run(doctor, env=env, cwd=REPO, check=False).returncode == 0
     with step("catalog check: the catalog against Bedrock's control plane (served by local AWS)"):
         check_ok = catalog_check(env)
-    return 0 if chats_ok and doctor_ok and check_ok else 2
+    return 0 if chats_ok and doctor_ok and check_ok and lifecycle_ok else 2
 
 
 if __name__ == "__main__":
