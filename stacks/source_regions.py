@@ -19,6 +19,7 @@ from stacks.bedrock_policy import (
     Statement,
     build_statements,
     merge_profile_statements,
+    split_statements,
     statement_sid,
     validate_statements,
 )
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from runtime.catalog import Catalog
+
+# IAM's default quota of managed policies attached to one user
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)
+MAX_MANAGED_POLICIES_PER_USER = 10
 
 
 def region_suffix(region: str) -> str:
@@ -96,4 +101,10 @@ def build_region_statements(
             combined.append(statement)
     merged = merge_profile_statements(combined)
     validate_statements(merged)
+    parts = len(split_statements(merged))
+    if parts > MAX_MANAGED_POLICIES_PER_USER:
+        raise PolicyValidationError(
+            f"{len(regions)} source regions need {parts} managed policies, more than the "
+            f"{MAX_MANAGED_POLICIES_PER_USER} IAM attaches to one user; list fewer source_regions or allowed_models"
+        )
     return merged

@@ -97,3 +97,11 @@ def test_synthesized_two_region_stack_grants_both_and_lists_them(synthesized):
 def test_synthesized_default_stack_lists_its_one_region(default_template):
     assert default_template["Outputs"][OUTPUT_SOURCE_REGIONS]["Value"] == "us-east-1"
     assert ":us-west-2:" not in repr(policy_documents(default_template))
+
+
+def test_more_grants_than_ten_managed_policies_hold_fail_in_one_line():
+    regions = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1", "sa-east-1"]
+    regions += ["mx-central-1", "eu-west-1", "eu-central-1", "eu-west-2", "eu-west-3", "eu-north-1"]
+    with pytest.raises(PolicyValidationError, match=r"more than the 10 IAM attaches to one user") as err:
+        build_region_statements(load_catalog(), regions, "${Token[AWS.AccountId.8]}", partition="${Token[P.9]}")
+    assert "\n" not in str(err.value)
