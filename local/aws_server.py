@@ -21,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from local import moto_fixes
+from local import moto_bedrock_control, moto_fixes
 from runtime.atomicfile import atomic_write_text
 from runtime.constants import DEFAULT_REGION
 
@@ -84,6 +84,7 @@ def serve(port: int, state_file: Path, region: str = DEFAULT_REGION) -> int:
     """Serve until SIGTERM/SIGINT; the state file exists exactly while the server listens."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     moto_fixes.install()
+    moto_bedrock_control.install(state_file.parent / moto_bedrock_control.DATA_FILE_NAME)
     server = _make_server(port)
     double = _start_bedrock_double()
     actual_port = int(server.server_port)

@@ -2,7 +2,7 @@
 
 local AWS (moto + the Bedrock double) -> `cdk deploy` with the real CLI -> `secrets pull` into an
 age-encrypted SOPS file under `.local/` -> the real Portkey gateway -> one chat per catalog model and
-one streamed reply -> `doctor` -> stop what it started (`--keep` leaves local AWS running for
+one streamed reply -> `doctor` -> `catalog check` -> stop what it started (`--keep` leaves local AWS running for
 `make rotate`; `make down` stops it later). Ctrl-C at any step stops what the demo started, prints
 one line and exits 130.
 
@@ -107,7 +107,8 @@ def policy_brief(policy_arn: str) -> list[str]:
     for statement in document["Statement"]:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        condition = " if bedrock:InferenceProfileArn matches" if "Condition" in statement else ""
+        keys = [key for test in statement.get("Condition", {}).values() for key in test]
+        condition = f" if {', '.join(keys)} match" if keys else ""
         lines.append(
             f"{statement['Effect']} {', '.join(actions)} on {len(resources)} ARN(s){condition}: "
             + ", ".join(r.rsplit("/", 1)[-1] for r in resources[:1])
@@ -156,6 +157,51 @@ def chat_table(gateway_base_url: str, bedrock_url: str, sops_file: Path) -> tupl
             }
         )
     return rows, ok
+
+
+def lifecycle_examples() -> tuple[str | None, str | None]:
+    """A model that is Legacy today and one past end of life today (None where the catalog has none)."""
+    from runtime.catalog import EOL, LEGACY, load_catalog
+
+    models = load_catalog().models
+    legacy = next((m.name for m in models if m.status_on() == LEGACY), None)
+    retired = next((m.name for m in models if m.status_on() == EOL), None)
+    return legacy, retired
+
+
+def lifecycle_demo(env: dict[str, str], legacy: str | None = None, retired: str | None = None) -> bool:
+    """`runtime models --all`, then resolve a Legacy model (resolves, one warning line) and an
+    end-of-life one (refused in one line, exit 2); by default today's examples from the catalog.
+    True when both behave so."""
+    if legacy is None and retired is None:
+        legacy, retired = lifecycle_examples()
+    cli = [sys.executable, "-m", "runtime"]
+    shown = subprocess.run(
+        [*cli, "models", "--all"], env=env, cwd=REPO_ROOT, text=True, capture_output=True, check=False
+    )
+    print("    " + shown.stdout.rstrip().replace("\n", "\n    "))
+    ok = shown.returncode == 0
+    for name, expected_rc, expected_text in ((legacy, 0, "Legacy"), (retired, 2, "end of life")):
+        if name is None:
+            continue
+        done = subprocess.run(
+            [*cli, "resolve", name], env=env, cwd=REPO_ROOT, text=True, capture_output=True, check=False
+        )
+        print(f"    $ python -m runtime resolve {name}   (exit {done.returncode})")
+        for line in (done.stdout + done.stderr).splitlines():
+            print(f"      {line}")
+        ok = ok and done.returncode == expected_rc and expected_text in done.stderr
+    return ok
+
+
+def catalog_check(env: dict[str, str]) -> bool:
+    """Run `python -m runtime catalog check` (local AWS's throw-away operator credentials); print
+    its lines (the drifts, then the result line). True when clean."""
+    cmd = [sys.executable, "-m", "runtime", "catalog", "check"]
+    done = subprocess.run(cmd, env=env, cwd=REPO_ROOT, text=True, capture_output=True, check=False)
+    for line in (done.stdout + done.stderr).splitlines():
+        print(f"    {line}")
+    return done.returncode == 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
-    """The demo's steps; 0 when every chat and doctor passed, 2 when they ran but some failed."""
+    """The demo's steps; 0 when every chat, doctor and the catalog check passed, 2 when they ran but some failed."""
     from local.gateway import start_gateway
 
     with step("local AWS (moto server + Bedrock double)"):
@@ -240,8 +286,10 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
         print("    " + redact_dotenv(dotenv).replace("\n", "\n    "))
     print(f"    user {outputs.get(OUTPUT_USER_NAME)} ({outputs.get(OUTPUT_USER_ARN)})")
     print(f"    secret {outputs.get(OUTPUT_SECRET_ARN)}  KMS key {outputs.get(OUTPUT_KMS_KEY_ARN)}")
-    for line in policy_brief(outputs[OUTPUT_POLICY_ARN]):
+    for line in [ln for arn in outputs[OUTPUT_POLICY_ARN].split(",") for ln in policy_brief(arn)]:
         print(f"    policy: {line}")
+    with step("model lifecycle: the catalog today (a Legacy model warns, an end-of-life one is refused)"):
+        lifecycle_ok = lifecycle_demo(env)
     with step("Portkey gateway 1.15.2 (npm) -> Bedrock double, one chat per model + one stream"):
         gateway = start_gateway()
         gateways.append(gateway)
@@ -253,7 +301,9 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
         doctor = [sys.executable, "-m", "runtime", "doctor", "--sops", str(paths.sops_file), "--live"]
         doctor += ["--gateway-url", gateway.base_url, "--custom-host", state.bedrock_url]
         doctor_ok = subprocess.run(doctor, env=env, cwd=REPO_ROOT, check=False).returncode == 0
-    return 0 if chats_ok and doctor_ok else 2
+    with step("catalog check: the catalog against Bedrock's control plane (served by local AWS)"):
+        check_ok = catalog_check(env)
+    return 0 if chats_ok and doctor_ok and check_ok and lifecycle_ok else 2
 
 
 if __name__ == "__main__":

@@ -549,9 +549,10 @@ def run_local(
     import secrets
 
     import runtime
-    from local.bedrock_double import DictKeyStore, DictPolicyStore, least_privilege_policy, start_double
+    from local.bedrock_double import DictKeyStore, DictPolicyStore, start_double
     from local.gateway import start_gateway
     from runtime.resolve import find_model
+    from stacks.bedrock_policy import build_statements, policy_document
 
     catalog = runtime.load_catalog()
     region = region or catalog.default_region
@@ -562,7 +563,8 @@ def run_local(
     keys = DictKeyStore()
     record = keys.add(key_id, secrets.token_urlsafe(30), f"load-{key_id[-6:]}")
     credentials = runtime.Credentials(key_id, record.secret, region=region)
-    policy = least_privilege_policy(catalog, name, region, record.account)
+    # the statements the stack deploys for this model and region: one policy builder
+    policy = policy_document(build_statements(catalog, region, record.account, [name]))
     with (
         start_double(key_store=keys, policy_store=DictPolicyStore({record.user_arn: [policy]})) as double,
         start_gateway() as gateway,

@@ -10,7 +10,7 @@ import json
 import sys
 
 from runtime.catalog import EOL, Offer, load_catalog
-from runtime.cli_parser import OneLineParser, VersionAction
+from runtime.cli_parser import OneLineParser, UsageError, VersionAction
 from runtime.constants import REDACTED, SECRET_HEADERS
 from runtime.credentials import Credentials, mask_key_id
 from runtime.errors import PortkeyBedrockError
@@ -170,6 +170,14 @@ def _cmd_doctor(argv: list[str]) -> int:
     return doctor.main(argv)
 
 
+def _cmd_catalog(argv: list[str]) -> int:
+    if argv[:1] != ["check"]:
+        raise UsageError("usage: python -m runtime catalog check [--region R] [--json] [--profile P]")
+    from runtime import catalog_check
+
+    return catalog_check.main(argv[1:])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m runtime", description=__doc__)
     parser.add_argument("--version", action=VersionAction)
@@ -195,8 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
     headers.add_argument("--show-secrets", action="store_true", help="print secret values (careful)")
     headers.set_defaults(func=_cmd_headers)
 
+    from runtime import config_cli
+
+    config_cli.add_parser(sub)
+
     sub.add_parser("secrets", help="SOPS env files: init, pull, decrypt, exec-env, check", add_help=False)
     sub.add_parser("doctor", help="check gateway, credentials and models", add_help=False)
+    sub.add_parser(
+        "catalog", help="catalog check: compare the catalog with Bedrock (operator credentials)", add_help=False
+    )
     return parser
 
 
@@ -206,8 +221,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `secrets` and `doctor` own their argument parsing.
         if args_list[:1] == ["secrets"]:
             return _cmd_secrets(args_list[1:])
+        if args_list[:2] == ["catalog", "check"]:
+            from runtime import catalog_check
+
+            return catalog_check.main(args_list[2:])
         if args_list[:1] == ["doctor"]:
             return _cmd_doctor(args_list[1:])
+        if args_list[:1] == ["catalog"]:
+            return _cmd_catalog(args_list[1:])
         args = build_parser().parse_args(args_list)
         return int(args.func(args))
     except PortkeyBedrockError as err:

@@ -1,12 +1,49 @@
 """The least-privilege Bedrock invoke policy as plain IAM statement dicts (no CDK import).
 
-`stacks.invoke_policy` turns them into a managed policy. The builders take plain strings (the
-account may be a CDK token such as ``stack.account``), so they are tested without synthesizing
-anything. Every model id and destination region comes from the runtime catalog.
+`stacks.invoke_policy` turns them into a managed policy; the Bedrock double (`local`) judges calls
+against the very same statements, so the tests exercise what the stack deploys. The builders take
+plain strings (the account may be a CDK token such as ``stack.account``), so they are tested
+without synthesizing anything. Every model id, profile id and source region comes from the
+runtime catalog (`runtime/catalog.json`).
+
+Per allowed model and the stack's (source) region, the catalog's offer for that region decides:
+
+* **geographic profile** (``us.``, ``eu.``, ``jp.``, ``au.``, ``apac.`` ...): the profile in the
+  source region (exact ARN), and the foundation model in *any* region
+  (``arn:${Partition}:bedrock:*::foundation-model/<exact id>``) but only through that exact profile
+  (``StringEquals bedrock:InferenceProfileArn`` = the profile's ARN);
+* **global profile**: AWS's documented three statements, each pinned with ``aws:RequestedRegion``
+  (the profile and the source-region model to the source region, the region-less model to
+  ``unspecified``), the models only through the exact profile;
+* **on-demand** (in-region, e.g. Amazon Nova): the exact foundation-model ARN in the source region.
+
+Models past end of life are never granted.
+
+Why ``*`` in the region field and not the per-source destination list: the list is AWS's to
+change (the catalog once lacked us-west-1 and ca-central-1 as destinations, and calls failed
+only when Bedrock happened to route there), and a missing destination is an intermittent
+AccessDenied in production. The exact-profile condition already limits the grant to "invoke this
+model *through this profile*", and Bedrock alone picks the destination among the profile's
+regions, so naming the regions adds no restriction a caller could feel — it only adds a way to
+break. AWS's own guidance does the same: the SCP example on
+https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html and
+https://repost.aws/knowledge-center/bedrock-access-denied-exception use
+``arn:aws:bedrock:*::foundation-model/...`` with a ``bedrock:InferenceProfileArn`` condition; the
+CDK's ``aws-bedrock-alpha`` ``CrossRegionInferenceProfile.grantInvoke`` grants
+``arn:${Partition}:bedrock:*::foundation-model/<id>`` (``grantInvokeAllRegions``,
+https://github.com/aws/aws-cdk/blob/main/packages/%40aws-cdk/aws-bedrock-alpha/bedrock/models.ts),
+without even the profile condition. The drift check (``python -m runtime catalog check``) still
+reports a destination the catalog lacks, so the catalog stays a true record. A side benefit: the
+policy stays far below the 6,144-character managed-policy limit
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) however many
+destinations AWS adds.
+
+:func:`validate_statements` accepts that one ``*`` and nothing else.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from runtime.catalog import Catalog, Model
@@ -21,11 +58,21 @@ INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"
 PROFILE_ARN_CONDITION_KEY = "bedrock:InferenceProfileArn"
 REQUESTED_REGION_CONDITION_KEY = "aws:RequestedRegion"
 GLOBAL_REQUESTED_REGION = "unspecified"
+ANY_REGION = "*"
 POLICY_MODE_LEAST_PRIVILEGE = "least-privilege"
 POLICY_MODE_FULL = "full"
 POLICY_MODES = (POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODE_FULL)
+POLICY_VERSION = "2012-10-17"
+# IAM's limit for a customer managed policy (whitespace not counted):
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+MANAGED_POLICY_MAX_CHARS = 6144
 
 Statement = dict[str, Any]
+
+# arn:<partition>:bedrock:*::foundation-model/<model id>; the id itself has no wildcard.
+_ANY_REGION_MODEL_ARN = re.compile(r"arn:[^:*?]+:bedrock:\*::foundation-model/(?P<model>[^*?]+)")
+# arn:<partition>:bedrock:<region>:<account>:inference-profile/<profile id>, no wildcard anywhere.
+_PROFILE_ARN = re.compile(r"arn:[^:*?]+:bedrock:[^:*?]+:[^:*?]+:inference-profile/(?P<profile>[^*?]+)")
 
 
 class PolicyValidationError(PortkeyBedrockError, ValueError):
@@ -42,12 +89,15 @@ def inference_profile_arn(partition: str, region: str, account: str, profile_id:
 
 
 def foundation_model_arn(partition: str, region: str, model_id: str) -> str:
-    """ARN of a foundation model; ``region=""`` gives the region-less form of global profiles.
+    """ARN of a foundation model; ``region=""`` gives the region-less form of global profiles,
+    ``region="*"`` the any-region form granted through a geographic profile.
 
     >>> foundation_model_arn("aws", "eu-west-1", "anthropic.m-v1:0")
     'arn:aws:bedrock:eu-west-1::foundation-model/anthropic.m-v1:0'
     >>> foundation_model_arn("aws", "", "anthropic.m-v1:0")
     'arn:aws:bedrock:::foundation-model/anthropic.m-v1:0'
+    >>> foundation_model_arn("aws", "*", "anthropic.m-v1:0")
+    'arn:aws:bedrock:*::foundation-model/anthropic.m-v1:0'
     """
     return f"arn:{partition}:bedrock:{region}::foundation-model/{model_id}"
 
@@ -62,30 +112,31 @@ def statement_sid(prefix: str, model_name: str) -> str:
     return prefix + "".join(word[:1].upper() + word[1:] for word in words)
 
 
+def _statement(sid: str, resources: list[str], condition: dict[str, str] | None = None) -> Statement:
+    statement: Statement = {"Sid": sid, "Effect": "Allow", "Action": list(INVOKE_ACTIONS), "Resource": resources}
+    if condition:
+        statement["Condition"] = {"StringEquals": condition}
+    return statement
+
+
 def model_statements(
     catalog: Catalog, model: Model, region: str, account: str, partition: str = "aws"
 ) -> list[Statement]:
-    """The statements that let a caller in `region` invoke `model` through its profile.
-
-    1. the inference profile in the source region, unconditioned;
-    2. the foundation model wherever the profile may route the call, only when the call comes
-       through that profile (condition ``bedrock:InferenceProfileArn``); for a global profile
-       this is two statements, the source-region model and the region-less one, each also pinned
-       by ``aws:RequestedRegion``.
+    """The statements that let a caller in `region` invoke `model` the way the catalog offers it
+    there (see the module docstring). Raises :class:`runtime.errors.RegionError` when the model
+    is not offered from `region`.
 
     Resource forms follow AWS's IAM sections for cross-Region inference:
-    https://docs.aws.amazon.com/bedrock/latest/userguide/geographic-cross-region-inference.html
-    (geo profile: the profile, and the foundation model in the source region and in every
-    destination region of the geography) and
+    https://docs.aws.amazon.com/bedrock/latest/userguide/geographic-cross-region-inference.html,
     https://docs.aws.amazon.com/bedrock/latest/userguide/global-cross-region-inference.html
-    (global profile: the profile, the foundation model in the source region, and the region-less
-    ``arn:aws:bedrock:::foundation-model/<id>``); see also
+    (global: the profile and the source-region model pinned to the source region, the
+    region-less ``arn:aws:bedrock:::foundation-model/<id>`` pinned to ``unspecified``) and
     https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html for the
     ``bedrock:InferenceProfileArn`` condition.
 
     >>> from runtime.catalog import load_catalog
     >>> catalog = load_catalog()
-    >>> model = catalog.by_key["claude-large"]
+    >>> model = catalog.model("claude-large")
     >>> profile, fm, global_fm = model_statements(catalog, model, "us-east-1", "111122223333")
     >>> print(*profile["Resource"], *fm["Resource"], *global_fm["Resource"], sep="\\n")
     arn:aws:bedrock:us-east-1:111122223333:inference-profile/global.anthropic.claude-opus-4-5-20251101-v1:0
@@ -96,48 +147,71 @@ def model_statements(
     >>> global_fm["Condition"]["StringEquals"]["aws:RequestedRegion"]
     'unspecified'
     """
-    scope = catalog.scope_for(model, region)  # RegionError when the model is not offered here
-    profile_arn = inference_profile_arn(partition, region, account, f"{scope}.{model.model_id}")
-    through_profile = {PROFILE_ARN_CONDITION_KEY: profile_arn}
-    profile_statement: Statement = {
-        "Sid": statement_sid("Profile", model.name),
-        "Effect": "Allow",
-        "Action": list(INVOKE_ACTIONS),
-        "Resource": [profile_arn],
-    }
-    if model.is_global:
-        # AWS's global example pins aws:RequestedRegion: the source region for the regional model
-        # ARN, and "unspecified" for the region-less one (what Bedrock sets when it routes globally).
+    offer = catalog.offer_for(model, region)
+    if not offer.is_profile or offer.profile_id is None:
+        # In-region on-demand: the caller names the foundation model itself, in its own region.
         return [
-            profile_statement,
-            _model_statement(
-                "Model",
-                model,
+            _statement(statement_sid("OnDemand", model.name), [foundation_model_arn(partition, region, model.model_id)])
+        ]
+    profile_arn = inference_profile_arn(partition, region, account, offer.profile_id)
+    through_profile = {PROFILE_ARN_CONDITION_KEY: profile_arn}
+    if offer.is_global:
+        # AWS's global example pins aws:RequestedRegion: the source region on the profile and the
+        # source-region model, "unspecified" on the region-less model (what Bedrock sets when it
+        # routes the call globally).
+        return [
+            _statement(statement_sid("Profile", model.name), [profile_arn], {REQUESTED_REGION_CONDITION_KEY: region}),
+            _statement(
+                statement_sid("Model", model.name),
                 [foundation_model_arn(partition, region, model.model_id)],
                 {**through_profile, REQUESTED_REGION_CONDITION_KEY: region},
             ),
-            _model_statement(
-                "GlobalModel",
-                model,
+            _statement(
+                statement_sid("GlobalModel", model.name),
                 [foundation_model_arn(partition, "", model.model_id)],
                 {**through_profile, REQUESTED_REGION_CONDITION_KEY: GLOBAL_REQUESTED_REGION},
             ),
         ]
-    geography = catalog.geographies[scope]  # scope_for only returns defined geographies
-    # A source region outside the destination list (e.g. a prefix match) is granted too.
-    model_regions = list(dict.fromkeys([*geography.destination_regions, region]))
-    arns = [foundation_model_arn(partition, r, model.model_id) for r in model_regions]
-    return [profile_statement, _model_statement("Model", model, arns, through_profile)]
+    return [
+        _statement(statement_sid("Profile", model.name), [profile_arn]),
+        _statement(
+            statement_sid("Model", model.name),
+            [foundation_model_arn(partition, ANY_REGION, model.model_id)],
+            through_profile,
+        ),
+    ]
 
 
-def _model_statement(prefix: str, model: Model, resources: list[str], condition: dict[str, str]) -> Statement:
-    return {
-        "Sid": statement_sid(prefix, model.name),
-        "Effect": "Allow",
-        "Action": list(INVOKE_ACTIONS),
-        "Resource": resources,
-        "Condition": {"StringEquals": condition},
-    }
+def granted_models(catalog: Catalog, region: str, allowed: Iterable[str] | None = None) -> list[Model]:
+    """The catalog models the policy for `region` grants: the allowed ones (names or aliases;
+    None: every model offered from `region`), never one past end of life.
+
+    An explicitly allowed model that is unknown, past end of life or not offered from `region`
+    is an error (one line naming the fix), not a silent omission.
+
+    >>> from runtime.catalog import load_catalog
+    >>> [m.name for m in granted_models(load_catalog(), "us-east-1", ["sonnet-4.5"])]
+    ['claude-sonnet-4.5']
+    """
+    from runtime.resolve import end_of_life_message, find_model
+
+    if allowed is None:
+        chosen = [m for m in catalog.models if not m.is_eol() and region in m.source_regions()]
+    else:
+        chosen = []
+        for name in allowed:
+            model = find_model(name, catalog)[0]
+            if model.is_eol():
+                raise PolicyValidationError(end_of_life_message(model))
+            catalog.offer_for(model, region)  # RegionError names the regions to use instead
+            if model not in chosen:
+                chosen.append(model)
+    if not chosen:
+        raise PolicyValidationError(
+            f"no catalog model is allowed in {region}; allow at least one of: "
+            f"{', '.join(catalog.names(include_eol=False))}"
+        )
+    return chosen
 
 
 def build_statements(
@@ -147,7 +221,8 @@ def build_statements(
     allowed: Iterable[str] | None = None,
     partition: str = "aws",
 ) -> list[Statement]:
-    """Statements for every allowed catalog model (names; None: all), validated.
+    """Statements for every granted catalog model (see :func:`granted_models`), validated.
+    This is the one policy builder: the stack deploys it and the Bedrock double judges by it.
 
     >>> from runtime.catalog import load_catalog
     >>> statements = build_statements(load_catalog(), "eu-west-1", "111122223333", ["claude-sonnet-4.5"])
@@ -155,27 +230,137 @@ def build_statements(
     ['ProfileClaudeSonnet45', 'ModelClaudeSonnet45']
     >>> statements[0]["Resource"]
     ['arn:aws:bedrock:eu-west-1:111122223333:inference-profile/eu.anthropic.claude-sonnet-4-5-20250929-v1:0']
+    >>> statements[1]["Resource"]
+    ['arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0']
     """
-    names = None if allowed is None else set(allowed)
     statements: list[Statement] = []
-    for model in catalog.models:
-        if names is None or model.name in names:
-            statements.extend(model_statements(catalog, model, region, account, partition))
-    if not statements:
-        raise PolicyValidationError(
-            f"no catalog model is allowed in {region}; allow at least one of: {', '.join(catalog.names())}"
-        )
+    for model in granted_models(catalog, region, allowed):
+        statements.extend(model_statements(catalog, model, region, account, partition))
+    statements = merge_profile_statements(statements)
     validate_statements(statements)
     return statements
+
+
+def merge_profile_statements(statements: Sequence[Statement]) -> list[Statement]:
+    """One statement for all profile grants with the same condition (``Profiles`` for geographic
+    profiles, ``GlobalProfiles`` for the global ones pinned to the source region): the same
+    exact ARNs and conditions, fewer characters, so the managed policy stays under IAM's
+    6,144-character limit as the catalog grows. Foundation-model statements stay one per model,
+    each bound to its own profile. A single profile statement keeps its per-model Sid.
+
+    >>> merged = merge_profile_statements([
+    ...     {"Sid": "ProfileA", "Resource": ["p/a"]}, {"Sid": "ModelA", "Resource": ["m/a"]},
+    ...     {"Sid": "ProfileB", "Resource": ["p/b"]}])
+    >>> [(s["Sid"], s["Resource"]) for s in merged]
+    [('Profiles', ['p/a', 'p/b']), ('ModelA', ['m/a'])]
+    """
+    groups: dict[str, list[Statement]] = {}
+    others: list[Statement] = []
+    for statement in statements:
+        if str(statement.get("Sid", "")).startswith("Profile"):
+            key = repr(sorted((statement.get("Condition") or {}).items()))
+            groups.setdefault(key, []).append(statement)
+        else:
+            others.append(statement)
+    merged: list[Statement] = []
+    for group in groups.values():
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        first = dict(group[0])
+        first["Sid"] = "GlobalProfiles" if "Condition" in first else "Profiles"
+        first["Resource"] = [r for statement in group for r in statement["Resource"]]
+        merged.append(first)
+    return merged + others
+
+
+def policy_size(statements: Sequence[Statement]) -> int:
+    """Characters IAM counts for a policy document of `statements` (whitespace excluded). With
+    CDK tokens for the account/partition the count is an upper bound: a token's text is longer
+    than the value CloudFormation puts in its place.
+
+    >>> policy_size([])
+    39
+    """
+    import json
+
+    return len("".join(json.dumps(policy_document(statements)).split()))
+
+
+def split_statements(statements: Sequence[Statement], limit: int = MANAGED_POLICY_MAX_CHARS) -> list[list[Statement]]:
+    """The statements in order, cut into as few documents as fit IAM's managed-policy size limit
+    each (a user may hold 10 managed policies; the grants are the union of them).
+
+    >>> [len(part) for part in split_statements([{"Sid": "A" * 40}] * 5, limit=150)]
+    [2, 2, 1]
+    """
+    parts: list[list[Statement]] = [[]]
+    for statement in statements:
+        if parts[-1] and policy_size([*parts[-1], statement]) > limit:
+            parts.append([])
+        parts[-1].append(statement)
+        if policy_size(parts[-1]) > limit:
+            raise PolicyValidationError(
+                f"statement {statement.get('Sid')} alone exceeds IAM's {limit}-character policy limit"
+            )
+    return parts
+
+
+def policy_document(statements: Sequence[Statement]) -> dict[str, Any]:
+    """The statements as an identity-policy document (what the double evaluates in unit tests).
+
+    >>> policy_document([])["Version"]
+    '2012-10-17'
+    """
+    return {"Version": POLICY_VERSION, "Statement": [dict(s) for s in statements]}
+
+
+def check_policy_mode(mode: str) -> str:
+    """The mode itself when known, else :class:`PolicyValidationError`.
+
+    >>> check_policy_mode("full")
+    'full'
+    >>> check_policy_mode("admin")
+    Traceback (most recent call last):
+    ...
+    stacks.bedrock_policy.PolicyValidationError: policy mode 'admin' is unknown; use one of: least-privilege, full
+    """
+    if mode not in POLICY_MODES:
+        raise PolicyValidationError(f"policy mode {mode!r} is unknown; use one of: {', '.join(POLICY_MODES)}")
+    return mode
 
 
 def _as_list(value: object) -> list[object]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
+def _has_wildcard(value: object) -> bool:
+    return not isinstance(value, str) or "*" in value or "?" in value
+
+
+def _exact_profile_condition(statement: Statement, model_id: str) -> bool:
+    """True when the statement's only condition operator is StringEquals and it pins
+    ``bedrock:InferenceProfileArn`` to one wildcard-free inference-profile ARN of `model_id`."""
+    condition = statement.get("Condition")
+    if not isinstance(condition, dict) or set(condition) != {"StringEquals"}:
+        return False
+    equals = condition["StringEquals"]
+    if not isinstance(equals, dict):
+        return False
+    profile_arn = equals.get(PROFILE_ARN_CONDITION_KEY)
+    if not isinstance(profile_arn, str):
+        return False
+    match = _PROFILE_ARN.fullmatch(profile_arn)
+    # a system-defined profile id is "<scope>.<model id>" (us.anthropic..., global.anthropic...)
+    return match is not None and match["profile"].split(".", 1)[-1] == model_id
+
+
 def validate_statements(statements: Sequence[Statement]) -> None:
     """Raise :class:`PolicyValidationError` unless every statement only allows the invoke actions
-    on exact ARNs (no ``*`` or ``?``, no NotAction/NotResource, no Deny tricks).
+    on exact ARNs: no NotAction/NotResource/Principal, no ``?``, no duplicate Sid, no wildcard in
+    an action, a condition value or a resource, with one exception — ``*`` as the *region* of a
+    foundation-model ARN with an exact model id, in a statement whose condition is
+    ``StringEquals bedrock:InferenceProfileArn`` = one exact inference-profile ARN of that model.
 
     >>> validate_statements([{"Effect": "Allow", "Action": ["bedrock:*"], "Resource": ["arn:x"]}])
     Traceback (most recent call last):
@@ -191,18 +376,36 @@ def validate_statements(statements: Sequence[Statement]) -> None:
             if key in statement:
                 raise PolicyValidationError(f"statement {name} uses {key}; use exact Action/Resource")
         for action in _as_list(statement.get("Action")):
-            if not isinstance(action, str) or "*" in action or "?" in action:
+            if _has_wildcard(action):
                 raise PolicyValidationError(f"statement {name} grants wildcard action {action!r}; list exact actions")
             if action not in INVOKE_ACTIONS:
                 raise PolicyValidationError(
                     f"statement {name} grants {action!r}; only {', '.join(INVOKE_ACTIONS)} are allowed"
                 )
         resources = _as_list(statement.get("Resource"))
-        if not resources:
+        if not resources or statement.get("Resource") is None:
             raise PolicyValidationError(f"statement {name} has no Resource; name exact ARNs")
         for resource in resources:
-            if not isinstance(resource, str) or "*" in resource or "?" in resource:
-                raise PolicyValidationError(f"statement {name} grants wildcard resource {resource!r}; name exact ARNs")
+            if not _has_wildcard(resource):
+                continue
+            match = _ANY_REGION_MODEL_ARN.fullmatch(resource) if isinstance(resource, str) else None
+            if match is None:
+                raise PolicyValidationError(
+                    f"statement {name} grants wildcard resource {resource!r}; name exact ARNs "
+                    "(only the region of a foundation-model ARN may be *)"
+                )
+            if not _exact_profile_condition(statement, match["model"]):
+                raise PolicyValidationError(
+                    f"statement {name} grants {resource!r} without StringEquals {PROFILE_ARN_CONDITION_KEY} "
+                    "= that model's exact inference-profile ARN; add the condition or name exact regions"
+                )
+        for operator, pairs in (statement.get("Condition") or {}).items():
+            for key, value in (pairs or {}).items():
+                for item in _as_list(value):
+                    if _has_wildcard(item):
+                        raise PolicyValidationError(
+                            f"statement {name} has a wildcard in condition {operator} {key}={item!r}; use exact values"
+                        )
         sid = statement.get("Sid")
         if sid is not None:
             if sid in sids:

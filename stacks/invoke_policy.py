@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aws_cdk import Acknowledgment, Validations
+from aws_cdk import Acknowledgment, Token, Validations
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.bedrock_policy import (
     POLICY_MODE_FULL,
     POLICY_MODE_LEAST_PRIVILEGE,
-    POLICY_MODES,
-    PolicyValidationError,
     Statement,
+    check_policy_mode,
+    split_statements,
     validate_statements,
 )
 
@@ -24,7 +24,8 @@ FULL_ACCESS_MANAGED_POLICY = "AmazonBedrockFullAccess"
 
 
 class BedrockInvokePolicy(Construct):
-    """Least-privilege mode: a customer-managed policy of `statements`, attached with
+    """Least-privilege mode: customer-managed policies of `statements` (more than one only when
+    IAM's 6,144-character limit requires; `policy_arn` then joins their ARNs with commas), attached with
     ``users=[user]`` (moto ignores ``AWS::IAM::User.ManagedPolicyArns``, which
     ``user.add_managed_policy`` emits, but honours the policy's own ``Users`` list).
 
@@ -44,9 +45,11 @@ class BedrockInvokePolicy(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.policy: iam.IManagedPolicy
-        if mode == POLICY_MODE_FULL:
+        self.policies: list[iam.IManagedPolicy] = []
+        if check_policy_mode(mode) == POLICY_MODE_FULL:
             self.policy = iam.ManagedPolicy.from_aws_managed_policy_name(FULL_ACCESS_MANAGED_POLICY)
             user.add_managed_policy(self.policy)
+            self.policies.append(self.policy)
             Validations.of(user).acknowledge(
                 Acknowledgment(
                     # cdk-nag names the exact managed policy in a granular finding id
@@ -55,18 +58,51 @@ class BedrockInvokePolicy(Construct):
                     "AmazonBedrockFullAccess; the default least-privilege mode attaches none",
                 )
             )
-        elif mode == POLICY_MODE_LEAST_PRIVILEGE:
-            validate_statements(statements)
-            self.policy = iam.ManagedPolicy(
-                self,
-                "Policy",
-                description="Invoke the catalog's Claude models through their inference profiles only",
-                statements=[iam.PolicyStatement.from_json(s) for s in statements],
-                users=[user],
-            )
         else:
-            raise PolicyValidationError(f"policy mode {mode!r} is unknown; use one of: {', '.join(POLICY_MODES)}")
+            validate_statements(statements)
+            # IAM caps a managed policy at 6,144 characters; the catalog's models can need more,
+            # so the statements are spread over as few policies as fit ("Policy", "Policy2", ...).
+            for index, part in enumerate(split_statements(statements)):
+                policy = iam.ManagedPolicy(
+                    self,
+                    "Policy" if index == 0 else f"Policy{index + 1}",
+                    description="Invoke the catalog's Bedrock models through their inference profiles only",
+                    statements=[iam.PolicyStatement.from_json(s) for s in part],
+                    users=[user],
+                )
+                self.policies.append(policy)
+                for finding in any_region_model_findings(part):
+                    Validations.of(policy).acknowledge(
+                        Acknowledgment(
+                            id=finding,
+                            reason="the region of this one foundation-model ARN is * and the statement only "
+                            "allows it through the model's exact inference profile (StringEquals "
+                            "bedrock:InferenceProfileArn), so Bedrock alone picks the destination region; "
+                            "see stacks/bedrock_policy.py",
+                        )
+                    )
+            self.policy = self.policies[0]
 
     @property
     def policy_arn(self) -> str:
-        return self.policy.managed_policy_arn
+        """The ARN of the policy, or the comma-joined ARNs when the grants span several."""
+        return ",".join(policy.managed_policy_arn for policy in self.policies)
+
+
+def any_region_model_findings(statements: Sequence[Statement]) -> list[str]:
+    """The granular cdk-nag AwsSolutions-IAM5 finding ids of the validated statements' ``*``-region
+    foundation-model ARNs (the only wildcard `validate_statements` lets through), one per exact
+    model ARN; cdk-nag writes an unresolved partition as ``<AWS::Partition>``.
+
+    >>> any_region_model_findings([{"Resource": ["arn:aws:bedrock:*::foundation-model/m-v1:0", "arn:x"]}])
+    ['AwsSolutions-IAM5[Resource::arn:aws:bedrock:*::foundation-model/m-v1:0]']
+    """
+    findings = []
+    for statement in statements:
+        resources = statement.get("Resource")
+        for resource in resources if isinstance(resources, list) else [resources]:
+            if isinstance(resource, str) and "*" in resource:
+                if Token.is_unresolved(resource):
+                    resource = "arn:<AWS::Partition>:" + resource.split(":", 2)[2]
+                findings.append(f"AwsSolutions-IAM5[Resource::{resource}]")
+    return list(dict.fromkeys(findings))

@@ -59,18 +59,24 @@ def _excused_mismatch(statement: dict[str, Any], detail: list[dict[str, str]]) -
     """parliament's RESOURCE_MISMATCH demands every resource type an action *may* take
     (InvokeModel lists foundation-model, inference-profile, imported-model, ...), and rejects a
     ``:`` in the resource id, which every Bedrock model id (``...-v1:0``) has. The finding is
-    excused only if each resource is a wildcard-free ARN matching one of the action's documented
-    formats (plain glob match, so the region-less global foundation-model ARN counts too)."""
+    excused only if each resource matches one of the action's documented formats (plain glob
+    match, so the region-less global foundation-model ARN counts too) and the statement passes
+    our own validator: exact ARNs, the one ``*`` allowed being the region of a foundation-model
+    ARN bound by ``StringEquals bedrock:InferenceProfileArn`` to that model's exact profile."""
+    from stacks.bedrock_policy import PolicyValidationError, validate_statements
+
     formats = [item["required_format"] for item in detail]
     # parliament leaves out of `detail` the format a resource did match (seen with ':'-free ids such
     # as anthropic.claude-sonnet-4-6), so the two documented formats we grant are added back
     formats += ["arn:*:bedrock:*:*:inference-profile/*", "arn:*:bedrock:*::foundation-model/*"]
     resources = statement.get("Resource", [])
     resources = resources if isinstance(resources, list) else [resources]
+    try:
+        validate_statements([statement])
+    except PolicyValidationError:
+        return False
     return bool(resources) and all(
-        isinstance(resource, str)
-        and "*" not in resource
-        and any(fnmatch.fnmatchcase(resource, fmt) for fmt in formats if fmt != "*")
+        isinstance(resource, str) and any(fnmatch.fnmatchcase(resource, fmt) for fmt in formats if fmt != "*")
         for resource in resources
     )
 

@@ -1,7 +1,8 @@
 """A local stand-in for Bedrock runtime's Converse and ConverseStream.
 
 It verifies SigV4 signatures against the access keys of moto's IAM backend (or a dict),
-evaluates the caller's IAM policies for the inference profile and the routed foundation model,
+evaluates the caller's IAM policies (what `stacks.bedrock_policy.build_statements` deploys) for
+the inference profile and the foundation model in the destination drawn from the catalog's routes,
 answers deterministically (`Hello from <model id>: <last user text>`), and takes injected faults
 through a control API. See :mod:`local.bedrock_double.server` for the routes.
 
@@ -11,7 +12,7 @@ through a control API. See :mod:`local.bedrock_double.server` for the routes.
 
 from local.bedrock_double.client import DoubleClient
 from local.bedrock_double.errors import BedrockError
-from local.bedrock_double.model import least_privilege_policy
+from local.bedrock_double.model import Router
 from local.bedrock_double.server import DoubleServer, start_double
 from local.bedrock_double.stores import (
     DictKeyStore,
@@ -34,6 +35,6 @@ __all__ = [
     "MotoKeyStore",
     "MotoPolicyStore",
     "PolicyStore",
-    "least_privilege_policy",
+    "Router",
     "start_double",
 ]

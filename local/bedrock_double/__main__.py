@@ -1,8 +1,8 @@
 """Run the double standalone: ``python -m local.bedrock_double --port 9000 --model claude-sonnet-4.5``.
 
 The one accepted key is AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment (the
-secret is never printed); its user gets a least-privilege policy for `--model` in AWS_REGION,
-or an allow-all Bedrock policy with ``--allow-all``.
+secret is never printed); its user gets the policy the stack deploys for `--model` in AWS_REGION
+(`stacks.bedrock_policy.build_statements`), or an allow-all Bedrock policy with ``--allow-all``.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import signal
 import sys
 import threading
 
-from local.bedrock_double.model import least_privilege_policy
 from local.bedrock_double.server import start_double
 from local.bedrock_double.stores import DEFAULT_ACCOUNT, DictKeyStore, DictPolicyStore
 from runtime.catalog import load_catalog
 from runtime.constants import DEFAULT_REGION, ENV_AWS_ACCESS_KEY_ID, ENV_AWS_REGION, ENV_AWS_SECRET_ACCESS_KEY
 from runtime.errors import PortkeyBedrockError
+from stacks.bedrock_policy import build_statements, policy_document
 
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "bedrock:*", "Resource": "*"}]}
 
@@ -46,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         region = os.environ.get(ENV_AWS_REGION) or DEFAULT_REGION
         policy = (
-            ALLOW_ALL if args.allow_all else least_privilege_policy(load_catalog(), args.model, region, DEFAULT_ACCOUNT)
+            ALLOW_ALL
+            if args.allow_all
+            else policy_document(build_statements(load_catalog(), region, DEFAULT_ACCOUNT, [args.model]))
         )
         server = start_double(
             args.host, args.port, key_store=keys, policy_store=DictPolicyStore({record.user_arn: [policy]})

@@ -24,6 +24,43 @@ BAD_SIGNATURE = (
     "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 )
 INVALID_MODEL = "The provided model identifier is invalid."
+# A bare foundation-model id whose model has no on-demand offer (Bedrock's wording, typographic
+# apostrophe as quoted in https://github.com/langchain-ai/langchain-aws/issues/1019).
+ON_DEMAND_NOT_SUPPORTED = (
+    "Invocation of model ID {model_id} with on-demand throughput isn\u2019t supported. Retry your "
+    "request with the ID or ARN of an inference profile that contains this model."
+)
+# A model past end of life. No AWS page quotes it; two 2026 reports of live calls show
+# ResourceNotFoundException with this text
+# (https://github.com/aws-solutions-library-samples/accelerated-intelligent-document-processing-on-aws/issues/708,
+# https://github.com/gsd-build/gsd-2/issues/5425); one blog reports ValidationException "The
+# provided model identifier is invalid." instead. We follow the two live reports.
+END_OF_LIFE = (
+    "This model version has reached the end of its life. Please refer to the AWS documentation for more details."
+)
+# The model's AWS Marketplace subscription is missing (first use in an account without the
+# aws-marketplace:* permissions or Anthropic's use-case form), as Bedrock answered in 2026-08
+# (quoted in https://github.com/ministryofjustice/modernisation-platform-environments/pull/18323);
+# background: https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html
+MARKETPLACE_ACCESS_DENIED = (
+    "Model access is denied due to IAM user or service role is not authorized to perform the required "
+    "AWS Marketplace actions (aws-marketplace:ViewSubscriptions, aws-marketplace:Subscribe) to enable access "
+    "to this model. Refer to the Amazon Bedrock documentation for further details. Your AWS Marketplace "
+    "subscription for this model cannot be completed at this time. If you recently fixed this issue, try "
+    "again after 5 minutes."
+)
+
+
+def rejected_parameter_message(param: str) -> str:
+    """Bedrock's 400 for a sampling parameter the model no longer takes (Claude Opus 4.7: AWS's
+    card says temperature/top_p/top_k are "no longer supported",
+    https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-anthropic-claude-opus-4-7.html;
+    the wording as reported in https://github.com/RooCodeInc/Roo-Code/issues/12162).
+
+    >>> rejected_parameter_message("temperature")
+    '`temperature` is deprecated for this model.'
+    """
+    return f"`{param}` is deprecated for this model."
 
 
 class BedrockError(PortkeyBedrockError):

@@ -1,29 +1,68 @@
-"""Which model a request names, which IAM checks Bedrock makes for it, and whether they pass.
+"""Which model a request names, where Bedrock routes it, which IAM checks Bedrock makes for it,
+and whether they pass.
 
-A call through a cross-Region inference profile is authorized twice, as Bedrock does: once on
-the profile (`arn:aws:bedrock:<region>:<account>:inference-profile/<id>`) and once on the
-foundation model in the destination Region the call is routed to, with the condition key
-`bedrock:InferenceProfileArn` set to the profile's ARN. Global profiles route to the
-Region-less `arn:aws:bedrock:::foundation-model/<id>`.
+The double has no policy of its own: it judges each call against the identity policies in its
+policy store, which hold what `stacks.bedrock_policy.build_statements` produced (deployed through
+CloudFormation into moto, or put in a `DictPolicyStore` by tests).
+
+Checks per call, after AWS's IAM sections for cross-Region inference:
+
+* geographic profile (https://docs.aws.amazon.com/bedrock/latest/userguide/geographic-cross-region-inference.html):
+  the profile in the source region; the foundation model in the source region and in the
+  destination region the call is routed to (drawn from the catalog's per-source routing table),
+  both with ``bedrock:InferenceProfileArn`` = the profile's ARN;
+* global profile (https://docs.aws.amazon.com/bedrock/latest/userguide/global-cross-region-inference.html:
+  "Amazon Bedrock evaluates authorization for the inference profile resource, the foundation
+  model in the source Region, and the Region-agnostic global foundation model ARN ..., for which
+  aws:RequestedRegion is unspecified. The bedrock:InferenceProfileArn condition key is populated
+  for the foundation model resource evaluations, but not for the inference profile");
+* on-demand (in-region) model: the foundation model in the source region, no profile key.
+
+``aws:RequestedRegion`` is the source region for the profile and the source-region model, the
+destination region for a routed model, ``unspecified`` for the region-less global model.
 """
 
 from __future__ import annotations
 
+import itertools
+import random
+import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from local.bedrock_double import iam
-from local.bedrock_double.errors import INVALID_MODEL, BedrockError
+from local.bedrock_double.errors import (
+    END_OF_LIFE,
+    INVALID_MODEL,
+    MARKETPLACE_ACCESS_DENIED,
+    ON_DEMAND_NOT_SUPPORTED,
+    BedrockError,
+    rejected_parameter_message,
+)
+from runtime.catalog import ANY_COMMERCIAL_REGION
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from local.bedrock_double.sigv4 import Caller
     from local.bedrock_double.stores import PolicyStore
-    from runtime.catalog import Catalog
+    from runtime.catalog import Catalog, Model, Offer
 
 ACTIONS = {"converse": "bedrock:InvokeModel", "converse-stream": "bedrock:InvokeModelWithResponseStream"}
 OPERATIONS = {"converse": "Converse", "converse-stream": "ConverseStream"}
 PROFILE_ARN_KEY = "bedrock:InferenceProfileArn"
 REQUESTED_REGION_KEY = "aws:RequestedRegion"
+GLOBAL_REQUESTED_REGION = "unspecified"
+ROUTING_MODES = ("round-robin", "random")
+
+# Where a catalog request parameter sits in a Converse body (the gateway's mapping).
+CONVERSE_PARAMS: dict[str, tuple[str, str]] = {
+    "temperature": ("inferenceConfig", "temperature"),
+    "top_p": ("inferenceConfig", "topP"),
+    "stop": ("inferenceConfig", "stopSequences"),
+    "stop_sequences": ("inferenceConfig", "stopSequences"),
+    "top_k": ("additionalModelRequestFields", "top_k"),
+}
 
 
 @dataclass(frozen=True)
@@ -37,52 +76,153 @@ class Check:
 
 @dataclass(frozen=True)
 class Target:
-    model_id: str  # as the caller sent it (the inference-profile id)
+    model_id: str  # as the caller sent it (profile id, or foundation-model id for on-demand)
     base_model_id: str
-    destination_region: str  # "" for a global profile
+    destination_region: str  # "*" for a global profile (any commercial Region)
     checks: tuple[Check, ...]
 
 
-def resolve_target(model_id: str, region: str, account: str, operation: str, catalog: Catalog) -> Target:
-    """The checks Bedrock makes for `model_id` called in `region`; 400 for an unknown model, a
-    profile not offered in that Region, or a bare model id (Claude 4 has no on-demand
-    throughput).
+def route_candidates(offer: Offer, source_region: str) -> tuple[str, ...]:
+    """The destinations Bedrock may serve a call of `offer` from `source_region` in: the
+    catalog's routing table (``("*",)`` for a global profile); empty when not offered there.
 
     >>> from runtime.catalog import load_catalog
     >>> catalog = load_catalog()
-    >>> geo = next(m for m in catalog if not m.is_global)
-    >>> t = resolve_target(catalog.profile_id(geo, "us-east-2"), "us-east-2", "1", "converse", catalog)
-    >>> t.destination_region, [c.resource.split(":")[3] for c in t.checks]
-    ('us-east-2', ['us-east-2', 'us-east-2'])
+    >>> route_candidates(catalog.offer_for(catalog.model("claude-large"), "us-east-1"), "us-east-1")
+    ('*',)
     """
-    found = catalog.by_id.get(model_id)
-    if found is None:
+    return offer.destinations(source_region)
+
+
+class Router:
+    """Picks the destination of each profile call among the catalog's routes for its source:
+    ``round-robin`` (per profile and source, deterministic) or ``random`` (seeded)."""
+
+    def __init__(self, mode: str = "round-robin", seed: int = 0) -> None:
+        if mode not in ROUTING_MODES:
+            from runtime.errors import ConfigError
+
+            raise ConfigError(f"routing mode {mode!r} is unknown; use one of: {', '.join(ROUTING_MODES)}")
+        self.mode = mode
+        self.seed = seed
+        self._lock = threading.Lock()
+        self._random = random.Random(seed)  # noqa: S311 - routing simulation, not security
+        self._cycles: dict[tuple[str, str], itertools.cycle[str]] = {}
+
+    def describe(self) -> dict[str, Any]:
+        return {"mode": self.mode, "seed": self.seed}
+
+    def pick(self, invoke_id: str, source_region: str, candidates: Sequence[str]) -> str:
+        """
+        >>> router = Router()
+        >>> [router.pick("p", "us-west-1", ("us-east-1", "us-west-1")) for _ in range(3)]
+        ['us-east-1', 'us-west-1', 'us-east-1']
+        """
+        with self._lock:
+            if self.mode == "random":
+                return self._random.choice(list(candidates))
+            key = (invoke_id, source_region)
+            if key not in self._cycles:
+                self._cycles[key] = itertools.cycle(tuple(candidates))
+            return next(self._cycles[key])
+
+
+def checks_for(
+    model: Model, offer: Offer, source_region: str, destination: str, account: str, action: str
+) -> tuple[Check, ...]:
+    """The IAM checks Bedrock makes for a call of `offer` from `source_region` served in
+    `destination` (see the module docstring).
+
+    >>> from runtime.catalog import load_catalog
+    >>> catalog = load_catalog()
+    >>> model = catalog.model("claude-large")
+    >>> offer = catalog.offer_for(model, "eu-west-1")
+    >>> [c.resource.split(":")[3] for c in checks_for(model, offer, "eu-west-1", "*", "1", "bedrock:InvokeModel")]
+    ['eu-west-1', 'eu-west-1', '']
+    """
+    fm = f"arn:aws:bedrock:{{}}::foundation-model/{model.model_id}"
+    if not offer.is_profile:
+        return (Check(action, fm.format(source_region), {REQUESTED_REGION_KEY: source_region}),)
+    profile_arn = f"arn:aws:bedrock:{source_region}:{account}:inference-profile/{offer.profile_id}"
+    profile = Check(action, profile_arn, {REQUESTED_REGION_KEY: source_region})
+    in_source = Check(
+        action, fm.format(source_region), {PROFILE_ARN_KEY: profile_arn, REQUESTED_REGION_KEY: source_region}
+    )
+    if offer.is_global:
+        regionless = Check(
+            action, fm.format(""), {PROFILE_ARN_KEY: profile_arn, REQUESTED_REGION_KEY: GLOBAL_REQUESTED_REGION}
+        )
+        return (profile, in_source, regionless)
+    routed = Check(action, fm.format(destination), {PROFILE_ARN_KEY: profile_arn, REQUESTED_REGION_KEY: destination})
+    return (profile, in_source) if destination == source_region else (profile, in_source, routed)
+
+
+def resolve_target(
+    model_id: str,
+    region: str,
+    account: str,
+    operation: str,
+    catalog: Catalog,
+    router: Router | None = None,
+    *,
+    destination: str | None = None,
+    day: str | None = None,
+) -> Target:
+    """The checks Bedrock makes for `model_id` called in `region`, the destination drawn by
+    `router` (or forced with `destination`, which must be one of the routes). Errors as Bedrock
+    answers them: an unknown id, or a profile not offered in that Region (400); a bare id with no
+    on-demand offer (400); a model past end of life (404, see `errors.END_OF_LIFE`).
+
+    >>> from runtime.catalog import load_catalog
+    >>> catalog = load_catalog()
+    >>> t = resolve_target(catalog.profile_id(catalog.model("claude-haiku-4.5"), "us-west-1"), "us-west-1", "1",
+    ...                    "converse", catalog, destination="us-east-2")
+    >>> t.destination_region, [c.resource.split(":")[3] for c in t.checks]
+    ('us-east-2', ['us-west-1', 'us-west-1', 'us-east-2'])
+    """
+    hit = catalog.lookup_id(model_id)
+    if hit is None:
         raise BedrockError(400, "ValidationException", INVALID_MODEL)
-    model, scope = found
-    if not scope:
+    model, offer = hit
+    if model.is_eol(day):
+        raise BedrockError(404, "ResourceNotFoundException", END_OF_LIFE)
+    if offer is None:
+        raise BedrockError(400, "ValidationException", ON_DEMAND_NOT_SUPPORTED.format(model_id=model_id))
+    candidates = route_candidates(offer, region)
+    if not candidates:
+        raise BedrockError(400, "ValidationException", INVALID_MODEL)
+    if destination is None:
+        destination = region if not offer.is_profile else (router or Router()).pick(offer.invoke_id, region, candidates)
+    elif destination not in candidates:
+        raise ValueError(f"{destination} is not a route of {model_id} from {region}: {', '.join(candidates)}")
+    if offer.is_global:
+        destination = ANY_COMMERCIAL_REGION
+    checks = checks_for(model, offer, region, destination, account, ACTIONS[operation])
+    return Target(model_id, model.model_id, destination, checks)
+
+
+def check_request_rules(catalog: Catalog, model_id: str, body: Mapping[str, Any]) -> None:
+    """400 ValidationException for a parameter the model rejects (catalog ``request_rules``:
+    e.g. ``temperature`` on Claude Opus 4.7) or a thinking mode it does not accept."""
+    hit = catalog.lookup_id(model_id)
+    if hit is None:
+        return
+    rules = hit[0].request_rules
+    for param in rules.rejected_params:
+        section, key = CONVERSE_PARAMS.get(param, ("inferenceConfig", param))
+        holder = body.get(section)
+        if isinstance(holder, dict) and key in holder:
+            raise BedrockError(400, "ValidationException", rejected_parameter_message(param))
+    extra = body.get("additionalModelRequestFields")
+    thinking = extra.get("thinking") if isinstance(extra, dict) else None
+    accepted = tuple(rules.thinking or ())
+    if isinstance(thinking, dict) and thinking.get("type") not in (*accepted, "disabled", None):
+        modes = ", ".join(accepted) or "none"
         raise BedrockError(
             400,
             "ValidationException",
-            f"Invocation of model ID {model_id} with on-demand throughput isn't supported. Retry your "
-            "request with the ID or ARN of an inference profile that contains this model.",
+            f"thinking.type: {thinking.get('type')!r} is not supported for this model; supported: {modes}",
         )
-    if model.is_global:
-        destination = ""
-    else:
-        if scope not in {geo.name for geo in catalog.geographies_for_region(region)}:
-            raise BedrockError(400, "ValidationException", INVALID_MODEL)
-        destinations = catalog.geographies[scope].destination_regions
-        destination = region if region in destinations else destinations[0]
-    action = ACTIONS[operation]
-    profile_arn = f"arn:aws:bedrock:{region}:{account}:inference-profile/{model_id}"
-    model_arn = f"arn:aws:bedrock:{destination}::foundation-model/{model.model_id}"
-    # aws:RequestedRegion is the region of each authorization: the caller's for the profile, the
-    # destination's for the model, and "unspecified" when a global profile routes the call.
-    checks = (
-        Check(action, profile_arn, {REQUESTED_REGION_KEY: region}),
-        Check(action, model_arn, {PROFILE_ARN_KEY: profile_arn, REQUESTED_REGION_KEY: destination or "unspecified"}),
-    )
-    return Target(model_id, model.model_id, destination, checks)
 
 
 def authorize(caller: Caller, target: Target, policy_store: PolicyStore) -> None:
@@ -105,38 +245,7 @@ def authorize(caller: Caller, target: Target, policy_store: PolicyStore) -> None
         )
 
 
-def least_privilege_policy(
-    catalog: Catalog, model_name: str, region: str, account: str, *, streaming: bool = True
-) -> dict[str, object]:
-    """A least-privilege policy for one catalog model called from `region`, written from the
-    Bedrock documentation (for tests and standalone runs; the product's policy lives in
-    `stacks`, which this deliberately does not import).
-
-    >>> from runtime.catalog import load_catalog
-    >>> policy = least_privilege_policy(load_catalog(), "claude-sonnet-4.5", "eu-west-1", "1")
-    >>> [s["Sid"] for s in policy["Statement"]]
-    ['InvokeProfile', 'InvokeRoutedModel']
-    """
-    from runtime.resolve import find_model
-
-    model = find_model(model_name, catalog)[0]
-    profile = catalog.profile_id(model, region)
-    profile_arn = f"arn:aws:bedrock:{region}:{account}:inference-profile/{profile}"
-    if model.is_global:
-        regions: tuple[str, ...] = ("",)
-    else:
-        regions = catalog.geographies[catalog.scope_for(model, region)].destination_regions
-    actions = [ACTIONS["converse"], *([ACTIONS["converse-stream"]] if streaming else [])]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "InvokeProfile", "Effect": "Allow", "Action": actions, "Resource": profile_arn},
-            {
-                "Sid": "InvokeRoutedModel",
-                "Effect": "Allow",
-                "Action": actions,
-                "Resource": [f"arn:aws:bedrock:{r}::foundation-model/{model.model_id}" for r in regions],
-                "Condition": {"StringEquals": {PROFILE_ARN_KEY: profile_arn}},
-            },
-        ],
-    }
+def check_subscribed(target: Target, unsubscribed: frozenset[str]) -> None:
+    """403 with Bedrock's Marketplace wording when the model's subscription is simulated missing."""
+    if target.base_model_id in unsubscribed:
+        raise BedrockError(403, "AccessDeniedException", MARKETPLACE_ACCESS_DENIED)

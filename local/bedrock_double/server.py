@@ -4,11 +4,22 @@ Bedrock routes (what the Portkey gateway calls, model id URL-encoded):
   POST /model/{modelId}/converse          -> application/json
   POST /model/{modelId}/converse-stream   -> application/vnd.amazon.eventstream
 Control routes (loopback only, unauthenticated, for tests):
-  POST   /_double/faults     {"model": id|null, "status": 429|500|503|..., "count": N|null, "latency_ms": M}
+  POST   /_double/faults     {"model": id|null, "region": source region|null, "status": 429|500|503|...|null,
+                             "count": N|null, "latency_ms": M}  (status null + latency_ms: a slow upstream)
   GET    /_double/faults     DELETE /_double/faults
   GET    /_double/requests   DELETE /_double/requests
-  POST   /_double/reset      (faults, requests and the prompt cache)
+  POST   /_double/reset      (faults, requests, prompt cache, subscriptions; routing restarts)
+  GET    /_double/routing    POST /_double/routing {"mode": "round-robin"|"random", "seed": N}
+  GET    /_double/unsubscribed   POST {"model": base model id} (answer 403 Marketplace)
+                             DELETE /_double/unsubscribed
+  GET    /_double/quotas     POST /_double/quotas [{"region": r, "model": id|null,
+                             "requests_per_minute": N, "tokens_per_minute": M, "window_seconds": S}]
+                             DELETE /_double/quotas   (429 ThrottlingException per source region)
   GET    /_double/health
+
+Each profile call is routed to a destination drawn from the catalog's routing table for the
+caller's source region (round-robin by default), and authorized against the caller's identity
+policies (see :mod:`local.bedrock_double.model`).
 """
 
 from __future__ import annotations
@@ -30,7 +41,15 @@ from urllib.parse import unquote, urlsplit
 
 from local.bedrock_double.errors import BedrockError
 from local.bedrock_double.eventstream import CONTENT_TYPE as EVENTSTREAM
-from local.bedrock_double.model import OPERATIONS, authorize, resolve_target
+from local.bedrock_double.model import (
+    OPERATIONS,
+    Router,
+    authorize,
+    check_request_rules,
+    check_subscribed,
+    resolve_target,
+)
+from local.bedrock_double.quotas import Quota, Quotas
 from local.bedrock_double.reply import PromptCache, converse_reply, stream_events
 from local.bedrock_double.sigv4 import parse_authorization, verify
 from local.bedrock_double.state import Fault, State, public_headers
@@ -48,7 +67,12 @@ class Double:
     """Everything a request handler needs; shared by all handler threads."""
 
     def __init__(
-        self, key_store: KeyStore, policy_store: PolicyStore, catalog: Catalog, stream_delay_ms: int = 2
+        self,
+        key_store: KeyStore,
+        policy_store: PolicyStore,
+        catalog: Catalog,
+        stream_delay_ms: int = 2,
+        router: Router | None = None,
     ) -> None:
         self.key_store = key_store
         self.policy_store = policy_store
@@ -56,11 +80,23 @@ class Double:
         self.state = State()
         self.cache = PromptCache()
         self.stream_delay = stream_delay_ms / 1000
+        self.router = router or Router()
+        self._unsubscribed: set[str] = set()
+        self.quotas = Quotas()
+
+    def unsubscribed(self) -> frozenset[str]:
+        return frozenset(self._unsubscribed)
+
+    def set_subscribed(self, model_id: str, subscribed: bool) -> None:
+        (self._unsubscribed.discard if subscribed else self._unsubscribed.add)(model_id)
 
     def reset(self) -> None:
         self.state.clear_faults()
         self.state.clear_requests()
         self.cache.clear()
+        self._unsubscribed.clear()
+        self.quotas.clear()
+        self.router = Router(self.router.mode, self.router.seed)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -141,6 +177,39 @@ class _Handler(BaseHTTPRequestHandler):
             elif (method, path) == ("POST", "/_double/reset"):
                 self.double.reset()
                 self._send_json(200, {"reset": True})
+            elif (method, path) == ("GET", "/_double/routing"):
+                self._send_json(200, self.double.router.describe())
+            elif (method, path) == ("POST", "/_double/routing"):
+                data = json.loads(body or b"{}")
+                if not isinstance(data, dict) or not isinstance(data.get("seed", 0), int):
+                    raise ConfigError('routing is {"mode": "round-robin"|"random", "seed": integer}')
+                self.double.router = Router(str(data.get("mode", "round-robin")), int(data.get("seed", 0)))
+                self._send_json(200, self.double.router.describe())
+            elif (method, path) == ("GET", "/_double/unsubscribed"):
+                self._send_json(200, {"unsubscribed": sorted(self.double.unsubscribed())})
+            elif (method, path) == ("POST", "/_double/unsubscribed"):
+                data = json.loads(body or b"{}")
+                model = data.get("model") if isinstance(data, dict) else None
+                if not isinstance(model, str) or self.double.catalog.lookup_id(model) is None:
+                    raise ConfigError('unsubscribed needs {"model": a catalog foundation-model id}')
+                self.double.set_subscribed(model, False)
+                self._send_json(201, {"unsubscribed": sorted(self.double.unsubscribed())})
+            elif (method, path) == ("DELETE", "/_double/unsubscribed"):
+                for model in self.double.unsubscribed():
+                    self.double.set_subscribed(model, True)
+                self._send_json(200, {"unsubscribed": []})
+            elif (method, path) == ("GET", "/_double/quotas"):
+                self._send_json(200, self.double.quotas.describe())
+            elif (method, path) == ("POST", "/_double/quotas"):
+                data = json.loads(body or b"[]")
+                items = data if isinstance(data, list) else [data]
+                if not all(isinstance(item, dict) for item in items):
+                    raise ConfigError("a quota is a JSON object")
+                self.double.quotas.set([Quota.from_json(item) for item in items])
+                self._send_json(201, self.double.quotas.describe())
+            elif (method, path) == ("DELETE", "/_double/quotas"):
+                self.double.quotas.clear()
+                self._send_json(200, self.double.quotas.describe())
             elif (method, path) == ("GET", "/_double/health"):
                 self._send_json(200, {"status": "ok"})
             else:
@@ -183,10 +252,13 @@ class _Handler(BaseHTTPRequestHandler):
                 raise BedrockError(
                     400, "ValidationException", "Malformed input request, please reformat your input and try again."
                 )
-            target = resolve_target(model_id, caller.region, caller.key.account, op, double.catalog)
+            target = resolve_target(model_id, caller.region, caller.key.account, op, double.catalog, double.router)
             entry["destination_region"] = target.destination_region
             authorize(caller, target, double.policy_store)
-            fault = double.state.take_fault(model_id)
+            check_subscribed(target, double.unsubscribed())
+            check_request_rules(double.catalog, model_id, entry["body"])
+            double.quotas.admit(caller.region, model_id, entry["body"])
+            fault = double.state.take_fault(model_id, caller.region)
             if fault is not None:
                 entry["fault"] = asdict(fault)
                 time.sleep(fault.latency_ms / 1000)
@@ -261,11 +333,22 @@ class DoubleServer:
         self.stop()
 
     def add_fault(
-        self, status: int | None = None, *, model: str | None = None, count: int | None = 1, latency_ms: int = 0
+        self,
+        status: int | None = None,
+        *,
+        model: str | None = None,
+        count: int | None = 1,
+        latency_ms: int = 0,
+        region: str | None = None,
     ) -> None:
         self.double.state.add_fault(
-            Fault.from_json({"model": model, "status": status, "count": count, "latency_ms": latency_ms})
+            Fault.from_json(
+                {"model": model, "status": status, "count": count, "latency_ms": latency_ms, "region": region}
+            )
         )
+
+    def set_quotas(self, *quotas: Quota) -> None:
+        self.double.quotas.set(list(quotas))
 
     def requests(self) -> list[dict[str, Any]]:
         return self.double.state.requests()
@@ -275,6 +358,12 @@ class DoubleServer:
 
     def reset(self) -> None:
         self.double.reset()
+
+    def set_routing(self, mode: str = "round-robin", seed: int = 0) -> None:
+        self.double.router = Router(mode, seed)
+
+    def set_subscribed(self, model_id: str, subscribed: bool) -> None:
+        self.double.set_subscribed(model_id, subscribed)
 
     def stop(self) -> None:
         if self._thread.is_alive():
@@ -291,11 +380,14 @@ def start_double(
     policy_store: PolicyStore | None = None,
     catalog: Catalog | None = None,
     stream_delay_ms: int = 2,
+    routing: str = "round-robin",
+    seed: int = 0,
 ) -> DoubleServer:
     """Serve the double on `host:port` (0 = a free port) in a background thread.
 
     With no stores given it reads moto's IAM backend *in this process* (run it inside the moto
-    server process). Only loopback hosts are accepted.
+    server process). Only loopback hosts are accepted. `routing` / `seed`: how profile calls pick
+    their destination among the catalog's routes (``round-robin`` or seeded ``random``).
     """
     if host not in _LOOPBACK:
         raise ConfigError(f"the Bedrock double binds to loopback only, not {host!r}; use 127.0.0.1")
@@ -304,7 +396,7 @@ def start_double(
 
         key_store = key_store or MotoKeyStore()
         policy_store = policy_store or MotoPolicyStore()
-    double = Double(key_store, policy_store, catalog or load_catalog(), stream_delay_ms)
+    double = Double(key_store, policy_store, catalog or load_catalog(), stream_delay_ms, Router(routing, seed))
     handler = type("DoubleHandler", (_Handler,), {"double": double})
     httpd = _Server((host, port), handler)
     thread = threading.Thread(

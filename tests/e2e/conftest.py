@@ -2,7 +2,8 @@
 
 `gateway` and `bedrock_double` live for the whole session; `double` is the same double, reset
 (faults, recorded requests, prompt cache) before each test. `bedrock_key` is a fake access key
-the double accepts; its user holds a least-privilege policy for `E2E_MODEL` in `E2E_REGION`.
+the double accepts; its user holds the stack's policy for `E2E_MODEL` in `E2E_REGION`.
+The double routes each profile call round-robin over the catalog's destinations for E2E_REGION.
 `gateway_headers(...)` builds the native-Bedrock headers, `openai_client(...)` an OpenAI SDK
 client pointed at the gateway with them.
 """
@@ -16,10 +17,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from local.bedrock_double import DictKeyStore, DictPolicyStore, DoubleServer, least_privilege_policy, start_double
+from local.bedrock_double import DictKeyStore, DictPolicyStore, DoubleServer, start_double
 from local.gateway import GATEWAY_JS, Gateway, start_gateway
 from runtime import constants
 from runtime.catalog import load_catalog
+from stacks.bedrock_policy import build_statements, policy_document
 
 E2E_MODEL = "claude-sonnet-4.5"
 E2E_REGION = "us-east-1"
@@ -56,7 +58,8 @@ def bedrock_key() -> FakeKey:
 def bedrock_double(bedrock_key: FakeKey) -> Iterator[DoubleServer]:
     keys = DictKeyStore()
     record = keys.add(bedrock_key.access_key_id, bedrock_key.secret_access_key, bedrock_key.user_arn.rsplit("/", 1)[1])
-    policy = least_privilege_policy(load_catalog(), E2E_MODEL, E2E_REGION, record.account)
+    # exactly what the stack deploys for E2E_MODEL in E2E_REGION (one policy builder)
+    policy = policy_document(build_statements(load_catalog(), E2E_REGION, record.account, [E2E_MODEL]))
     server = start_double(key_store=keys, policy_store=DictPolicyStore({record.user_arn: [policy]}))
     yield server
     server.stop()

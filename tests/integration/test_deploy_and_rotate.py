@@ -57,7 +57,7 @@ def test_cli_deploy_created_user_policy_key_and_secret(deployed):
     iam, sm = clients(target)
     user = out[c.OUTPUT_USER_NAME]
     attached = iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]
-    assert [p["PolicyArn"] for p in attached] == [out[c.OUTPUT_POLICY_ARN]]
+    assert sorted(p["PolicyArn"] for p in attached) == sorted(out[c.OUTPUT_POLICY_ARN].split(","))
     value = secret_json(sm, out[c.OUTPUT_SECRET_ARN])
     assert [value[c.ENV_AWS_ACCESS_KEY_ID]] == active_key_ids(iam, user)
     assert value[c.ENV_AWS_REGION] == REGION

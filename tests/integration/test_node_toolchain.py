@@ -42,7 +42,7 @@ def test_venv_node_is_24_lts() -> None:
 def test_makefile_uses_the_venv_toolchain_and_installs_no_system_package() -> None:
     makefile = (REPO / "Makefile").read_text()
     assert "export PATH := $(CURDIR)/$(NODE_BIN):$(CURDIR)/$(BIN):$(PATH)" in makefile
-    assert "$(STAMP_NODE): $(STAMP_PY)" in makefile  # the venv (and its npm) exists before npm ci
+    assert "$(STAMP_NODE): package.json package-lock.json | $(STAMP_PY)" in makefile  # venv (its npm) first
     assert "apt-get" not in makefile and "JSII_SILENCE" not in makefile
 
 

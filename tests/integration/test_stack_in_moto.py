@@ -59,7 +59,7 @@ def test_user_policy_attached_and_exactly_one_active_key(deployed):
     user = out[c.OUTPUT_USER_NAME]
     assert aws["iam"].get_user(UserName=user)["User"]["Arn"] == out[c.OUTPUT_USER_ARN]
     attached = aws["iam"].list_attached_user_policies(UserName=user)["AttachedPolicies"]
-    assert [p["PolicyArn"] for p in attached] == [out[c.OUTPUT_POLICY_ARN]]
+    assert sorted(p["PolicyArn"] for p in attached) == sorted(out[c.OUTPUT_POLICY_ARN].split(","))
     assert len(active_key_ids(aws["iam"], user)) == 1
     assert out[c.OUTPUT_ACCESS_KEY_SERIAL] == "1"
 

@@ -14,9 +14,10 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from local.bedrock_double import DictKeyStore, DictPolicyStore, KeyRecord, least_privilege_policy, start_double
+from local.bedrock_double import DictKeyStore, DictPolicyStore, KeyRecord, start_double
 from local.bedrock_double.server import DoubleServer
 from runtime.catalog import load_catalog
+from stacks.bedrock_policy import build_statements, policy_document
 
 KEY_ID = "AKIAUNITTESTKEY00001"
 SECRET = "unit/test+secret0123456789abcdefghijklmn"
@@ -54,7 +55,8 @@ def alice(key_store) -> KeyRecord:
 
 @pytest.fixture
 def policy_store(catalog, alice) -> DictPolicyStore:
-    return DictPolicyStore({alice.user_arn: [least_privilege_policy(catalog, MODEL, REGION, alice.account)]})
+    document = policy_document(build_statements(catalog, REGION, alice.account, [MODEL]))
+    return DictPolicyStore({alice.user_arn: [document]})
 
 
 def sign_like_gateway(

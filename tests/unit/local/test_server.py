@@ -138,7 +138,9 @@ def test_requests_are_recorded_without_secrets(double, signer, path_for, profile
 def test_control_api_over_http(double, signer, path_for, profile_id):
     client = DoubleClient(double.url)
     assert client.healthy()
-    assert client.add_fault(429, count=1) == [{"model": None, "status": 429, "count": 1, "latency_ms": 0}]
+    assert client.add_fault(429, count=1) == [
+        {"model": None, "status": 429, "count": 1, "latency_ms": 0, "region": None}
+    ]
     assert send(double, signer, path_for(profile_id))[0].status == 429
     assert send(double, signer, path_for(profile_id))[0].status == 200
     assert [r["status"] for r in client.requests()] == [429, 200]
@@ -192,13 +194,13 @@ def test_moto_backed_double_verifies_real_moto_keys_and_policies(signer, path_fo
     import boto3
     from moto import mock_aws
 
-    from local.bedrock_double import least_privilege_policy
+    from stacks.bedrock_policy import build_statements, policy_document
 
     with mock_aws():
         iam = boto3.client("iam", region_name="us-east-1")
         iam.create_user(UserName="svc")
         key = iam.create_access_key(UserName="svc")["AccessKey"]
-        policy = least_privilege_policy(catalog, "claude-sonnet-4.5", "us-east-1", "123456789012")
+        policy = policy_document(build_statements(catalog, "us-east-1", "123456789012", ["claude-sonnet-4.5"]))
         arn = iam.create_policy(PolicyName="bedrock", PolicyDocument=json.dumps(policy))["Policy"]["Arn"]
         server = start_double()  # no stores: moto's IAM backend in this process
         try:
@@ -215,3 +217,42 @@ def test_moto_backed_double_verifies_real_moto_keys_and_policies(signer, path_fo
             assert (response.status, response.getheader("x-amzn-ErrorType")) == (403, "UnrecognizedClientException")
         finally:
             server.stop()
+
+
+def control(double, method, path, body=None):
+    conn = http.client.HTTPConnection("127.0.0.1", double.port, timeout=10)
+    raw = json.dumps(body).encode() if body is not None else b""
+    conn.request(method, path, body=raw, headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    data = json.loads(response.read())
+    conn.close()
+    return response.status, data
+
+
+def test_profile_calls_are_routed_over_the_catalogs_destinations(double, signer, path_for, profile_id, catalog):
+    routes = catalog.offer_for(catalog.model("claude-sonnet-4.5"), "us-east-1").routes["us-east-1"]
+    for _ in routes:
+        assert send(double, signer, path_for(profile_id))[0].status == 200
+    assert sorted(r["destination_region"] for r in double.requests()) == sorted(routes)
+    assert control(double, "POST", "/_double/routing", {"mode": "random", "seed": 3}) == (
+        200,
+        {"mode": "random", "seed": 3},
+    )
+    assert control(double, "POST", "/_double/routing", {"mode": "sticky"})[0] == 400
+
+
+def test_unsubscribed_model_gets_403_marketplace_over_http(double, signer, path_for, profile_id, catalog):
+    model_id = catalog.model("claude-sonnet-4.5").model_id
+    assert control(double, "POST", "/_double/unsubscribed", {"model": model_id}) == (201, {"unsubscribed": [model_id]})
+    status, error_type, message = error_of(*send(double, signer, path_for(profile_id)))
+    assert (status, error_type) == (403, "AccessDeniedException") and "AWS Marketplace" in message
+    assert control(double, "DELETE", "/_double/unsubscribed") == (200, {"unsubscribed": []})
+    assert send(double, signer, path_for(profile_id))[0].status == 200
+
+
+def test_end_of_life_model_is_404_over_http(double, signer, path_for, catalog):
+    eol = next(m for m in catalog if m.is_eol())
+    offer = next(o for o in eol.offers if "us-east-1" in o.routes)
+    status, error_type, message = error_of(*send(double, signer, path_for(offer.invoke_id)))
+    assert (status, error_type) == (404, "ResourceNotFoundException")
+    assert message.startswith("This model version has reached the end of its life.")

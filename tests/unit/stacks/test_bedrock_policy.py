@@ -1,7 +1,8 @@
-"""The pure policy builder: exact ARNs from the catalog, nothing else (no CDK, fast)."""
+"""The pure policy builder and its validator: exact ARNs from the catalog, one narrow `*` (no CDK)."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -11,10 +12,15 @@ from runtime.catalog import CATALOG_PATH, load_catalog
 from runtime.errors import PortkeyBedrockError, RegionError
 from stacks.bedrock_policy import (
     INVOKE_ACTIONS,
+    MANAGED_POLICY_MAX_CHARS,
     PolicyValidationError,
     build_statements,
+    check_policy_mode,
     foundation_model_arn,
+    granted_models,
     inference_profile_arn,
+    policy_size,
+    split_statements,
     statement_sid,
     validate_statements,
 )
@@ -22,6 +28,7 @@ from stacks.bedrock_policy import (
 ACCOUNT = "111122223333"
 SONNET_45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 OPUS_45 = "anthropic.claude-opus-4-5-20251101-v1:0"
+TEST_ID = "anthropic.claude-test-20990101-v1:0"
 
 
 def by_sid(statements):
@@ -30,6 +37,37 @@ def by_sid(statements):
 
 def all_resources(statements):
     return [r for s in statements for r in s["Resource"]]
+
+
+def catalog_with(tmp_path, *models):
+    """A copy of the packaged catalog with extra model entries."""
+    data = json.loads(Path(CATALOG_PATH).read_text(encoding="utf-8"))
+    source = data["models"][0]["sources"][0]
+    for extra in models:
+        entry = {
+            "aliases": [],
+            "provider": "anthropic",
+            "family": "claude-test",
+            "lifecycle": {"status": "active", "source": source},
+            "limits": {"max_output_tokens": 1024, "default_max_tokens": 1024},
+            "capabilities": {"prompt_caching": False, "vision": False, "streaming": True},
+            "sources": [source],
+        }
+        entry.update(extra)
+        for offer in entry["offers"]:
+            offer.setdefault("source", source)
+        data["models"].append(entry)
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return load_catalog(str(path))
+
+
+def geo_test_model(routes, scope="us"):
+    return {
+        "name": "claude-test",
+        "model_id": TEST_ID,
+        "offers": [{"kind": "inference-profile", "scope": scope, "profile_id": f"{scope}.{TEST_ID}", "routes": routes}],
+    }
 
 
 @pytest.mark.parametrize(
@@ -63,42 +101,26 @@ def test_every_statement_allows_exactly_the_two_invoke_actions():
     assert all(s["Effect"] == "Allow" for s in statements)
 
 
-def test_geo_profile_in_us_east_1_grants_profile_and_three_us_destinations_with_condition():
+def test_geo_profile_grants_exact_profile_and_any_region_model_only_through_it():
     statements = by_sid(build_statements(load_catalog(), "us-east-1", ACCOUNT, ["claude-sonnet-4.5"]))
     profile_arn = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.{SONNET_45}"
     assert statements["ProfileClaudeSonnet45"]["Resource"] == [profile_arn]
     assert "Condition" not in statements["ProfileClaudeSonnet45"]
     model = statements["ModelClaudeSonnet45"]
-    catalog = load_catalog()
-    routed = catalog.destinations(catalog.model("claude-sonnet-4.5"), "us-east-1")
-    assert routed == ("us-east-1", "us-east-2", "us-west-2")  # AWS's table for this source region
-    granted = {arn.split(":")[3] for arn in model["Resource"]}
-    assert set(routed) <= granted
+    assert model["Resource"] == [f"arn:aws:bedrock:*::foundation-model/{SONNET_45}"]
     assert model["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": profile_arn}}
 
 
-def test_geo_destinations_come_from_the_catalog_geography():
-    catalog = load_catalog()
-    for region in ("us-east-1", "eu-west-1", "ap-northeast-1"):
-        granted: dict[str, set[str]] = {}
-        for statement in build_statements(catalog, region, ACCOUNT):
-            if statement["Sid"].startswith("Profile"):
-                continue
-            profile = statement["Condition"]["StringEquals"]["bedrock:InferenceProfileArn"]
-            regions = granted.setdefault(profile, set())
-            regions.update(arn.split(":")[3] for arn in statement["Resource"])
-        for profile, regions in granted.items():
-            scope = profile.rsplit("/", 1)[1].split(".", 1)[0]
-            if scope == "global":
-                assert regions == {region, ""}
-            else:
-                assert regions == set(catalog.geographies[scope].destination_regions) | {region}
-
-
-def test_global_profile_grants_profile_regional_and_regionless_foundation_model():
+def test_global_profile_keeps_aws_requested_region_pins():
     statements = by_sid(build_statements(load_catalog(), "us-east-1", ACCOUNT, ["claude-large"]))
     profile_arn = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/global.{OPUS_45}"
-    assert statements["ProfileClaudeLarge"]["Resource"] == [profile_arn]
+    assert statements["ProfileClaudeLarge"] == {
+        "Sid": "ProfileClaudeLarge",
+        "Effect": "Allow",
+        "Action": list(INVOKE_ACTIONS),
+        "Resource": [profile_arn],
+        "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}},
+    }
     assert statements["ModelClaudeLarge"]["Resource"] == [f"arn:aws:bedrock:us-east-1::foundation-model/{OPUS_45}"]
     assert statements["ModelClaudeLarge"]["Condition"] == {
         "StringEquals": {"bedrock:InferenceProfileArn": profile_arn, "aws:RequestedRegion": "us-east-1"}
@@ -109,17 +131,62 @@ def test_global_profile_grants_profile_regional_and_regionless_foundation_model(
     }
 
 
-def test_eu_west_1_uses_the_eu_profile_and_eu_destinations():
+def test_on_demand_offer_grants_the_exact_model_in_the_source_region_and_no_profile(tmp_path):
+    catalog = catalog_with(
+        tmp_path,
+        {
+            "name": "nova-test",
+            "provider": "amazon",
+            "family": "nova",
+            "model_id": "amazon.nova-test-v1:0",
+            "offers": [{"kind": "on-demand", "regions": ["us-east-1", "eu-west-2"]}],
+        },
+    )
+    statements = build_statements(catalog, "eu-west-2", ACCOUNT, ["nova-test"])
+    assert statements == [
+        {
+            "Sid": "OnDemandNovaTest",
+            "Effect": "Allow",
+            "Action": list(INVOKE_ACTIONS),
+            "Resource": ["arn:aws:bedrock:eu-west-2::foundation-model/amazon.nova-test-v1:0"],
+        }
+    ]
+    with pytest.raises(RegionError):
+        build_statements(catalog, "eu-west-1", ACCOUNT, ["nova-test"])
+
+
+def test_every_documented_source_region_of_every_offer_resolves_and_uses_that_offer():
     catalog = load_catalog()
-    statements = by_sid(build_statements(catalog, "eu-west-1", ACCOUNT, ["claude-sonnet-4.5"]))
-    assert statements["ProfileClaudeSonnet45"]["Resource"] == [
-        f"arn:aws:bedrock:eu-west-1:{ACCOUNT}:inference-profile/eu.{SONNET_45}"
-    ]
-    resources = statements["ModelClaudeSonnet45"]["Resource"]
-    assert resources == [
-        f"arn:aws:bedrock:{r}::foundation-model/{SONNET_45}" for r in catalog.geographies["eu"].destination_regions
-    ]
-    assert not any(":us-" in arn or "/us." in arn for arn in all_resources(statements.values()))
+    checked = 0
+    for model in catalog:
+        if model.is_eol():
+            continue
+        for offer in model.offers:
+            for source in offer.routes:
+                if catalog.offer_for(model, source) is not offer:
+                    continue  # an earlier offer serves this source region
+                text = json.dumps(build_statements(catalog, source, ACCOUNT, [model.name]))
+                assert f":{source}:{ACCOUNT}:inference-profile/{offer.profile_id}" in text or (
+                    not offer.is_profile and f"bedrock:{source}::foundation-model/{model.model_id}" in text
+                )
+                checked += 1
+    assert checked >= 20
+
+
+def test_eol_models_are_never_granted():
+    catalog = load_catalog()
+    eol = [m for m in catalog if m.is_eol()]
+    assert eol, "the catalog should keep at least one end-of-life model (claude-sonnet-4)"
+    regions = {r for m in catalog for r in m.source_regions()}
+    for region in sorted(regions):
+        try:
+            text = json.dumps(build_statements(catalog, region, ACCOUNT))
+        except PolicyValidationError:
+            continue  # nothing offered there but EOL models
+        for model in eol:
+            assert model.model_id not in text, (model.name, region)
+    with pytest.raises(PolicyValidationError, match="end of life"):
+        build_statements(catalog, "us-east-1", ACCOUNT, [eol[0].name])
 
 
 def test_restricting_allowed_models_shrinks_the_policy():
@@ -132,41 +199,141 @@ def test_restricting_allowed_models_shrinks_the_policy():
         assert (model.model_id in text) == (model.name == "claude-large")
 
 
-def test_model_not_offered_in_region_is_a_clear_error():
-    # claude-sonnet-4 has no jp/au geography but apac; claude-large is global. Pick a region
-    # with no geography at all: only global models are offered there.
-    with pytest.raises(RegionError, match="is not offered from region ap-east-1"):
-        build_statements(load_catalog(), "ap-east-1", ACCOUNT, ["claude-sonnet-4.5"])
+def test_unknown_or_unoffered_allowed_model_is_a_clear_error():
+    with pytest.raises(PortkeyBedrockError, match="unknown model 'claude-nope'"):
+        granted_models(load_catalog(), "us-east-1", ["claude-nope"])
+    with pytest.raises(RegionError, match="is not offered from region"):
+        build_statements(load_catalog(), "xx-nowhere-1", ACCOUNT, ["claude-sonnet-4.5"])
 
 
-def test_no_wildcard_anywhere_in_the_built_policy():
-    for region in ("us-east-1", "eu-west-1", "ap-northeast-1", "ap-southeast-2"):
-        text = json.dumps(build_statements(load_catalog(), region, ACCOUNT))
-        assert "*" not in text and "?" not in text
+def test_every_source_region_policy_splits_into_parts_under_the_managed_policy_size_limit():
+    catalog = load_catalog()
+    biggest, most_parts = 0, 0
+    for region in sorted({r for m in catalog for r in m.source_regions()}):
+        try:
+            statements = build_statements(catalog, region, "${Token[AWS.AccountId.7]}")
+        except PolicyValidationError:
+            continue
+        parts = split_statements(statements)
+        assert [s for part in parts for s in part] == statements
+        biggest = max(biggest, *(policy_size(part) for part in parts))
+        most_parts = max(most_parts, len(parts))
+    assert 0 < biggest <= MANAGED_POLICY_MAX_CHARS
+    assert most_parts <= 3  # of the 10 managed policies a user may hold
 
 
+def test_profile_grants_with_the_same_condition_share_one_statement():
+    statements = by_sid(
+        build_statements(load_catalog(), "us-east-1", ACCOUNT, ["claude-sonnet-4.5", "claude-haiku-4.5"])
+    )
+    assert sorted(statements) == ["ModelClaudeHaiku45", "ModelClaudeSonnet45", "Profiles"]
+    assert len(statements["Profiles"]["Resource"]) == 2 and "Condition" not in statements["Profiles"]
+
+
+def test_split_refuses_a_statement_bigger_than_the_limit():
+    with pytest.raises(PolicyValidationError, match="alone exceeds"):
+        split_statements([{"Sid": "Huge", "Resource": ["x" * 7000]}])
+
+
+def test_the_only_wildcard_is_the_region_of_a_profile_bound_foundation_model():
+    catalog = load_catalog()
+    for region in ("us-east-1", "us-west-1", "ca-central-1", "eu-west-1", "ap-northeast-1", "ap-southeast-2"):
+        try:
+            statements = build_statements(catalog, region, ACCOUNT)
+        except PolicyValidationError:
+            continue
+        for statement in statements:
+            for resource in statement["Resource"]:
+                assert "?" not in resource
+                if "*" in resource:
+                    assert resource.startswith("arn:aws:bedrock:*::foundation-model/")
+                    assert "*" not in resource.split("/", 1)[1]
+                    assert "bedrock:InferenceProfileArn" in statement["Condition"]["StringEquals"]
+
+
+# -- the validator: each rejection branch, with the passing case first ---------------------------
+PROFILE = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.{SONNET_45}"
 GOOD = {"Sid": "A", "Effect": "Allow", "Action": list(INVOKE_ACTIONS), "Resource": ["arn:aws:bedrock:x"]}
+GOOD_ANY_REGION = {
+    "Sid": "M",
+    "Effect": "Allow",
+    "Action": list(INVOKE_ACTIONS),
+    "Resource": [f"arn:aws:bedrock:*::foundation-model/{SONNET_45}"],
+    "Condition": {"StringEquals": {"bedrock:InferenceProfileArn": PROFILE}},
+}
 
 
 @pytest.mark.parametrize(
-    ("patch", "message"),
+    ("base", "patch", "message"),
     [
-        ({"Resource": ["*"]}, "wildcard resource"),
-        ({"Resource": ["arn:aws:bedrock:us-east-1::foundation-model/*"]}, "wildcard resource"),
-        ({"Action": ["bedrock:*"]}, "wildcard action"),
-        ({"Action": ["bedrock:InvokeModel*"]}, "wildcard action"),
-        ({"Action": ["bedrock:CreateModelCustomizationJob"]}, "only bedrock:InvokeModel"),
-        ({"Effect": "Deny"}, "not an Allow"),
-        ({"NotResource": ["arn:x"]}, "NotResource"),
-        ({"Resource": []}, "no Resource"),
+        (GOOD, {"Resource": ["*"]}, "wildcard resource"),
+        (GOOD, {"Resource": ["arn:aws:bedrock:us-east-1::foundation-model/*"]}, "wildcard resource"),
+        (GOOD, {"Resource": ["arn:aws:bedrock:us-east-?::foundation-model/m"]}, "wildcard resource"),
+        (GOOD, {"Resource": [f"arn:aws:bedrock:us-east-1:*:inference-profile/us.{SONNET_45}"]}, "wildcard resource"),
+        (GOOD, {"Resource": [f"arn:*:bedrock:*::foundation-model/{SONNET_45}"]}, "wildcard resource"),
+        (GOOD, {"Action": ["bedrock:*"]}, "wildcard action"),
+        (GOOD, {"Action": ["bedrock:InvokeModel*"]}, "wildcard action"),
+        (GOOD, {"Action": ["bedrock:InvokeMode?"]}, "wildcard action"),
+        (GOOD, {"Action": ["bedrock:CreateModelCustomizationJob"]}, "only bedrock:InvokeModel"),
+        (GOOD, {"Effect": "Deny"}, "not an Allow"),
+        (GOOD, {"NotAction": ["bedrock:InvokeModel"]}, "NotAction"),
+        (GOOD, {"NotResource": ["arn:x"]}, "NotResource"),
+        (GOOD, {"Principal": {"AWS": "*"}}, "Principal"),
+        (GOOD, {"NotPrincipal": {"AWS": "arn:aws:iam::1:root"}}, "NotPrincipal"),
+        (GOOD, {"Resource": []}, "no Resource"),
+        (GOOD, {"Condition": {"StringLike": {"bedrock:InferenceProfileArn": "arn:aws:bedrock:*"}}}, "condition"),
+        # the any-region foundation model: without the condition, or with a weaker one
+        (GOOD_ANY_REGION, {"Condition": {}}, "without StringEquals"),
+        (GOOD_ANY_REGION, {"Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}}, "without"),
+        (GOOD_ANY_REGION, {"Condition": {"StringLike": {"bedrock:InferenceProfileArn": PROFILE}}}, "without"),
+        (
+            GOOD_ANY_REGION,
+            {"Condition": {"StringEquals": {"bedrock:InferenceProfileArn": PROFILE.replace(ACCOUNT, "*")}}},
+            "without",
+        ),
+        (
+            GOOD_ANY_REGION,
+            {"Condition": {"StringEquals": {"bedrock:InferenceProfileArn": [PROFILE, PROFILE]}}},
+            "without",
+        ),
+        (
+            GOOD_ANY_REGION,  # the profile of another model
+            {"Condition": {"StringEquals": {"bedrock:InferenceProfileArn": PROFILE.replace("sonnet", "haiku")}}},
+            "without",
+        ),
+        (
+            GOOD_ANY_REGION,
+            {
+                "Condition": {
+                    "StringEquals": {"bedrock:InferenceProfileArn": PROFILE},
+                    "ArnLike": {"aws:SourceArn": "arn:aws:bedrock:us-east-1:1:x"},
+                }
+            },
+            "without",
+        ),
+        (GOOD_ANY_REGION, {"Resource": ["arn:aws:bedrock:*::foundation-model/anthropic.*"]}, "wildcard resource"),
+        (GOOD_ANY_REGION, {"Resource": ["arn:aws:bedrock:*:*:foundation-model/" + SONNET_45]}, "wildcard resource"),
+        (GOOD_ANY_REGION, {"Resource": [f"arn:aws:bedrock:*::inference-profile/us.{SONNET_45}"]}, "wildcard"),
     ],
 )
-def test_validator_rejects_injected_wildcards_and_extra_grants(patch, message):
-    validate_statements([GOOD])  # the passing case
+def test_validator_rejects_every_other_wildcard_and_extra_grant(base, patch, message):
+    validate_statements([base])  # the passing case
     with pytest.raises(PolicyValidationError, match=message) as info:
-        validate_statements([{**GOOD, **patch}])
+        validate_statements([{**base, **patch}])
     assert isinstance(info.value, PortkeyBedrockError)
     assert "\n" not in str(info.value)
+
+
+def test_validator_rejects_a_duplicate_sid():
+    validate_statements([GOOD, {**GOOD, "Sid": "B"}])
+    with pytest.raises(PolicyValidationError, match="duplicate Sid 'A'"):
+        validate_statements([GOOD, copy.deepcopy(GOOD)])
+
+
+def test_unknown_policy_mode_is_refused():
+    assert check_policy_mode("least-privilege") == "least-privilege"
+    with pytest.raises(PolicyValidationError, match="policy mode 'admin' is unknown"):
+        check_policy_mode("admin")
 
 
 def test_builder_rejects_a_wildcard_injected_through_the_catalog(tmp_path):
@@ -179,40 +346,11 @@ def test_builder_rejects_a_wildcard_injected_through_the_catalog(tmp_path):
 
 
 def test_catalog_change_shows_up_in_the_policy_without_code_change(tmp_path):
-    data = json.loads(Path(CATALOG_PATH).read_text(encoding="utf-8"))
-    source = data["models"][0]["sources"][0]
-    data["models"].append(
-        {
-            "name": "claude-test",
-            "aliases": [],
-            "provider": "anthropic",
-            "family": "claude-test",
-            "model_id": "anthropic.claude-test-20990101-v1:0",
-            "lifecycle": {"status": "active", "source": source},
-            "limits": {"max_output_tokens": 1024, "default_max_tokens": 1024},
-            "capabilities": {"prompt_caching": False, "vision": False, "streaming": True},
-            "sources": [source],
-            "offers": [
-                {
-                    "kind": "inference-profile",
-                    "scope": "us",
-                    "profile_id": "us.anthropic.claude-test-20990101-v1:0",
-                    "routes": {"us-east-1": ["us-east-1", "us-east-2", "us-west-1", "us-west-2"]},
-                    "source": source,
-                }
-            ],
-        }
-    )
-    path = tmp_path / "catalog.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
-    statements = by_sid(build_statements(load_catalog(str(path)), "us-east-1", ACCOUNT))
+    catalog = catalog_with(tmp_path, geo_test_model({"us-west-1": ["us-east-1", "us-west-1"]}))
+    statements = by_sid(build_statements(catalog, "us-west-1", ACCOUNT, ["claude-test"]))
     assert statements["ProfileClaudeTest"]["Resource"] == [
-        f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.anthropic.claude-test-20990101-v1:0"
+        f"arn:aws:bedrock:us-west-1:{ACCOUNT}:inference-profile/us.{TEST_ID}"
     ]
-    assert (
-        "arn:aws:bedrock:us-west-1::foundation-model/anthropic.claude-test-20990101-v1:0"
-        in (statements["ModelClaudeTest"]["Resource"])
-    )
-    assert f"arn:aws:bedrock:us-west-1::foundation-model/{SONNET_45}" in statements["ModelClaudeSonnet45"]["Resource"]
+    assert statements["ModelClaudeTest"]["Resource"] == [f"arn:aws:bedrock:*::foundation-model/{TEST_ID}"]
     # the packaged catalog is untouched
     assert "ProfileClaudeTest" not in by_sid(build_statements(load_catalog(), "us-east-1", ACCOUNT))
