@@ -3,7 +3,7 @@
 The shell block is taken from README.md and run by bash in a copy of this checkout (its own `.local/`,
 so a developer's demo state is left alone) with nothing in the environment but PATH and HOME; the
 Python snippets are taken from README.md and run as written, with only what `python -m local.aws env`
-prints. Then a client written as the README shows outlives a key rotation (`python -m stacks.rotate`),
+prints. Then a client written as the README shows outlives a key rotation (`python -m local.rotate`),
 while the README's former usage (headers built once) gets 403 once the old key is deleted.
 """
 
