@@ -23,7 +23,7 @@ from runtime.catalog import Catalog, is_region_name, load_catalog
 from runtime.constants import DEFAULT_REGION, DEFAULT_STACK_NAME, ENV_CDK_DEFAULT_ACCOUNT, ENV_CDK_DEFAULT_REGION
 from runtime.errors import ConfigError, PortkeyBedrockError
 from runtime.resolve import end_of_life_message, find_model
-from stacks.bedrock_policy import POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
+from stacks.bedrock_policy import API_KEYS_MODES, API_KEYS_OFF, POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -41,7 +41,9 @@ CTX_SECRET_NAME = "secret_name"  # noqa: S105 (a context key, not a secret)
 CTX_ACCESS_KEY_SERIAL = "access_key_serial"
 CTX_RETAINED_ACCESS_KEY_SERIAL = "retained_access_key_serial"
 CTX_KMS_PRINCIPALS = "kms_principals"
+CTX_API_KEYS = "api_keys"  # "short-term": the user may call Bedrock with short-term API keys
 CONTEXT_KEYS = (
+    CTX_API_KEYS,
     CTX_STACK_NAME,
     CTX_USER_NAME,
     CTX_REGION,
@@ -185,6 +187,7 @@ class StackConfig:
     access_key_serial: int = 1  # a new stack's; a deployed stack's serial comes from the stack itself
     retained_access_key_serial: int | None = None
     kms_principals: tuple[str, ...] = ()
+    api_keys: str = API_KEYS_OFF
 
     @classmethod
     def from_context(
@@ -232,6 +235,10 @@ class StackConfig:
         ):
             raise _fail(CTX_ACCOUNT, account_value, "use a 12-digit AWS account id, or leave it unset")
         account = account_value.strip() if isinstance(account_value, str) else None
+
+        api_keys = ctx.get(CTX_API_KEYS, defaults.api_keys)
+        if api_keys not in API_KEYS_MODES:
+            raise _fail(CTX_API_KEYS, api_keys, f"use one of: {', '.join(API_KEYS_MODES)}")
 
         mode = ctx.get(CTX_POLICY_MODE, defaults.policy_mode)
         if mode not in POLICY_MODES:
@@ -285,6 +292,7 @@ class StackConfig:
             access_key_serial=serial,
             retained_access_key_serial=retained,
             kms_principals=tuple(dict.fromkeys(principals)),
+            api_keys=api_keys,
         )
 
     def model_ids(self, catalog: Catalog | None = None) -> list[str]:

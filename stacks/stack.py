@@ -62,6 +62,7 @@ class PortkeyBedrockAccessStack(Stack):
                 self.account,
                 config.allowed_models,
                 partition=self.partition,
+                api_keys=config.api_keys,
             )
         )
         self.invoke_policy = BedrockInvokePolicy(
