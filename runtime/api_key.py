@@ -31,6 +31,9 @@ REFRESH_MARGIN_SECONDS = 300
 _CACHE: dict[tuple[str, str, str, int], tuple[str, float]] = {}
 _LOCK = _thread.allocate_lock()
 _MAX_CACHED = 64  # old rotated-away keys are dropped, not kept forever
+# The last answer: (credentials object, region, ttl, (key, expires_at), renew_at). Replaced whole,
+# so a reader in another thread sees either the old or the new tuple.
+_LAST: list[tuple[Credentials, str, int, tuple[str, float], float] | None] = [None]
 
 
 def _fingerprint(credentials: Credentials) -> str:
@@ -99,20 +102,25 @@ def bedrock_api_key_with_expiry(
 ) -> tuple[str, float]:
     """:func:`bedrock_api_key` and when it expires (seconds since the epoch, as ``time.time()``)."""
     region = pick_region(region or credentials.region)
+    now = time.time()
+    # Fast path, one tuple read: the same Credentials object as last time (apps reuse the object
+    # Credentials.from_sops caches), same region and lifetime, not yet due for renewal.
+    last = _LAST[0]
+    if last is not None and last[0] is credentials and last[1] == region and last[2] == ttl_seconds and now < last[4]:
+        return last[3]
     check_ttl(ttl_seconds)
     cache_key = (credentials.access_key_id, _fingerprint(credentials), region, ttl_seconds)
-    now = time.time()
     with _LOCK:
         cached = _CACHE.get(cache_key)
-    if cached is not None and now < cached[1] - _margin(ttl_seconds):
-        return cached
-    key = mint_bedrock_api_key(credentials, region, ttl_seconds)
-    minted = (key, now + ttl_seconds)  # `now` was taken before signing: never later than the real expiry
-    with _LOCK:
-        if len(_CACHE) >= _MAX_CACHED:
-            _CACHE.clear()
-        _CACHE[cache_key] = minted
-    return minted
+    if cached is None or now >= cached[1] - _margin(ttl_seconds):
+        key = mint_bedrock_api_key(credentials, region, ttl_seconds)
+        cached = (key, now + ttl_seconds)  # `now` was taken before signing: never later than the real expiry
+        with _LOCK:
+            if len(_CACHE) >= _MAX_CACHED:
+                _CACHE.clear()
+            _CACHE[cache_key] = cached
+    _LAST[0] = (credentials, region, ttl_seconds, cached, cached[1] - _margin(ttl_seconds))
+    return cached
 
 
 def bedrock_api_key(
@@ -131,6 +139,7 @@ def clear_cache() -> None:
     """Forget every cached key (tests; or after revoking a key's IAM credentials)."""
     with _LOCK:
         _CACHE.clear()
+        _LAST[0] = None
 
 
 def decode_api_key(key: str) -> str:

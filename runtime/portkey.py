@@ -3,6 +3,7 @@ and OpenAI-format chat bodies."""
 
 from __future__ import annotations
 
+from runtime.api_key import bedrock_api_key  # stdlib only: the token generator is imported on first mint
 from runtime.catalog import Model, load_catalog
 from runtime.constants import (
     AUTH_API_KEY,
@@ -173,8 +174,6 @@ def bedrock_auth_headers(
     """
     resolved_region = pick_region(region or credentials.region)
     if check_auth(auth) == AUTH_API_KEY:
-        from runtime.api_key import bedrock_api_key
-
         headers = {
             HEADER_PROVIDER: PROVIDER_BEDROCK,
             HEADER_AWS_AUTH_TYPE: AWS_AUTH_TYPE_API_KEY,
@@ -296,8 +295,6 @@ def portkey_config(
     host = _custom_host(custom_host)
     api_key = None
     if check_auth(auth) == AUTH_API_KEY:
-        from runtime.api_key import bedrock_api_key
-
         api_key = bedrock_api_key(credentials, resolved_region, ttl_seconds)
     targets = [_target(n, credentials, resolved_region, host, allowed, api_key) for n in ordered]
     retry_block = _retry_block(retry)
