@@ -11,6 +11,7 @@ import time
 import httpx
 import pytest
 
+import runtime
 from local.bedrock_double import DictKeyStore, DictPolicyStore, start_double
 from runtime import Credentials, chat_request, portkey_headers
 from runtime.api_key import clear_cache, mint_bedrock_api_key
@@ -122,3 +123,29 @@ def test_doctor_live_check_in_api_key_mode(gateway, api_key_stack, double, bedro
     off = Credentials(bedrock_key.access_key_id, bedrock_key.secret_access_key, region=E2E_REGION)
     refused = check_live(E2E_MODEL, off, E2E_REGION, gateway.base_url, double.url, auth="api-key")
     assert not refused.ok and "api_keys=short-term" in refused.line
+
+
+def test_portkey_sdk_with_sdk_options_in_api_key_mode(gateway, api_key_stack):
+    from portkey_ai import Portkey
+
+    server, _keys, creds, _names = api_key_stack
+    server.reset()
+    options = runtime.portkey_sdk_options(E2E_MODEL, creds, auth="api-key", custom_host=server.url)
+    portkey = Portkey(base_url=gateway.base_url, api_key="unused", **options)
+    reply = portkey.chat.completions.create(**chat_request(E2E_MODEL, [{"role": "user", "content": "hi"}]))
+    assert reply.choices[0].message.content.startswith("Hello from ")
+    [entry] = server.requests()
+    assert entry["auth_scheme"] == "bearer" and entry["secret_in_headers"] is False
+
+
+def test_openai_sdk_with_the_api_key_http_client(gateway, api_key_stack):
+    from openai import OpenAI
+
+    server, _keys, creds, _names = api_key_stack
+    server.reset()
+    http_client = runtime.gateway_http_client(lambda: creds, auth="api-key", custom_host=server.url)
+    client = OpenAI(base_url=gateway.base_url, api_key="replaced-per-request", http_client=http_client, max_retries=0)
+    reply = client.chat.completions.create(**chat_request(E2E_MODEL, [{"role": "user", "content": "hi"}]))
+    assert reply.choices[0].message.content.startswith("Hello from ")
+    [entry] = server.requests()
+    assert entry["auth_scheme"] == "bearer" and entry["secret_in_headers"] is False
