@@ -49,6 +49,7 @@ bench: install
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_load.py
 	$(PY) scripts/bench_api_key.py
+	$(PY) scripts/bench_fallback.py
 
 synth: install
 	$(PY) -m stacks.synth

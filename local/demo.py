@@ -112,7 +112,8 @@ def policy_brief(policy_arn: str) -> list[str]:
             pairs = ", ".join(f"{key} = {value}" for key, value in equals.items())
             lines.append(f"{statement['Effect']} {', '.join(actions)} only if {pairs}")
             continue
-        condition = " if bedrock:InferenceProfileArn matches" if "Condition" in statement else ""
+        keys = [key for test in statement.get("Condition", {}).values() for key in test]
+        condition = f" if {', '.join(keys)} match" if keys else ""
         lines.append(
             f"{statement['Effect']} {', '.join(actions)} on {len(resources)} ARN(s){condition}: "
             + ", ".join(r.rsplit("/", 1)[-1] for r in resources[:1])
@@ -163,6 +164,37 @@ def chat_table(gateway_base_url: str, bedrock_url: str, sops_file: Path) -> tupl
             }
         )
     return rows, ok
+
+
+def lifecycle_examples() -> tuple[str | None, str | None]:
+    """A model that is Legacy today and one past end of life today (None where the catalog has none)."""
+    from runtime.catalog import EOL, LEGACY, load_catalog
+
+    models = load_catalog().models
+    legacy = next((m.name for m in models if m.status_on() == LEGACY), None)
+    retired = next((m.name for m in models if m.status_on() == EOL), None)
+    return legacy, retired
+
+
+def lifecycle_demo(env: dict[str, str], legacy: str | None = None, retired: str | None = None) -> bool:
+    """`runtime models --all`, then resolve a Legacy model (resolves, one warning line) and an
+    end-of-life one (refused in one line, exit 2); by default today's examples from the catalog.
+    True when both behave so."""
+    if legacy is None and retired is None:
+        legacy, retired = lifecycle_examples()
+    cli = [sys.executable, "-m", "runtime"]
+    shown = subprocess.run([*cli, "models", "--all"], env=env, cwd=REPO, text=True, capture_output=True, check=False)
+    print("    " + shown.stdout.rstrip().replace("\n", "\n    "))
+    ok = shown.returncode == 0
+    for name, expected_rc, expected_text in ((legacy, 0, "Legacy"), (retired, 2, "end of life")):
+        if name is None:
+            continue
+        done = subprocess.run([*cli, "resolve", name], env=env, cwd=REPO, text=True, capture_output=True, check=False)
+        print(f"    $ python -m runtime resolve {name}   (exit {done.returncode})")
+        for line in (done.stdout + done.stderr).splitlines():
+            print(f"      {line}")
+        ok = ok and done.returncode == expected_rc and expected_text in done.stderr
+    return ok
 
 
 def catalog_check(env: dict[str, str]) -> bool:
@@ -258,6 +290,8 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
     print(f"    secret {outputs.get(OUTPUT_SECRET_ARN)}  KMS key {outputs.get(OUTPUT_KMS_KEY_ARN)}")
     for line in [ln for arn in outputs[OUTPUT_POLICY_ARN].split(",") for ln in policy_brief(arn)]:
         print(f"    policy: {line}")
+    with step("model lifecycle: the catalog today (a Legacy model warns, an end-of-life one is refused)"):
+        lifecycle_ok = lifecycle_demo(env)
     with step("Portkey gateway 1.15.2 (npm) -> Bedrock double, one chat per model + one stream + one apiKey chat"):
         gateway = start_gateway()
         gateways.append(gateway)
@@ -271,7 +305,7 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
         doctor_ok = subprocess.run(doctor, env=env, cwd=REPO, check=False).returncode == 0
     with step("catalog check: the catalog against Bedrock's control plane (served by local AWS)"):
         check_ok = catalog_check(env)
-    return 0 if chats_ok and doctor_ok and check_ok else 2
+    return 0 if chats_ok and doctor_ok and check_ok and lifecycle_ok else 2
 
 
 if __name__ == "__main__":

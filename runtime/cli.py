@@ -207,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     headers.add_argument("--show-secrets", action="store_true", help="print secret values (careful)")
     headers.set_defaults(func=_cmd_headers)
 
+    from runtime import config_cli
+
+    config_cli.add_parser(sub)
+
     sub.add_parser("secrets", help="SOPS env files: init, pull, decrypt, exec-env, check", add_help=False)
     sub.add_parser("doctor", help="check gateway, credentials and models", add_help=False)
     sub.add_parser(

@@ -68,6 +68,7 @@ OUTPUT_SECRET_ARN = "SecretArn"
 OUTPUT_KMS_KEY_ARN = "KmsKeyArn"
 OUTPUT_REGION = "Region"
 OUTPUT_MODEL_IDS = "ModelIds"
+OUTPUT_SOURCE_REGIONS = "SourceRegions"  # comma list: where the key may call Bedrock from
 DEFAULT_STACK_NAME = "PortkeyBedrockAccess"
 OUTPUT_ACCESS_KEY_SERIAL = "AccessKeySerial"
 

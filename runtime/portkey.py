@@ -272,6 +272,8 @@ def portkey_config(
     credentials: Credentials,
     region: str | None = None,
     *,
+    regions: Sequence[str] | None = None,
+    request_timeout: int | None = None,
     retry: Mapping[str, object] | None = DEFAULT_RETRY,
     fallback: bool = True,
     custom_host: str | None = None,
@@ -279,29 +281,71 @@ def portkey_config(
     auth: str = AUTH_SIGV4,
     ttl_seconds: int = DEFAULT_API_KEY_TTL_SECONDS,
 ) -> dict[str, Any]:
-    """An ``x-portkey-config`` object for one model, or a fallback chain over several.
+    """An ``x-portkey-config`` object for one model, or a fallback chain over (model, region) pairs.
 
-    Every target carries its own ``aws_*`` keys and ``override_params.model``: once a config has
-    targets the gateway ignores header credentials. ``retry=None`` leaves retries out.
+    Every target carries its own ``aws_*`` keys, ``aws_region`` and the region-correct
+    ``override_params.model``: once a config has targets the gateway ignores header credentials.
+    `regions` (source regions, e.g. the stack's ``source_regions``) makes a chain over every
+    region of the first model, then of the next (see `runtime.fallback`); without it every target
+    uses `region`. A chain falls back only on 429 / 408 / 5xx. `request_timeout` (ms) makes the
+    gateway answer 408 after that long, and 408 is retried. ``retry=None`` leaves retries out; with
+    the default status codes a chain's targets move on at a 429 and only the last retries it.
+
     ``auth="api-key"``: each target carries ``aws_auth_type: "apiKey"`` and a short-term Bedrock
-    API key (``api_key``) instead of the access key pair.
+    API key (``api_key``) for its region instead of the access key pair.
+
+    >>> creds = Credentials("AKIAIOSFODNN7EXAMPLE", "secret", region="us-east-1")
+    >>> chain = portkey_config(["claude-sonnet-4.6", "claude-haiku-4.5"], creds, regions=["us-east-1", "us-west-2"])
+    >>> [(t["aws_region"], t["override_params"]["model"]) for t in chain["targets"]]  # doctest: +NORMALIZE_WHITESPACE
+    [('us-east-1', 'us.anthropic.claude-sonnet-4-6'), ('us-west-2', 'us.anthropic.claude-sonnet-4-6'),
+     ('us-east-1', 'us.anthropic.claude-haiku-4-5-20251001-v1:0'),
+     ('us-west-2', 'us.anthropic.claude-haiku-4-5-20251001-v1:0')]
+    >>> chain["strategy"]["on_status_codes"]
+    [429, 408, 500, 502, 503, 504]
     """
+    from runtime.fallback import FALLBACK_STATUS_CODES, chain_pairs, check_request_timeout, retry_codes
+
     ordered = [names] if isinstance(names, str) else list(names)
     if not ordered:
         raise ConfigError("portkey_config needs at least one model name")
-    if len(ordered) > 1 and not fallback:
-        raise ConfigError("several models need fallback=True (a fallback chain); pass one name for a single target")
-    resolved_region = pick_region(region or credentials.region)
+    if regions is not None and not list(regions):
+        raise ConfigError("regions is empty; name at least one source region (e.g. us-east-1) or leave it out")
+    if regions and region:
+        raise ConfigError("pass region or regions, not both; regions lists every source region in order")
+    chosen = [pick_region(r) for r in regions] if regions else [pick_region(region or credentials.region)]
+    pairs = chain_pairs(ordered, chosen)
+    if len(pairs) > 1 and not fallback:
+        raise ConfigError(
+            "several models or regions need fallback=True (a fallback chain); "
+            "pass one name and one region for a single target"
+        )
     host = _custom_host(custom_host)
-    api_key = None
-    if check_auth(auth) == AUTH_API_KEY:
-        api_key = bedrock_api_key(credentials, resolved_region, ttl_seconds)
-    targets = [_target(n, credentials, resolved_region, host, allowed, api_key) for n in ordered]
+    api_keys: dict[str, str] = {}
+    if check_auth(auth) == AUTH_API_KEY:  # one short-term key per target region
+        api_keys = {r: bedrock_api_key(credentials, r, ttl_seconds) for r in dict.fromkeys(r for _, r in pairs)}
+    targets = [_target(n, credentials, r, host, allowed, api_keys.get(r)) for n, r in pairs]
+    timeout = check_request_timeout(request_timeout)
     retry_block = _retry_block(retry)
-    single = len(targets) == 1
-    config = targets[0] if single else {"strategy": {"mode": "fallback"}, "targets": targets}
+    config: dict[str, Any]
+    if len(targets) == 1:
+        config = targets[0]
+    else:
+        config = {
+            "strategy": {"mode": "fallback", "on_status_codes": list(FALLBACK_STATUS_CODES)},
+            "targets": targets,
+        }
     if retry_block is not None:
-        config["retry"] = retry_block
+        codes = list(retry_block["on_status_codes"])  # type: ignore[call-overload]
+        default_codes = retry is DEFAULT_RETRY or (retry is not None and "on_status_codes" not in retry)
+        if len(targets) > 1 and default_codes:
+            # 429 moves on to the next source region at once; the last target still retries it
+            targets[-1]["retry"] = {**retry_block, "on_status_codes": retry_codes(codes, timeout=timeout is not None)}
+            codes = retry_codes(codes, timeout=timeout is not None, throttled=False)
+        else:
+            codes = retry_codes(codes, timeout=timeout is not None)
+        config["retry"] = {**retry_block, "on_status_codes": codes}
+    if timeout is not None:
+        config["request_timeout"] = timeout
     return config
 
 

@@ -24,6 +24,7 @@ from runtime.constants import DEFAULT_REGION, DEFAULT_STACK_NAME, ENV_CDK_DEFAUL
 from runtime.errors import ConfigError, PortkeyBedrockError
 from runtime.resolve import end_of_life_message, find_model
 from stacks.bedrock_policy import API_KEYS_MODES, API_KEYS_OFF, POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
+from stacks.source_regions import check_offered
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -41,6 +42,7 @@ CTX_SECRET_NAME = "secret_name"  # noqa: S105 (a context key, not a secret)
 CTX_ACCESS_KEY_SERIAL = "access_key_serial"
 CTX_RETAINED_ACCESS_KEY_SERIAL = "retained_access_key_serial"
 CTX_KMS_PRINCIPALS = "kms_principals"
+CTX_SOURCE_REGIONS = "source_regions"
 CTX_API_KEYS = "api_keys"  # "short-term": the user may call Bedrock with short-term API keys
 CONTEXT_KEYS = (
     CTX_API_KEYS,
@@ -54,6 +56,7 @@ CONTEXT_KEYS = (
     CTX_ACCESS_KEY_SERIAL,
     CTX_RETAINED_ACCESS_KEY_SERIAL,
     CTX_KMS_PRINCIPALS,
+    CTX_SOURCE_REGIONS,
 )
 ALL_MODELS = "all"
 
@@ -127,7 +130,7 @@ def split_list(value: object) -> list[str] | None:
     return [item.strip() for item in items if item.strip()]
 
 
-def _models(value: object, region: str, catalog: Catalog) -> tuple[str, ...]:
+def _models(value: object, region: str, catalog: Catalog, sources: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The allowed models, as the runtime's ``PORTKEY_BEDROCK_ALLOWED_MODELS`` reads them: a comma
     list of names or aliases, or ``all`` (every model offered from `region` that has not reached
     end of life); missing means ``all``; empty or ``none`` is an error (it would allow nothing)."""
@@ -143,9 +146,10 @@ def _models(value: object, region: str, catalog: Catalog) -> tuple[str, ...]:
             if model.is_eol():
                 continue  # the policy never grants a model past end of life
             try:
-                catalog.offer_for(model, region)
+                for source in (region, *sources):
+                    catalog.offer_for(model, source)
             except PortkeyBedrockError:
-                continue  # "all" means all models offered in this region
+                continue  # "all" means all models offered in this region (and every source region)
             offered.append(model.name)
         if not offered:
             raise ConfigError(
@@ -168,6 +172,33 @@ def _models(value: object, region: str, catalog: Catalog) -> tuple[str, ...]:
     return tuple(name for name in catalog.names() if name in names)
 
 
+def _source_regions(value: object, region: str, catalog: Catalog) -> tuple[str, ...]:
+    """The ``source_regions`` context: a comma list (or JSON list) of region names; missing means
+    the deploy region alone (``()``, see :attr:`StackConfig.policy_regions`). Whether each allowed
+    model is offered there is checked by `stacks.source_regions`, one line naming model and region.
+
+    >>> _source_regions("us-east-1, us-west-2,us-east-1", "us-east-1", load_catalog())
+    ('us-east-1', 'us-west-2')
+    >>> _source_regions(None, "eu-west-1", load_catalog())
+    ()
+    """
+    key = CTX_SOURCE_REGIONS
+    try:
+        items = split_list(value)
+    except TypeError:
+        raise _fail(key, value, "use a comma list of AWS regions such as us-east-1,us-west-2") from None
+    if not items:
+        return ()  # StackConfig.policy_regions: the deploy region
+    for item in items:
+        if not is_region_name(item):
+            raise _fail(key, item, "use AWS region names such as us-east-1,us-west-2")
+        try:
+            catalog.check_partition(item)
+        except PortkeyBedrockError as err:
+            raise ConfigError(f"context key {key}: {err}") from None
+    return tuple(dict.fromkeys(items))
+
+
 @dataclass(frozen=True)
 class StackConfig:
     """Everything the stack is built from.
@@ -187,7 +218,18 @@ class StackConfig:
     access_key_serial: int = 1  # a new stack's; a deployed stack's serial comes from the stack itself
     retained_access_key_serial: int | None = None
     kms_principals: tuple[str, ...] = ()
-    api_keys: str = API_KEYS_OFF
+    # where the key may call Bedrock from (quotas count per source region); empty: `region` only
+    source_regions: tuple[str, ...] = ()
+    api_keys: str = API_KEYS_OFF  # "short-term": bedrock:CallWithBearerToken for SHORT_TERM keys
+
+    @property
+    def policy_regions(self) -> tuple[str, ...]:
+        """The source regions the policy grants, the deploy region's first when it is listed.
+
+        >>> StackConfig(region="us-east-1").policy_regions
+        ('us-east-1',)
+        """
+        return self.source_regions or (self.region,)
 
     @classmethod
     def from_context(
@@ -266,6 +308,12 @@ class StackConfig:
                     "use IAM ARNs such as arn:aws:iam::111122223333:role/name or ...:root",
                 )
 
+        sources = _source_regions(ctx.get(CTX_SOURCE_REGIONS), region, catalog)
+        models = _models(ctx.get(CTX_ALLOWED_MODELS), region, catalog, sources)
+        try:
+            check_offered(catalog, models, sources)  # an explicitly allowed model must be offered everywhere
+        except PortkeyBedrockError as err:
+            raise ConfigError(f"context key {CTX_SOURCE_REGIONS}: {err}") from None
         return cls(
             stack_name=_text(
                 CTX_STACK_NAME,
@@ -281,7 +329,7 @@ class StackConfig:
             ),
             region=region,
             account=account,
-            allowed_models=_models(ctx.get(CTX_ALLOWED_MODELS), region, catalog),
+            allowed_models=models,
             policy_mode=mode,
             secret_name=_text(
                 CTX_SECRET_NAME,
@@ -292,6 +340,7 @@ class StackConfig:
             access_key_serial=serial,
             retained_access_key_serial=retained,
             kms_principals=tuple(dict.fromkeys(principals)),
+            source_regions=sources,
             api_keys=api_keys,
         )
 

@@ -20,13 +20,15 @@ from runtime.constants import (
     OUTPUT_POLICY_ARN,
     OUTPUT_REGION,
     OUTPUT_SECRET_ARN,
+    OUTPUT_SOURCE_REGIONS,
     OUTPUT_USER_ARN,
     OUTPUT_USER_NAME,
 )
-from stacks.bedrock_policy import POLICY_MODE_FULL, build_statements
+from stacks.bedrock_policy import POLICY_MODE_FULL
 from stacks.config import StackConfig
 from stacks.credentials import AccessCredentials
 from stacks.invoke_policy import BedrockInvokePolicy
+from stacks.source_regions import build_region_statements
 
 
 class PortkeyBedrockAccessStack(Stack):
@@ -56,9 +58,9 @@ class PortkeyBedrockAccessStack(Stack):
         statements = (
             []
             if config.policy_mode == POLICY_MODE_FULL
-            else build_statements(
+            else build_region_statements(
                 catalog,
-                config.region,
+                config.policy_regions,
                 self.account,
                 config.allowed_models,
                 partition=self.partition,
@@ -88,6 +90,7 @@ class PortkeyBedrockAccessStack(Stack):
             OUTPUT_REGION: config.region,
             OUTPUT_MODEL_IDS: ",".join(config.model_ids(catalog)),
             OUTPUT_ACCESS_KEY_SERIAL: str(config.access_key_serial),
+            OUTPUT_SOURCE_REGIONS: ",".join(config.policy_regions),
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

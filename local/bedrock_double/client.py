@@ -28,10 +28,28 @@ class DoubleClient:
             return json.loads(response.read())
 
     def add_fault(
-        self, status: int | None = None, *, model: str | None = None, count: int | None = 1, latency_ms: int = 0
+        self,
+        status: int | None = None,
+        *,
+        model: str | None = None,
+        count: int | None = 1,
+        latency_ms: int = 0,
+        region: str | None = None,
     ) -> list[dict[str, Any]]:
-        fault = {"model": model, "status": status, "count": count, "latency_ms": latency_ms}
+        fault: dict[str, Any] = {"model": model, "status": status, "count": count, "latency_ms": latency_ms}
+        if region is not None:
+            fault["region"] = region
         return list(self._call("POST", "/_double/faults", fault)["faults"])
+
+    def set_quotas(self, quotas: list[dict[str, Any]]) -> dict[str, Any]:
+        """Replace the per-source-region quotas (see local/bedrock_double/quotas.py); [] clears."""
+        return dict(self._call("POST", "/_double/quotas", quotas))
+
+    def quotas(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/_double/quotas"))
+
+    def clear_quotas(self) -> None:
+        self._call("DELETE", "/_double/quotas")
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/_double/faults")

@@ -4,13 +4,17 @@ Bedrock routes (what the Portkey gateway calls, model id URL-encoded):
   POST /model/{modelId}/converse          -> application/json
   POST /model/{modelId}/converse-stream   -> application/vnd.amazon.eventstream
 Control routes (loopback only, unauthenticated, for tests):
-  POST   /_double/faults     {"model": id|null, "status": 429|500|503|..., "count": N|null, "latency_ms": M}
+  POST   /_double/faults     {"model": id|null, "region": source region|null, "status": 429|500|503|...|null,
+                             "count": N|null, "latency_ms": M}  (status null + latency_ms: a slow upstream)
   GET    /_double/faults     DELETE /_double/faults
   GET    /_double/requests   DELETE /_double/requests
   POST   /_double/reset      (faults, requests, prompt cache, subscriptions; routing restarts)
   GET    /_double/routing    POST /_double/routing {"mode": "round-robin"|"random", "seed": N}
   GET    /_double/unsubscribed   POST {"model": base model id} (answer 403 Marketplace)
                              DELETE /_double/unsubscribed
+  GET    /_double/quotas     POST /_double/quotas [{"region": r, "model": id|null,
+                             "requests_per_minute": N, "tokens_per_minute": M, "window_seconds": S}]
+                             DELETE /_double/quotas   (429 ThrottlingException per source region)
   POST   /_double/region     {"region": "us-east-1"|null}: bearer API keys for another region get 403
   GET    /_double/health
 
@@ -50,6 +54,7 @@ from local.bedrock_double.model import (
     check_subscribed,
     resolve_target,
 )
+from local.bedrock_double.quotas import Quota, Quotas
 from local.bedrock_double.reply import PromptCache, converse_reply, stream_events
 from local.bedrock_double.sigv4 import parse_authorization, verify
 from local.bedrock_double.state import Fault, State, public_headers
@@ -82,6 +87,7 @@ class Double:
         self.stream_delay = stream_delay_ms / 1000
         self.router = router or Router()
         self._unsubscribed: set[str] = set()
+        self.quotas = Quotas()
         # the region this double answers for, when a test sets it (bearer keys of other regions: 403)
         self.region: str | None = None
 
@@ -96,6 +102,7 @@ class Double:
         self.state.clear_requests()
         self.cache.clear()
         self._unsubscribed.clear()
+        self.quotas.clear()
         self.router = Router(self.router.mode, self.router.seed)
 
 
@@ -198,6 +205,18 @@ class _Handler(BaseHTTPRequestHandler):
                 for model in self.double.unsubscribed():
                     self.double.set_subscribed(model, True)
                 self._send_json(200, {"unsubscribed": []})
+            elif (method, path) == ("GET", "/_double/quotas"):
+                self._send_json(200, self.double.quotas.describe())
+            elif (method, path) == ("POST", "/_double/quotas"):
+                data = json.loads(body or b"[]")
+                items = data if isinstance(data, list) else [data]
+                if not all(isinstance(item, dict) for item in items):
+                    raise ConfigError("a quota is a JSON object")
+                self.double.quotas.set([Quota.from_json(item) for item in items])
+                self._send_json(201, self.double.quotas.describe())
+            elif (method, path) == ("DELETE", "/_double/quotas"):
+                self.double.quotas.clear()
+                self._send_json(200, self.double.quotas.describe())
             elif (method, path) == ("POST", "/_double/region"):
                 data = json.loads(body or b"{}")
                 region = data.get("region") if isinstance(data, dict) else None
@@ -263,7 +282,8 @@ class _Handler(BaseHTTPRequestHandler):
             authorize(caller, target, double.policy_store)
             check_subscribed(target, double.unsubscribed())
             check_request_rules(double.catalog, model_id, entry["body"])
-            fault = double.state.take_fault(model_id)
+            double.quotas.admit(caller.region, model_id, entry["body"])
+            fault = double.state.take_fault(model_id, caller.region)
             if fault is not None:
                 entry["fault"] = asdict(fault)
                 time.sleep(fault.latency_ms / 1000)
@@ -338,11 +358,22 @@ class DoubleServer:
         self.stop()
 
     def add_fault(
-        self, status: int | None = None, *, model: str | None = None, count: int | None = 1, latency_ms: int = 0
+        self,
+        status: int | None = None,
+        *,
+        model: str | None = None,
+        count: int | None = 1,
+        latency_ms: int = 0,
+        region: str | None = None,
     ) -> None:
         self.double.state.add_fault(
-            Fault.from_json({"model": model, "status": status, "count": count, "latency_ms": latency_ms})
+            Fault.from_json(
+                {"model": model, "status": status, "count": count, "latency_ms": latency_ms, "region": region}
+            )
         )
+
+    def set_quotas(self, *quotas: Quota) -> None:
+        self.double.quotas.set(list(quotas))
 
     def requests(self) -> list[dict[str, Any]]:
         return self.double.state.requests()

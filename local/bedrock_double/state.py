@@ -34,26 +34,28 @@ def public_headers(headers: Any) -> dict[str, str]:
 @dataclass
 class Fault:
     """Make the next `count` matching requests (None: all) wait `latency_ms`, then fail with
-    `status` (None: answer normally). `model` None matches any model id."""
+    `status` (None: answer normally). `model` None matches any model id, `region` None any
+    source region (the region the caller signed for)."""
 
     model: str | None = None
     status: int | None = None
     count: int | None = 1
     latency_ms: int = 0
+    region: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Fault:
         """Validate a control-API fault.
 
         >>> Fault.from_json({"status": 429, "count": 2})
-        Fault(model=None, status=429, count=2, latency_ms=0)
+        Fault(model=None, status=429, count=2, latency_ms=0, region=None)
         >>> Fault.from_json({"status": 418})
         Traceback (most recent call last):
         runtime.errors.ConfigError: fault status 418 is not supported; use one of 400, 408, 424, 429, 500, 503 or null
         """
-        unknown = set(data) - {"model", "status", "count", "latency_ms"}
+        unknown = set(data) - {"model", "status", "count", "latency_ms", "region"}
         if unknown:
-            raise ConfigError(f"unknown fault field(s) {sorted(unknown)}; use model, status, count, latency_ms")
+            raise ConfigError(f"unknown fault field(s) {sorted(unknown)}; use model, region, status, count, latency_ms")
         model, status = data.get("model"), data.get("status")
         count, latency = data.get("count", 1), data.get("latency_ms", 0)
         if model is not None and not isinstance(model, str):
@@ -65,7 +67,10 @@ class Fault:
             raise ConfigError("fault count must be a positive integer or null (every request)")
         if not isinstance(latency, int) or not 0 <= latency <= 600_000:
             raise ConfigError("fault latency_ms must be an integer from 0 to 600000")
-        return cls(model, status, count, latency)
+        region = data.get("region")
+        if region is not None and not isinstance(region, str):
+            raise ConfigError("fault region must be a region name string or null (any source region)")
+        return cls(model, status, count, latency, region)
 
 
 class State:
@@ -87,16 +92,18 @@ class State:
         with self._lock:
             self._faults.clear()
 
-    def take_fault(self, model_id: str) -> Fault | None:
-        """Consume one use of the first fault matching `model_id`."""
+    def take_fault(self, model_id: str, region: str | None = None) -> Fault | None:
+        """Consume one use of the first fault matching `model_id` (and the source `region`)."""
         with self._lock:
             for fault in self._faults:
-                if fault.model is None or fault.model == model_id:
+                if (fault.model is None or fault.model == model_id) and (
+                    fault.region is None or fault.region == region
+                ):
                     if fault.count is not None:
                         fault.count -= 1
                         if fault.count == 0:
                             self._faults.remove(fault)
-                    return Fault(fault.model, fault.status, 1, fault.latency_ms)
+                    return Fault(fault.model, fault.status, 1, fault.latency_ms, fault.region)
         return None
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:

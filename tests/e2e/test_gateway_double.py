@@ -123,14 +123,16 @@ def test_cli_up_status_down(monkeypatch, tmp_path, capsys):
     from local import gateway as launcher
 
     monkeypatch.setattr(launcher, "STATE_FILE", tmp_path / "gateway.json")
-    assert launcher.main(["up"]) == 0
-    base_url = capsys.readouterr().out.strip()
+    assert launcher.main(["up", "--port", "0"]) == 0  # a free port: 8787 may be someone's gateway
+    first = capsys.readouterr().out.strip()
     state = json.loads((tmp_path / "gateway.json").read_text())
+    base_url = f"http://127.0.0.1:{state['port']}/v1"
     try:
-        assert base_url == f"http://127.0.0.1:{state['port']}/v1"
+        assert first.startswith(f"gateway: {base_url} (pid {state['pid']}, headless, loopback only;")
         assert launcher.main(["status"]) == 0
+        assert capsys.readouterr().out.strip() == base_url
         assert launcher.main(["up"]) == 0  # already running: same URL, no second process
-        assert capsys.readouterr().out.split() == [base_url, base_url]
+        assert capsys.readouterr().out.strip() == f"gateway: already running at {base_url} (pid {state['pid']})"
     finally:
         assert launcher.main(["down"]) == 0
     assert not launcher._is_our_gateway(state["pid"])

@@ -138,7 +138,9 @@ def test_requests_are_recorded_without_secrets(double, signer, path_for, profile
 def test_control_api_over_http(double, signer, path_for, profile_id):
     client = DoubleClient(double.url)
     assert client.healthy()
-    assert client.add_fault(429, count=1) == [{"model": None, "status": 429, "count": 1, "latency_ms": 0}]
+    assert client.add_fault(429, count=1) == [
+        {"model": None, "status": 429, "count": 1, "latency_ms": 0, "region": None}
+    ]
     assert send(double, signer, path_for(profile_id))[0].status == 429
     assert send(double, signer, path_for(profile_id))[0].status == 200
     assert [r["status"] for r in client.requests()] == [429, 200]

@@ -188,3 +188,12 @@ def test_import_runtime_does_not_load_the_token_generator():
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_config_chain_over_source_regions_carries_a_key_per_region():
+    config = portkey_config(["claude-sonnet-4.6"], CREDS, regions=["us-east-1", "us-west-2"], auth="api-key")
+    regions = {
+        t["aws_region"]: presigned_query(t["api_key"])["X-Amz-Credential"].split("/")[2] for t in config["targets"]
+    }
+    assert regions == {"us-east-1": "us-east-1", "us-west-2": "us-west-2"}
+    assert SECRET not in json.dumps(config)

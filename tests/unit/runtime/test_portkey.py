@@ -88,7 +88,7 @@ def test_config_for_three_models_is_a_fallback_chain_with_keys_per_target():
         retry={"attempts": 2, "on_status_codes": [429]},
         custom_host="http://127.0.0.1:9100",
     )
-    assert config["strategy"] == {"mode": "fallback"}
+    assert config["strategy"] == {"mode": "fallback", "on_status_codes": [429, 408, 500, 502, 503, 504]}
     assert config["retry"] == {"attempts": 2, "on_status_codes": [429]}
     models = [t["override_params"]["model"] for t in config["targets"]]
     assert models == [

@@ -391,3 +391,13 @@ def test_validator_accepts_the_exact_short_term_statement():
 def test_validator_rejects_bearer_statements_other_than_short_term_only(statement):
     with pytest.raises(PolicyValidationError, match=r"CallWithBearerToken|wildcard"):
         validate_statements([statement])
+
+
+def test_short_term_api_keys_across_source_regions_add_the_statement_once():
+    from stacks.source_regions import build_region_statements
+
+    regions = ["us-east-1", "us-west-2"]
+    on = build_region_statements(load_catalog(), regions, ACCOUNT, ["claude-haiku-4.5"], api_keys="short-term")
+    assert [s for s in on if s["Sid"] == "ShortTermApiKeys"] == [_bearer()]
+    off = build_region_statements(load_catalog(), regions, ACCOUNT, ["claude-haiku-4.5"])
+    assert on == [*off, _bearer()]
