@@ -48,6 +48,7 @@ demo: install
 bench: install
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_load.py
+	$(PY) scripts/bench_api_key.py
 	$(PY) scripts/bench_fallback.py
 
 synth: install

@@ -107,6 +107,11 @@ def policy_brief(policy_arn: str) -> list[str]:
     for statement in document["Statement"]:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        equals = (statement.get("Condition") or {}).get("StringEquals") or {}
+        if resources == ["*"] and equals:  # the short-term API key statement (api_keys=short-term)
+            pairs = ", ".join(f"{key} = {value}" for key, value in equals.items())
+            lines.append(f"{statement['Effect']} {', '.join(actions)} only if {pairs}")
+            continue
         keys = [key for test in statement.get("Condition", {}).values() for key in test]
         condition = f" if {', '.join(keys)} match" if keys else ""
         lines.append(
@@ -118,7 +123,8 @@ def policy_brief(policy_arn: str) -> list[str]:
 
 
 def chat_table(gateway_base_url: str, bedrock_url: str, sops_file: Path) -> tuple[list[dict[str, str]], bool]:
-    """One chat per catalog model and one streamed reply, through the real gateway."""
+    """One chat per catalog model, one streamed reply and one chat in apiKey mode (a short-term
+    Bedrock API key instead of the secret), through the real gateway."""
     from openai import OpenAI, OpenAIError
 
     import runtime
@@ -126,8 +132,9 @@ def chat_table(gateway_base_url: str, bedrock_url: str, sops_file: Path) -> tupl
     credentials = runtime.Credentials.from_sops(str(sops_file))
     rows, ok = [], True
     models = load_catalog().names(include_eol=False)  # an end-of-life model would only fail
-    for name, stream in [*((n, False) for n in models), (models[0], True)]:
-        headers = runtime.portkey_headers(name, credentials, custom_host=bedrock_url)
+    runs = [*((n, False, "sigv4") for n in models), (models[0], True, "sigv4"), (models[0], False, "api-key")]
+    for name, stream, auth in runs:
+        headers = runtime.portkey_headers(name, credentials, custom_host=bedrock_url, auth=auth)
         client = OpenAI(base_url=gateway_base_url, api_key="unused", default_headers=headers, max_retries=0)
         body = runtime.chat_request(
             name, [{"role": "user", "content": "Say hello"}], credentials=credentials, max_tokens=64
@@ -149,7 +156,7 @@ def chat_table(gateway_base_url: str, bedrock_url: str, sops_file: Path) -> tupl
             ok, text, status, latency = False, str(err).splitlines()[0][:80], "error", 0.0
         rows.append(
             {
-                "name": name,
+                "name": name if auth == "sigv4" else f"{name} (apiKey)",
                 "bedrock_id": body["model"],
                 "status": status,
                 "latency_ms": f"{latency:.0f}",
@@ -264,7 +271,8 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
         env = dict(os.environ)
         print(f"    AWS_ENDPOINT_URL={state.endpoint}  bedrock double={state.bedrock_url}")
     with step("cdk bootstrap + cdk deploy (real CDK CLI)"):
-        run([sys.executable, "-m", "stacks.deploy", "--quiet"], env)
+        # api_keys=short-term: the chat table's apiKey row sends a short-term Bedrock API key
+        run([sys.executable, "-m", "stacks.deploy", "--quiet", "-c", "api_keys=short-term"], env)
         outputs = stack_outputs(DEFAULT_STACK_NAME)
     with step(f"secrets pull into an age-encrypted SOPS file under {paths.state_dir.name}/"):
         if not paths.age_keys.exists():
@@ -290,7 +298,7 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
         print(f"    policy: {line}")
     with step("model lifecycle: the catalog today (a Legacy model warns, an end-of-life one is refused)"):
         lifecycle_ok = lifecycle_demo(env)
-    with step("Portkey gateway 1.15.2 (npm) -> Bedrock double, one chat per model + one stream"):
+    with step("Portkey gateway 1.15.2 (npm) -> Bedrock double, one chat per model + one stream + one apiKey chat"):
         gateway = start_gateway()
         gateways.append(gateway)
         if state.bedrock_url is None:

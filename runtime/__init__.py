@@ -11,6 +11,7 @@ is the one list of models; everything here derives from it.
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from runtime.api_key import bedrock_api_key as bedrock_api_key
     from runtime.catalog import Catalog as Catalog
     from runtime.catalog import Model as Model
     from runtime.catalog import load_catalog as load_catalog
@@ -80,6 +81,7 @@ if TYPE_CHECKING:
 
 # public name -> submodule that defines it
 _EXPORTS = {
+    "bedrock_api_key": "api_key",
     "Catalog": "catalog",
     "Model": "catalog",
     "load_catalog": "catalog",

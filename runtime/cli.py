@@ -37,7 +37,7 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """
     shown = {}
     for name, value in headers.items():
-        if name in SECRET_HEADERS:
+        if name.lower() in SECRET_HEADERS:
             shown[name] = REDACTED
         elif name.endswith("access-key-id"):
             shown[name] = mask_key_id(value)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import os
 
+from runtime.constants import AUTH_SIGV4, DEFAULT_API_KEY_TTL_SECONDS
 from runtime.credentials import Credentials
-from runtime.portkey import bedrock_auth_headers
+from runtime.portkey import bedrock_auth_headers, check_auth
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class FreshHeaders:
     FreshHeaders(source=<lambda>)
     """
 
-    __slots__ = ("_custom_host", "_load", "_region", "_source_name")
+    __slots__ = ("_auth", "_custom_host", "_load", "_region", "_source_name", "_ttl_seconds")
 
     def __init__(
         self,
@@ -51,6 +52,8 @@ class FreshHeaders:
         *,
         region: str | None = None,
         custom_host: str | None = None,
+        auth: str = AUTH_SIGV4,
+        ttl_seconds: int = DEFAULT_API_KEY_TTL_SECONDS,
     ) -> None:
         if callable(source):
             self._load: Callable[[], Credentials] = source
@@ -61,6 +64,8 @@ class FreshHeaders:
             self._source_name = repr(path)
         self._region = region
         self._custom_host = custom_host
+        self._auth = check_auth(auth)  # "api-key": a short-term Bedrock API key, cached, instead of the secret
+        self._ttl_seconds = ttl_seconds
         self.headers()  # a missing file or unusable key fails here, at start-up, not on the first request
 
     def __repr__(self) -> str:
@@ -72,7 +77,9 @@ class FreshHeaders:
 
     def headers(self) -> dict[str, str]:
         """The credential headers as of now."""
-        return bedrock_auth_headers(self._load(), self._region, custom_host=self._custom_host)
+        return bedrock_auth_headers(
+            self._load(), self._region, custom_host=self._custom_host, auth=self._auth, ttl_seconds=self._ttl_seconds
+        )
 
     def __call__(self, request: httpx.Request) -> None:
         request.headers.update(self.headers())
@@ -87,16 +94,19 @@ def gateway_http_client(
     *,
     region: str | None = None,
     custom_host: str | None = None,
+    auth: str = AUTH_SIGV4,
     **httpx_options: Any,
 ) -> httpx.Client:
     """An ``httpx.Client`` for ``OpenAI(http_client=...)`` or ``Portkey(http_client=...)`` that sends
     the current key with every request: a rotated key is picked up without a restart.
 
-    `httpx_options` go to ``httpx.Client`` (``timeout=``, ``limits=``...).
+    ``auth="api-key"`` sends a short-term Bedrock API key (``Authorization: Bearer …``, re-minted
+    before it expires and after a rotation) instead of the secret access key. `httpx_options` go to
+    ``httpx.Client`` (``timeout=``, ``limits=``...).
     """
     import httpx
 
-    hook = FreshHeaders(source, region=region, custom_host=custom_host)
+    hook = FreshHeaders(source, region=region, custom_host=custom_host, auth=auth)
     hooks = dict(httpx_options.pop("event_hooks", None) or {})
     hooks["request"] = [*hooks.get("request", []), hook]
     httpx_options.setdefault("timeout", httpx.Timeout(600.0, connect=5.0))  # the SDKs' own default
@@ -108,12 +118,13 @@ def gateway_async_http_client(
     *,
     region: str | None = None,
     custom_host: str | None = None,
+    auth: str = AUTH_SIGV4,
     **httpx_options: Any,
 ) -> httpx.AsyncClient:
     """:func:`gateway_http_client` for ``AsyncOpenAI`` / ``AsyncPortkey``."""
     import httpx
 
-    hook = FreshHeaders(source, region=region, custom_host=custom_host)
+    hook = FreshHeaders(source, region=region, custom_host=custom_host, auth=auth)
     hooks = dict(httpx_options.pop("event_hooks", None) or {})
     hooks["request"] = [*hooks.get("request", []), hook.async_hook]
     httpx_options.setdefault("timeout", httpx.Timeout(600.0, connect=5.0))

@@ -40,9 +40,19 @@ HEADER_CUSTOM_HOST = "x-portkey-custom-host"
 HEADER_CONFIG = "x-portkey-config"
 HEADER_PREFIX = "x-portkey-"
 PROVIDER_BEDROCK = "bedrock"
+# apiKey mode: the gateway sends `Authorization: Bearer <short-term Bedrock API key>` to Bedrock.
+HEADER_AWS_AUTH_TYPE = "x-portkey-aws-auth-type"
+HEADER_AUTHORIZATION = "authorization"
+AWS_AUTH_TYPE_API_KEY = "apiKey"  # the gateway's value, in headers and in config targets
+# `auth=` of portkey_headers / portkey_config: SigV4 with the IAM secret, or a short-term API key.
+AUTH_SIGV4 = "sigv4"
+AUTH_API_KEY = "api-key"
+AUTH_MODES = (AUTH_SIGV4, AUTH_API_KEY)
+DEFAULT_API_KEY_TTL_SECONDS = 3600
+MAX_API_KEY_TTL_SECONDS = 43200  # Bedrock's limit for short-term keys: 12 hours
 
 # Header values that are secrets: redacted in every display.
-SECRET_HEADERS = frozenset({HEADER_AWS_SECRET_ACCESS_KEY, HEADER_AWS_SESSION_TOKEN})
+SECRET_HEADERS = frozenset({HEADER_AWS_SECRET_ACCESS_KEY, HEADER_AWS_SESSION_TOKEN, HEADER_AUTHORIZATION})
 
 # Retry defaults for x-portkey-config (the gateway allows at most 5 attempts).
 DEFAULT_RETRY_ATTEMPTS = 3

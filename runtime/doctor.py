@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from runtime.catalog import load_catalog
 from runtime.cli_parser import OneLineParser
 from runtime.constants import (
+    AUTH_MODES,
+    AUTH_SIGV4,
     DEFAULT_GATEWAY_URL,
     DEFAULT_STACK_NAME,
     ENV_AWS_ENDPOINT_URL,
@@ -47,6 +49,17 @@ FIX_MODEL_ACCESS = (
     "Anthropic: complete the use-case form)"
 )
 FIX_THROTTLED = "throttled; retry later or add retry/fallback (runtime.portkey_config)"
+# auth="api-key" (short-term Bedrock API keys, runtime.api_key)
+FIX_API_KEY_EXPIRED = (
+    "the short-term Bedrock API key expired; mint a fresh one per request with runtime.bedrock_api_key "
+    "(cached, renewed before expiry) instead of keeping a key longer than its ttl_seconds"
+)
+FIX_API_KEYS_OFF = (
+    "the stack does not allow short-term Bedrock API keys; redeploy with -c api_keys=short-term "
+    "(python -m stacks.deploy) or use auth=sigv4"
+)
+_API_KEY_EXPIRED_MARKS = ("bearer token has expired",)
+_API_KEYS_OFF_MARKS = ("bedrock:callwithbearertoken",)
 # Marks of each kind in Bedrock's / STS's error code or message (lower case).
 _REJECTED_KEY_MARKS = (
     "unrecognizedclientexception",
@@ -181,8 +194,10 @@ def check_lifecycle(names: Sequence[str]) -> list[Check]:
     return [Check(True, f"warning: {warning}") for warning in warnings if warning]
 
 
-def check_live(name: str, credentials: Credentials, region: str, url: str, custom_host: str | None) -> Check:
-    headers = portkey_headers(name, credentials, region, custom_host=custom_host)
+def check_live(
+    name: str, credentials: Credentials, region: str, url: str, custom_host: str | None, auth: str = "sigv4"
+) -> Check:
+    headers = portkey_headers(name, credentials, region, custom_host=custom_host, auth=auth)
     body = chat_request(name, [{"role": "user", "content": "ping"}], region=region, max_tokens=8)
     request = urllib.request.Request(  # noqa: S310 - http(s) gateway URL from config
         url.rstrip("/") + "/chat/completions",
@@ -203,7 +218,8 @@ def check_live(name: str, credentials: Credentials, region: str, url: str, custo
 
 def classify_refusal(status: int, text: str) -> str | None:
     """The kind of a refused Bedrock/STS call from its status and error code or message:
-    ``rejected-key``, ``model-access``, ``policy-denial``, ``throttled``, or None.
+    ``rejected-key``, ``model-access``, ``policy-denial``, ``throttled``, ``api-key-expired``,
+    ``api-keys-off`` (no bedrock:CallWithBearerToken: the stack option is off), or None.
 
     >>> classify_refusal(403, "bedrock error: The security token included in the request is invalid.")
     'rejected-key'
@@ -217,6 +233,10 @@ def classify_refusal(status: int, text: str) -> str | None:
     lowered = text.lower()
     if status == 429 or "throttlingexception" in lowered:
         return "throttled"
+    if any(mark in lowered for mark in _API_KEY_EXPIRED_MARKS):
+        return "api-key-expired"
+    if any(mark in lowered for mark in _API_KEYS_OFF_MARKS):
+        return "api-keys-off"
     if any(mark in lowered for mark in _REJECTED_KEY_MARKS):
         return "rejected-key"
     # before the policy test: Bedrock's model-access denial also says "not authorized to perform"
@@ -246,6 +266,8 @@ def describe_http_error(status: int, body: bytes, name: str) -> str:
         "model-access": FIX_MODEL_ACCESS,
         "policy-denial": f"add {name} to allowed_models and redeploy (python -m stacks.deploy)",
         "throttled": "retry later or add retry/fallback (runtime.portkey_config)",
+        "api-key-expired": FIX_API_KEY_EXPIRED,
+        "api-keys-off": FIX_API_KEYS_OFF,
     }
     kind = classify_refusal(status, message)
     fix = fixes[kind] if kind else "check the gateway log and the Bedrock service status"
@@ -280,7 +302,7 @@ def run_checks(args: argparse.Namespace, emit: Callable[[Check], None]) -> bool:
         record(check)
     if args.live and credentials is not None:
         for name in names:
-            record(check_live(name, credentials, region, url, args.custom_host))
+            record(check_live(name, credentials, region, url, args.custom_host, args.auth))
     return all(check.ok for check in results)
 
 
@@ -292,6 +314,12 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--custom-host", help="send Bedrock calls to this host (local double)")
     parser.add_argument("--stack", default=DEFAULT_STACK_NAME, help="stack whose UserArn the key must belong to")
     parser.add_argument("--live", action="store_true", help="send one tiny chat per model")
+    parser.add_argument(
+        "--auth",
+        choices=AUTH_MODES,
+        default=AUTH_SIGV4,
+        help="sigv4 (the secret key) or api-key (a short-term Bedrock API key; stack option api_keys=short-term)",
+    )
     try:
         args = parser.parse_args(list(argv))
         if args.gateway_url is not None:

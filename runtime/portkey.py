@@ -3,14 +3,22 @@ and OpenAI-format chat bodies."""
 
 from __future__ import annotations
 
+from runtime.api_key import bedrock_api_key  # stdlib only: the token generator is imported on first mint
 from runtime.catalog import Model, load_catalog
 from runtime.constants import (
+    AUTH_API_KEY,
+    AUTH_MODES,
+    AUTH_SIGV4,
+    AWS_AUTH_TYPE_API_KEY,
+    DEFAULT_API_KEY_TTL_SECONDS,
     DEFAULT_GATEWAY_URL,
     DEFAULT_RETRY_ATTEMPTS,
     DEFAULT_RETRY_STATUS_CODES,
     ENV_CUSTOM_HOST,
     ENV_GATEWAY_URL,
+    HEADER_AUTHORIZATION,
     HEADER_AWS_ACCESS_KEY_ID,
+    HEADER_AWS_AUTH_TYPE,
     HEADER_AWS_REGION,
     HEADER_AWS_SECRET_ACCESS_KEY,
     HEADER_AWS_SESSION_TOKEN,
@@ -111,16 +119,20 @@ def portkey_headers(
     metadata: Mapping[str, str] | None = None,
     custom_host: str | None = None,
     allowed: Iterable[str] | str | None = None,
+    auth: str = AUTH_SIGV4,
+    ttl_seconds: int = DEFAULT_API_KEY_TTL_SECONDS,
 ) -> dict[str, str]:
     """Headers that make the gateway call Bedrock with these credentials.
 
     `name` is resolved (region and allow-list checked) so a bad model fails here, before any
     request; the model itself travels in the body (see :func:`chat_request`). The region is
     the argument, else the credentials' region, else ``AWS_REGION``, else ``us-east-1``.
+    ``auth="api-key"`` sends a short-term Bedrock API key (see :mod:`runtime.api_key`,
+    lifetime `ttl_seconds`) instead of the secret access key.
     """
     region = pick_region(region or credentials.region)
     resolve_model(name, region, allowed=allowed)
-    headers = bedrock_auth_headers(credentials, region, custom_host=custom_host)
+    headers = bedrock_auth_headers(credentials, region, custom_host=custom_host, auth=auth, ttl_seconds=ttl_seconds)
     if trace_id:
         headers[HEADER_TRACE_ID] = trace_id
     if metadata:
@@ -128,25 +140,55 @@ def portkey_headers(
     return headers
 
 
+def check_auth(auth: str) -> str:
+    """`auth` when it is a known mode (``sigv4`` or ``api-key``); else one ConfigError line.
+
+    >>> check_auth("api-key")
+    'api-key'
+    >>> check_auth("apikey")
+    Traceback (most recent call last):
+    ...
+    runtime.errors.ConfigError: unknown auth mode 'apikey'; use one of sigv4, api-key
+    """
+    if auth not in AUTH_MODES:
+        raise ConfigError(f"unknown auth mode {auth!r}; use one of {', '.join(AUTH_MODES)}")
+    return auth
+
+
 def bedrock_auth_headers(
-    credentials: Credentials, region: str | None = None, *, custom_host: str | None = None
+    credentials: Credentials,
+    region: str | None = None,
+    *,
+    custom_host: str | None = None,
+    auth: str = AUTH_SIGV4,
+    ttl_seconds: int = DEFAULT_API_KEY_TTL_SECONDS,
 ) -> dict[str, str]:
     """The model-independent part of :func:`portkey_headers`: provider, key, region, custom host.
 
-    What :class:`runtime.client.FreshHeaders` sets on every request.
+    What :class:`runtime.client.FreshHeaders` sets on every request. With ``auth="api-key"`` the
+    secret access key stays here: the gateway gets a short-term Bedrock API key as a bearer token.
 
     >>> creds = Credentials("AKIAIOSFODNN7EXAMPLE", "secret", region="eu-west-1")
     >>> bedrock_auth_headers(creds)["x-portkey-aws-region"]
     'eu-west-1'
     """
-    headers = {
-        HEADER_PROVIDER: PROVIDER_BEDROCK,
-        HEADER_AWS_ACCESS_KEY_ID: credentials.access_key_id,
-        HEADER_AWS_SECRET_ACCESS_KEY: credentials.secret_access_key,
-        HEADER_AWS_REGION: pick_region(region or credentials.region),
-    }
-    if credentials.session_token:
-        headers[HEADER_AWS_SESSION_TOKEN] = credentials.session_token
+    resolved_region = pick_region(region or credentials.region)
+    if check_auth(auth) == AUTH_API_KEY:
+        headers = {
+            HEADER_PROVIDER: PROVIDER_BEDROCK,
+            HEADER_AWS_AUTH_TYPE: AWS_AUTH_TYPE_API_KEY,
+            HEADER_AUTHORIZATION: "Bearer " + bedrock_api_key(credentials, resolved_region, ttl_seconds),
+            HEADER_AWS_REGION: resolved_region,
+        }
+    else:
+        headers = {
+            HEADER_PROVIDER: PROVIDER_BEDROCK,
+            HEADER_AWS_ACCESS_KEY_ID: credentials.access_key_id,
+            HEADER_AWS_SECRET_ACCESS_KEY: credentials.secret_access_key,
+            HEADER_AWS_REGION: resolved_region,
+        }
+        if credentials.session_token:
+            headers[HEADER_AWS_SESSION_TOKEN] = credentials.session_token
     host = _custom_host(custom_host)
     if host:
         headers[HEADER_CUSTOM_HOST] = host
@@ -167,7 +209,11 @@ def portkey_sdk_options(
     ['aws_access_key_id', 'aws_region', 'aws_secret_access_key', 'provider']
     """
     headers = portkey_headers(name, credentials, region, **options)
-    sdk = {key[len(HEADER_PREFIX) :].replace("-", "_"): value for key, value in headers.items()}
+    sdk = {
+        # the SDK sends an `Authorization` keyword as is (auth="api-key": the short-term key)
+        "Authorization" if key == HEADER_AUTHORIZATION else key[len(HEADER_PREFIX) :].replace("-", "_"): value
+        for key, value in headers.items()
+    }
     if HEADER_METADATA in headers:
         import json
 
@@ -205,15 +251,16 @@ def _target(
     region: str,
     custom_host: str | None,
     allowed: Iterable[str] | str | None,
+    api_key: str | None = None,
 ) -> dict[str, Any]:
-    target: dict[str, Any] = {
-        "provider": PROVIDER_BEDROCK,
-        "aws_access_key_id": credentials.access_key_id,
-        "aws_secret_access_key": credentials.secret_access_key,
-        "aws_region": region,
-        "override_params": {"model": resolve_model(name, region, allowed=allowed)},
-    }
-    if credentials.session_token:
+    target: dict[str, Any] = {"provider": PROVIDER_BEDROCK}
+    if api_key is not None:
+        target.update(aws_auth_type=AWS_AUTH_TYPE_API_KEY, api_key=api_key)
+    else:
+        target.update(aws_access_key_id=credentials.access_key_id, aws_secret_access_key=credentials.secret_access_key)
+    target["aws_region"] = region
+    target["override_params"] = {"model": resolve_model(name, region, allowed=allowed)}
+    if credentials.session_token and api_key is None:
         target["aws_session_token"] = credentials.session_token
     if custom_host:
         target["custom_host"] = custom_host
@@ -231,6 +278,8 @@ def portkey_config(
     fallback: bool = True,
     custom_host: str | None = None,
     allowed: Iterable[str] | str | None = None,
+    auth: str = AUTH_SIGV4,
+    ttl_seconds: int = DEFAULT_API_KEY_TTL_SECONDS,
 ) -> dict[str, Any]:
     """An ``x-portkey-config`` object for one model, or a fallback chain over (model, region) pairs.
 
@@ -241,6 +290,9 @@ def portkey_config(
     uses `region`. A chain falls back only on 429 / 408 / 5xx. `request_timeout` (ms) makes the
     gateway answer 408 after that long, and 408 is retried. ``retry=None`` leaves retries out; with
     the default status codes a chain's targets move on at a 429 and only the last retries it.
+
+    ``auth="api-key"``: each target carries ``aws_auth_type: "apiKey"`` and a short-term Bedrock
+    API key (``api_key``) for its region instead of the access key pair.
 
     >>> creds = Credentials("AKIAIOSFODNN7EXAMPLE", "secret", region="us-east-1")
     >>> chain = portkey_config(["claude-sonnet-4.6", "claude-haiku-4.5"], creds, regions=["us-east-1", "us-west-2"])
@@ -268,7 +320,10 @@ def portkey_config(
             "pass one name and one region for a single target"
         )
     host = _custom_host(custom_host)
-    targets = [_target(n, credentials, r, host, allowed) for n, r in pairs]
+    api_keys: dict[str, str] = {}
+    if check_auth(auth) == AUTH_API_KEY:  # one short-term key per target region
+        api_keys = {r: bedrock_api_key(credentials, r, ttl_seconds) for r in dict.fromkeys(r for _, r in pairs)}
+    targets = [_target(n, credentials, r, host, allowed, api_keys.get(r)) for n, r in pairs]
     timeout = check_request_timeout(request_timeout)
     retry_block = _retry_block(retry)
     config: dict[str, Any]

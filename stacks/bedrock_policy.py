@@ -69,6 +69,19 @@ MANAGED_POLICY_MAX_CHARS = 6144
 
 Statement = dict[str, Any]
 
+# Short-term Bedrock API keys (stack option api_keys=short-term): using one is the action
+# bedrock:CallWithBearerToken, which has no resource type (Resource "*"), narrowed by the condition
+# key bedrock:bearerTokenType to SHORT_TERM so long-term keys (IAM service-specific credentials)
+# stay denied. https://docs.aws.amazon.com/bedrock/latest/userguide/api-keys-permissions.html
+# names of an IAM action, a condition key and its value, not secrets
+BEARER_TOKEN_ACTION = "bedrock:CallWithBearerToken"  # noqa: S105
+BEARER_TOKEN_TYPE_CONDITION_KEY = "bedrock:bearerTokenType"  # noqa: S105
+SHORT_TERM_TOKEN = "SHORT_TERM"  # noqa: S105
+BEARER_TOKEN_SID = "ShortTermApiKeys"  # noqa: S105
+API_KEYS_OFF = "off"
+API_KEYS_SHORT_TERM = "short-term"
+API_KEYS_MODES = (API_KEYS_OFF, API_KEYS_SHORT_TERM)
+
 # arn:<partition>:bedrock:*::foundation-model/<model id>; the id itself has no wildcard.
 _ANY_REGION_MODEL_ARN = re.compile(r"arn:[^:*?]+:bedrock:\*::foundation-model/(?P<model>[^*?]+)")
 # arn:<partition>:bedrock:<region>:<account>:inference-profile/<profile id>, no wildcard anywhere.
@@ -220,9 +233,11 @@ def build_statements(
     account: str,
     allowed: Iterable[str] | None = None,
     partition: str = "aws",
+    api_keys: str = API_KEYS_OFF,
 ) -> list[Statement]:
     """Statements for every granted catalog model (see :func:`granted_models`), validated.
     This is the one policy builder: the stack deploys it and the Bedrock double judges by it.
+    ``api_keys="short-term"`` adds :func:`short_term_api_key_statement`.
 
     >>> from runtime.catalog import load_catalog
     >>> statements = build_statements(load_catalog(), "eu-west-1", "111122223333", ["claude-sonnet-4.5"])
@@ -237,8 +252,47 @@ def build_statements(
     for model in granted_models(catalog, region, allowed):
         statements.extend(model_statements(catalog, model, region, account, partition))
     statements = merge_profile_statements(statements)
+    if api_keys not in API_KEYS_MODES:
+        raise PolicyValidationError(f"api_keys={api_keys!r} is unknown; use one of {', '.join(API_KEYS_MODES)}")
+    if api_keys == API_KEYS_SHORT_TERM:
+        statements.append(short_term_api_key_statement())
     validate_statements(statements)
     return statements
+
+
+def short_term_api_key_statement() -> Statement:
+    """Allow calls made with a *short-term* Bedrock API key of this identity (never a long-term one);
+    what the key may invoke is still decided by the model statements.
+
+    >>> short_term_api_key_statement()["Condition"]
+    {'StringEquals': {'bedrock:bearerTokenType': 'SHORT_TERM'}}
+    """
+    return {
+        "Sid": BEARER_TOKEN_SID,
+        "Effect": "Allow",
+        "Action": [BEARER_TOKEN_ACTION],
+        "Resource": "*",
+        "Condition": {"StringEquals": {BEARER_TOKEN_TYPE_CONDITION_KEY: SHORT_TERM_TOKEN}},
+    }
+
+
+def is_short_term_api_key_statement(statement: Statement) -> bool:
+    """Exactly :func:`short_term_api_key_statement` (any Sid): the one statement the validator lets
+    grant ``bedrock:CallWithBearerToken`` and the one ``Resource: "*"``.
+
+    >>> is_short_term_api_key_statement(short_term_api_key_statement())
+    True
+    >>> is_short_term_api_key_statement({**short_term_api_key_statement(), "Condition": None})
+    False
+    """
+    expected = short_term_api_key_statement()
+    return (
+        set(statement) <= {*expected}
+        and statement.get("Effect") == "Allow"
+        and _as_list(statement.get("Action")) == [BEARER_TOKEN_ACTION]
+        and _as_list(statement.get("Resource")) == ["*"]
+        and statement.get("Condition") == expected["Condition"]
+    )
 
 
 def merge_profile_statements(statements: Sequence[Statement]) -> list[Statement]:
@@ -375,6 +429,15 @@ def validate_statements(statements: Sequence[Statement]) -> None:
         for key in ("NotAction", "NotResource", "Principal", "NotPrincipal"):
             if key in statement:
                 raise PolicyValidationError(f"statement {name} uses {key}; use exact Action/Resource")
+        if is_short_term_api_key_statement(statement):
+            _check_sid(statement, sids)
+            continue
+        if BEARER_TOKEN_ACTION in _as_list(statement.get("Action")):
+            raise PolicyValidationError(
+                f"statement {name} grants {BEARER_TOKEN_ACTION} other than alone with StringEquals "
+                f"{BEARER_TOKEN_TYPE_CONDITION_KEY} = {SHORT_TERM_TOKEN}; long-term API keys stay denied "
+                "(use short_term_api_key_statement())"
+            )
         for action in _as_list(statement.get("Action")):
             if _has_wildcard(action):
                 raise PolicyValidationError(f"statement {name} grants wildcard action {action!r}; list exact actions")
@@ -406,8 +469,12 @@ def validate_statements(statements: Sequence[Statement]) -> None:
                         raise PolicyValidationError(
                             f"statement {name} has a wildcard in condition {operator} {key}={item!r}; use exact values"
                         )
-        sid = statement.get("Sid")
-        if sid is not None:
-            if sid in sids:
-                raise PolicyValidationError(f"duplicate Sid {sid!r}; model names must stay distinct")
-            sids.add(sid)
+        _check_sid(statement, sids)
+
+
+def _check_sid(statement: Statement, sids: set[str]) -> None:
+    sid = statement.get("Sid")
+    if sid is not None:
+        if sid in sids:
+            raise PolicyValidationError(f"duplicate Sid {sid!r}; model names must stay distinct")
+        sids.add(sid)

@@ -24,7 +24,7 @@ from runtime.catalog import Catalog, is_region_name, load_catalog
 from runtime.constants import DEFAULT_REGION, DEFAULT_STACK_NAME, ENV_CDK_DEFAULT_ACCOUNT, ENV_CDK_DEFAULT_REGION
 from runtime.errors import ConfigError, PortkeyBedrockError
 from runtime.resolve import end_of_life_message, find_model
-from stacks.bedrock_policy import POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
+from stacks.bedrock_policy import API_KEYS_MODES, API_KEYS_OFF, POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
 from stacks.source_regions import check_offered
 
 if TYPE_CHECKING:
@@ -44,7 +44,9 @@ CTX_ACCESS_KEY_SERIAL = "access_key_serial"
 CTX_RETAINED_ACCESS_KEY_SERIAL = "retained_access_key_serial"
 CTX_KMS_PRINCIPALS = "kms_principals"
 CTX_SOURCE_REGIONS = "source_regions"
+CTX_API_KEYS = "api_keys"  # "short-term": the user may call Bedrock with short-term API keys
 CONTEXT_KEYS = (
+    CTX_API_KEYS,
     CTX_STACK_NAME,
     CTX_USER_NAME,
     CTX_REGION,
@@ -219,6 +221,7 @@ class StackConfig:
     kms_principals: tuple[str, ...] = ()
     # where the key may call Bedrock from (quotas count per source region); empty: `region` only
     source_regions: tuple[str, ...] = ()
+    api_keys: str = API_KEYS_OFF  # "short-term": bedrock:CallWithBearerToken for SHORT_TERM keys
 
     @property
     def policy_regions(self) -> tuple[str, ...]:
@@ -275,6 +278,10 @@ class StackConfig:
         ):
             raise _fail(CTX_ACCOUNT, account_value, "use a 12-digit AWS account id, or leave it unset")
         account = account_value.strip() if isinstance(account_value, str) else None
+
+        api_keys = ctx.get(CTX_API_KEYS, defaults.api_keys)
+        if api_keys not in API_KEYS_MODES:
+            raise _fail(CTX_API_KEYS, api_keys, f"use one of: {', '.join(API_KEYS_MODES)}")
 
         mode = ctx.get(CTX_POLICY_MODE, defaults.policy_mode)
         if mode not in POLICY_MODES:
@@ -335,6 +342,7 @@ class StackConfig:
             retained_access_key_serial=retained,
             kms_principals=tuple(dict.fromkeys(principals)),
             source_regions=sources,
+            api_keys=api_keys,
         )
 
     def model_ids(self, catalog: Catalog | None = None) -> list[str]:

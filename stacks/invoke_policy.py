@@ -13,6 +13,7 @@ from stacks.bedrock_policy import (
     POLICY_MODE_LEAST_PRIVILEGE,
     Statement,
     check_policy_mode,
+    is_short_term_api_key_statement,
     split_statements,
     validate_statements,
 )
@@ -81,6 +82,15 @@ class BedrockInvokePolicy(Construct):
                             "see stacks/bedrock_policy.py",
                         )
                     )
+                if any(is_short_term_api_key_statement(s) for s in part):
+                    Validations.of(policy).acknowledge(
+                        Acknowledgment(
+                            id="AwsSolutions-IAM5[Resource::*]",
+                            reason="api_keys=short-term: bedrock:CallWithBearerToken has no resource type, so "
+                            "IAM needs Resource * there; the statement allows only that action and only for "
+                            "bedrock:bearerTokenType = SHORT_TERM (see stacks/bedrock_policy.py)",
+                        )
+                    )
             self.policy = self.policies[0]
 
     @property
@@ -99,6 +109,8 @@ def any_region_model_findings(statements: Sequence[Statement]) -> list[str]:
     """
     findings = []
     for statement in statements:
+        if is_short_term_api_key_statement(statement):
+            continue  # its "*" is acknowledged with its own reason
         resources = statement.get("Resource")
         for resource in resources if isinstance(resources, list) else [resources]:
             if isinstance(resource, str) and "*" in resource:

@@ -15,10 +15,14 @@ from typing import TYPE_CHECKING
 
 from runtime.errors import PortkeyBedrockError
 from stacks.bedrock_policy import (
+    API_KEYS_MODES,
+    API_KEYS_OFF,
+    API_KEYS_SHORT_TERM,
     PolicyValidationError,
     Statement,
     build_statements,
     merge_profile_statements,
+    short_term_api_key_statement,
     split_statements,
     statement_sid,
     validate_statements,
@@ -71,8 +75,10 @@ def build_region_statements(
     account: str,
     allowed: Sequence[str] | None = None,
     partition: str = "aws",
+    api_keys: str = API_KEYS_OFF,
 ) -> list[Statement]:
-    """The statements of :func:`build_statements` for every source region, merged.
+    """The statements of :func:`build_statements` for every source region, merged (plus the
+    short-term API key statement once, with ``api_keys="short-term"``).
 
     >>> from runtime.catalog import load_catalog
     >>> regions = ["us-east-1", "us-west-2"]
@@ -87,7 +93,7 @@ def build_region_statements(
     if allowed is not None:
         check_offered(catalog, allowed, regions)
     if len(set(regions)) == 1:
-        return build_statements(catalog, regions[0], account, allowed, partition)
+        return build_statements(catalog, regions[0], account, allowed, partition, api_keys=api_keys)
     combined: list[Statement] = []
     seen: set[str] = set()
     for index, region in enumerate(dict.fromkeys(regions)):
@@ -100,6 +106,10 @@ def build_region_statements(
                 statement = {**statement, "Sid": f"{statement['Sid']}{region_suffix(region)}"}
             combined.append(statement)
     merged = merge_profile_statements(combined)
+    if api_keys not in API_KEYS_MODES:
+        raise PolicyValidationError(f"api_keys={api_keys!r} is unknown; use one of {', '.join(API_KEYS_MODES)}")
+    if api_keys == API_KEYS_SHORT_TERM:
+        merged.append(short_term_api_key_statement())
     validate_statements(merged)
     parts = len(split_statements(merged))
     if parts > MAX_MANAGED_POLICIES_PER_USER:

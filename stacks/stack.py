@@ -64,6 +64,7 @@ class PortkeyBedrockAccessStack(Stack):
                 self.account,
                 config.allowed_models,
                 partition=self.partition,
+                api_keys=config.api_keys,
             )
         )
         self.invoke_policy = BedrockInvokePolicy(

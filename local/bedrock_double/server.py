@@ -15,7 +15,11 @@ Control routes (loopback only, unauthenticated, for tests):
   GET    /_double/quotas     POST /_double/quotas [{"region": r, "model": id|null,
                              "requests_per_minute": N, "tokens_per_minute": M, "window_seconds": S}]
                              DELETE /_double/quotas   (429 ThrottlingException per source region)
+  POST   /_double/region     {"region": "us-east-1"|null}: bearer API keys for another region get 403
   GET    /_double/health
+
+`Authorization: Bearer bedrock-api-key-…` (short-term API keys) is verified by
+:mod:`local.bedrock_double.bearer`, which also requires bedrock:CallWithBearerToken.
 
 Each profile call is routed to a destination drawn from the catalog's routing table for the
 caller's source region (round-robin by default), and authorized against the caller's identity
@@ -39,6 +43,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from local.bedrock_double.bearer import authorize_bearer, endpoint_region, verify_bearer
 from local.bedrock_double.errors import BedrockError
 from local.bedrock_double.eventstream import CONTENT_TYPE as EVENTSTREAM
 from local.bedrock_double.model import (
@@ -83,6 +88,8 @@ class Double:
         self.router = router or Router()
         self._unsubscribed: set[str] = set()
         self.quotas = Quotas()
+        # the region this double answers for, when a test sets it (bearer keys of other regions: 403)
+        self.region: str | None = None
 
     def unsubscribed(self) -> frozenset[str]:
         return frozenset(self._unsubscribed)
@@ -210,6 +217,13 @@ class _Handler(BaseHTTPRequestHandler):
             elif (method, path) == ("DELETE", "/_double/quotas"):
                 self.double.quotas.clear()
                 self._send_json(200, self.double.quotas.describe())
+            elif (method, path) == ("POST", "/_double/region"):
+                data = json.loads(body or b"{}")
+                region = data.get("region") if isinstance(data, dict) else None
+                if region is not None and not isinstance(region, str):
+                    raise ConfigError('region is {"region": "us-east-1"} or {"region": null}')
+                self.double.region = region
+                self._send_json(200, {"region": region})
             elif (method, path) == ("GET", "/_double/health"):
                 self._send_json(200, {"status": "ok"})
             else:
@@ -244,10 +258,21 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(BedrockError):
             entry["access_key_id"] = parse_authorization(self.headers.get("Authorization", "")).access_key_id
         double = self.double
+        authorization = self.headers.get("Authorization", "")
+        bearer = authorization.startswith("Bearer ")
+        entry["auth_scheme"] = "bearer" if bearer else "sigv4" if authorization.startswith("AWS4-") else None
         try:
-            caller = verify(method="POST", path=self.path, headers=headers, body=body, key_store=double.key_store)
+            if bearer:
+                endpoint = endpoint_region(self.headers.get("Host", "")) or double.region
+                caller = verify_bearer(authorization, key_store=double.key_store, endpoint=endpoint)
+                entry["access_key_id"] = caller.access_key_id
+            else:
+                caller = verify(method="POST", path=self.path, headers=headers, body=body, key_store=double.key_store)
             entry.update(signature_valid=True, signed_host=caller.signed_host, region=caller.region)
             entry["user_arn"] = caller.key.user_arn
+            entry["secret_in_headers"] = any(caller.key.secret in value for _, value in headers)
+            if bearer:
+                authorize_bearer(caller, double.policy_store)
             if not isinstance(entry["body"], dict):
                 raise BedrockError(
                     400, "ValidationException", "Malformed input request, please reformat your input and try again."

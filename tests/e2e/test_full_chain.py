@@ -48,7 +48,10 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
     try:
         assert state.bedrock_url, "local AWS must host the Bedrock double"
         target = Target.for_endpoint(state.endpoint)
-        outputs = deploy(target, constants.DEFAULT_STACK_NAME, {}, deployer=cli_deployer(quiet=True), quiet=True)
+        # api_keys=short-term: the one deploy also proves apiKey mode against the deployed policy;
+        # SigV4 callers are unaffected by the extra statement
+        context = {"api_keys": "short-term"}
+        outputs = deploy(target, constants.DEFAULT_STACK_NAME, context, deployer=cli_deployer(quiet=True), quiet=True)
         os.environ.update(state.env())
         keys = state_dir / "keys.txt"
         config = state_dir / ".sops.yaml"
@@ -214,6 +217,25 @@ def test_doctor_live_passes_on_the_deployed_chain(chain, creds, gateway, capsys)
         assert f"ok   {name} answered in" in out
     assert creds.secret_access_key not in out
     assert len(chain.double.requests()) == len(usable)
+
+
+def test_doctor_live_in_api_key_mode_on_the_deployed_chain(chain, creds, gateway, capsys):
+    """Short-term API keys minted from the pulled key, checked by the double against the key in moto
+    and the deployed policy (bedrock:CallWithBearerToken for SHORT_TERM plus the invoke grants)."""
+    from runtime.doctor import main as doctor_main
+
+    argv = ["--sops", str(chain.sops_file), "--gateway-url", gateway.base_url, "--custom-host", chain.bedrock_url]
+    assert doctor_main([*argv, "--live", "--auth", "api-key"]) == 0
+    out = capsys.readouterr().out
+    usable = runtime.load_catalog().names(include_eol=False)
+    for name in usable:
+        assert f"ok   {name} answered in" in out
+    seen = chain.double.requests()
+    assert len(seen) == len(usable)
+    for entry in seen:
+        assert (entry["status"], entry["auth_scheme"], entry["secret_in_headers"]) == (200, "bearer", False)
+        assert entry["access_key_id"] == creds.access_key_id
+    assert creds.secret_access_key not in out
 
 
 @pytest.mark.load

@@ -230,3 +230,22 @@ def test_doctor_fails_an_end_of_life_model_the_allow_list_names(capsys, monkeypa
 
 def test_lifecycle_check_is_silent_for_active_models():
     assert doctor.check_lifecycle(["claude-large", "claude-opus-4.7"]) == []
+
+
+def test_expired_short_term_key_gets_its_own_fix():
+    body = b'{"error": {"message": "bedrock error: Bearer Token has expired"}, "provider": "bedrock"}'
+    line = doctor.describe_http_error(403, body, "claude-large")
+    assert line == f"HTTP 403 (bedrock error: Bearer Token has expired); {doctor.FIX_API_KEY_EXPIRED}"
+
+
+def test_missing_call_with_bearer_token_names_the_stack_option():
+    body = (
+        b'{"error": {"message": "bedrock error: User: arn:aws:iam::1:user/u is not authorized to perform: '
+        b'bedrock:CallWithBearerToken because no identity-based policy allows it"}}'
+    )
+    line = doctor.describe_http_error(403, body, "claude-large")
+    assert line.endswith(doctor.FIX_API_KEYS_OFF) and "api_keys=short-term" in line
+
+
+def test_unknown_auth_mode_is_a_usage_error(capsys):
+    assert doctor.main(["--auth", "bearer"]) == 2

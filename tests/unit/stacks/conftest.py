@@ -22,6 +22,7 @@ VARIANTS = {
     "Eu": {"region": "eu-west-1"},
     "RotationPhase1": {"access_key_serial": "2", "retained_access_key_serial": "1"},
     "RotationPhase2": {"access_key_serial": "2"},
+    "ApiKeys": {"api_keys": "short-term"},
     "TwoRegions": {"source_regions": "us-east-1,us-west-2"},
 }
 

@@ -354,3 +354,50 @@ def test_catalog_change_shows_up_in_the_policy_without_code_change(tmp_path):
     assert statements["ModelClaudeTest"]["Resource"] == [f"arn:aws:bedrock:*::foundation-model/{TEST_ID}"]
     # the packaged catalog is untouched
     assert "ProfileClaudeTest" not in by_sid(build_statements(load_catalog(), "us-east-1", ACCOUNT))
+
+
+def _bearer(**changes):
+    from stacks.bedrock_policy import short_term_api_key_statement
+
+    return {**short_term_api_key_statement(), **changes}
+
+
+def test_short_term_api_keys_add_one_bearer_statement_only_when_asked():
+    catalog = load_catalog()
+    off = build_statements(catalog, "us-east-1", ACCOUNT, ["claude-sonnet-4.5"])
+    on = build_statements(catalog, "us-east-1", ACCOUNT, ["claude-sonnet-4.5"], api_keys="short-term")
+    assert on == [*off, _bearer()]
+    assert not any("bedrock:CallWithBearerToken" in s["Action"] for s in off)
+    with pytest.raises(PolicyValidationError, match="unknown"):
+        build_statements(catalog, "us-east-1", ACCOUNT, ["claude-sonnet-4.5"], api_keys="long-term")
+
+
+def test_validator_accepts_the_exact_short_term_statement():
+    validate_statements([_bearer()])
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        _bearer(Condition=None),  # no condition: long-term keys too
+        _bearer(Condition={"StringEquals": {"bedrock:bearerTokenType": "LONG_TERM"}}),
+        _bearer(Condition={"StringEquals": {"bedrock:bearerTokenType": ["SHORT_TERM", "LONG_TERM"]}}),
+        _bearer(Condition={"StringLike": {"bedrock:bearerTokenType": "SHORT_TERM"}}),
+        _bearer(Condition={"StringNotEquals": {"bedrock:bearerTokenType": "LONG_TERM"}}),
+        _bearer(Action=["bedrock:CallWithBearerToken", "bedrock:InvokeModel"]),  # "*" for invoke too
+        _bearer(Resource=["arn:aws:bedrock:us-east-1::foundation-model/x"], Condition=None),
+    ],
+)
+def test_validator_rejects_bearer_statements_other_than_short_term_only(statement):
+    with pytest.raises(PolicyValidationError, match=r"CallWithBearerToken|wildcard"):
+        validate_statements([statement])
+
+
+def test_short_term_api_keys_across_source_regions_add_the_statement_once():
+    from stacks.source_regions import build_region_statements
+
+    regions = ["us-east-1", "us-west-2"]
+    on = build_region_statements(load_catalog(), regions, ACCOUNT, ["claude-haiku-4.5"], api_keys="short-term")
+    assert [s for s in on if s["Sid"] == "ShortTermApiKeys"] == [_bearer()]
+    off = build_region_statements(load_catalog(), regions, ACCOUNT, ["claude-haiku-4.5"])
+    assert on == [*off, _bearer()]

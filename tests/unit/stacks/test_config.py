@@ -156,6 +156,7 @@ def test_config_is_frozen():
         ({"user_name": "bad name!"}, "user_name", "1-64 characters"),
         ({"secret_name": "a b"}, "secret_name", "letters, digits"),
         ({"stack_name": "1stack"}, "stack_name", "starting with a letter"),
+        ({"api_keys": "long-term"}, "api_keys", "off, short-term"),
     ],
 )
 def test_bad_context_fails_with_one_line_naming_key_and_fix(context, key, fix):
@@ -171,3 +172,11 @@ def test_kms_principals_accept_list_or_comma_string():
     arns = ["arn:aws:iam::111122223333:role/sops", "arn:aws:iam::111122223333:root"]
     assert config(kms_principals=arns).kms_principals == tuple(arns)
     assert config(kms_principals=",".join(arns)).kms_principals == tuple(arns)
+
+
+def test_api_keys_default_off_from_cdk_json_and_short_term_when_asked():
+    from stacks.config import cdk_json_context
+
+    assert cdk_json_context()["api_keys"] == "off"
+    assert config().api_keys == "off"
+    assert config(api_keys="short-term").api_keys == "short-term"

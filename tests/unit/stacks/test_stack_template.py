@@ -308,3 +308,31 @@ def test_bad_context_fails_synth_with_one_clear_line(tmp_path):
         "error: context key policy_mode='admin' is invalid: use one of: least-privilege, full "
         "(cdk.json context or -c policy_mode=...)"
     ]
+
+
+def test_api_keys_short_term_adds_exactly_the_bearer_statement(synthesized, default_template):
+    assert not [s for s in policy_statements(default_template) if s["Sid"] == "ShortTermApiKeys"]
+    bearer = [
+        s for s in policy_statements(synthesized.templates["ApiKeys"]) if "bedrock:CallWithBearerToken" in s["Action"]
+    ]
+    assert bearer == [
+        {
+            "Sid": "ShortTermApiKeys",
+            "Effect": "Allow",
+            "Action": "bedrock:CallWithBearerToken",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"bedrock:bearerTokenType": "SHORT_TERM"}},
+        }
+    ]
+    # the model grants are unchanged by the option
+    others = [s for s in policy_statements(synthesized.templates["ApiKeys"]) if s["Sid"] != "ShortTermApiKeys"]
+    assert others == policy_statements(default_template)
+
+
+def test_parliament_excuses_the_unknown_bearer_action_only_in_the_exact_short_term_statement():
+    from stacks.bedrock_policy import short_term_api_key_statement
+
+    exact = short_term_api_key_statement()
+    assert parliament_errors({"Version": "2012-10-17", "Statement": [exact]}) == []
+    loose = {**exact, "Condition": {"StringEquals": {"bedrock:bearerTokenType": "LONG_TERM"}}}
+    assert any("UNKNOWN_ACTION" in e for e in parliament_errors({"Version": "2012-10-17", "Statement": [loose]}))
