@@ -31,17 +31,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from runtime.constants import HEADER_CONFIG, HEADER_CUSTOM_HOST
+from runtime.constants import HEADER_CONFIG, HEADER_CUSTOM_HOST, REDACTED
 from runtime.errors import PortkeyBedrockError
+from runtime.redact import is_secret_header
 
 MAX_TOTAL = 1_000_000
 MAX_CONCURRENCY = 256
 DEFAULT_DEADLINE = 600.0  # seconds for a whole run; requests not started by then are not sent
 ERROR_SAMPLES = 5
 _SAMPLE_CHARS = 300
-_REDACTED = "<redacted>"
-# Header names whose values are never shown (matched as substrings of the lower-cased name).
-_SECRET_HEADER_WORDS = ("secret", "token", "authorization", "password", "api-key", "config")
+# The x-portkey-config header is hidden too: its targets carry keys.
+_CONFIG_HEADER_WORD = "config"
 
 Headers = Mapping[str, str]
 MakeRequest = Callable[[int], tuple[Headers, Mapping[str, Any]]]
@@ -154,7 +154,7 @@ def redact(text: str, secrets: list[str]) -> str:
     """
     for secret in secrets:
         if secret:
-            text = text.replace(secret, _REDACTED)
+            text = text.replace(secret, REDACTED)
     text = " ".join(text.split())
     return text if len(text) <= _SAMPLE_CHARS else text[: _SAMPLE_CHARS - 1] + "…"
 
@@ -165,7 +165,7 @@ def secret_values(headers: Headers) -> list[str]:
     >>> secret_values({"x-portkey-aws-secret-access-key": "s", "x-portkey-aws-region": "r", "Authorization": "a"})
     ['s', 'a']
     """
-    return [value for name, value in headers.items() if any(word in name.lower() for word in _SECRET_HEADER_WORDS)]
+    return [value for name, value in headers.items() if is_secret_header(name) or _CONFIG_HEADER_WORD in name.lower()]
 
 
 def _error_message(data: bytes) -> str:

@@ -66,15 +66,6 @@ def _random_password(generate: dict[str, Any]) -> str:
     )
 
 
-def is_registered() -> bool:
-    """Whether this process's moto now knows ``AWS::SecretsManager::Secret``."""
-    if _registered is None:
-        return False
-    from moto.cloudformation import parsing
-
-    return parsing.get_model_map().get(RESOURCE_TYPE) is _registered
-
-
 def register_secret_model() -> type[Any]:
     """Teach moto's CloudFormation ``AWS::SecretsManager::Secret``; idempotent. Returns the model class."""
     global _registered

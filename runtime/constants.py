@@ -53,6 +53,9 @@ MAX_API_KEY_TTL_SECONDS = 43200  # Bedrock's limit for short-term keys: 12 hours
 
 # Header values that are secrets: redacted in every display.
 SECRET_HEADERS = frozenset({HEADER_AWS_SECRET_ACCESS_KEY, HEADER_AWS_SESSION_TOKEN, HEADER_AUTHORIZATION})
+# Any header whose lower-cased name contains one of these is never shown or recorded (the double, the
+# load harness): covers other tools' headers too (x-amz-security-token, x-api-key, cookie).
+SECRET_HEADER_WORDS = ("secret", "token", "authorization", "password", "api-key", "cookie")
 
 # Retry defaults for x-portkey-config (the gateway allows at most 5 attempts).
 DEFAULT_RETRY_ATTEMPTS = 3

@@ -67,3 +67,15 @@ def is_age_identity(text: str) -> bool:
     (True, False)
     """
     return _AGE_IDENTITY.search(text) is not None
+
+
+def is_secret_header(name: str) -> bool:
+    """True for a header whose value is never shown or recorded (see ``SECRET_HEADER_WORDS``).
+
+    >>> [is_secret_header(n) for n in ("Authorization", "X-Amz-Security-Token", "x-portkey-aws-region", "Host")]
+    [True, True, False, False]
+    """
+    from runtime.constants import SECRET_HEADER_WORDS
+
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_HEADER_WORDS)

@@ -10,10 +10,7 @@ from typing import Any
 
 from local.bedrock_double.errors import FAULTS
 from runtime.errors import ConfigError
-
-# Header names never recorded: credentials and anything that looks secret.
-_HIDDEN_HEADERS = frozenset({"authorization", "x-amz-security-token", "cookie"})
-_HIDDEN_WORDS = ("secret", "token", "password", "api-key")
+from runtime.redact import is_secret_header
 
 
 def public_headers(headers: Any) -> dict[str, str]:
@@ -25,7 +22,7 @@ def public_headers(headers: Any) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in headers:
         key = name.lower()
-        if key in _HIDDEN_HEADERS or any(word in key for word in _HIDDEN_WORDS):
+        if is_secret_header(key):
             continue
         out[key] = value
     return out
