@@ -1,7 +1,7 @@
 """The local AWS server process: moto in server mode plus the Bedrock double, in one process.
 
 Run by ``python -m local.aws serve`` (see :mod:`local.aws`); not meant to be imported by
-anything else. The moto fixes (:mod:`local.moto_fixes`) are installed here, in this process,
+anything else. The moto fixes (:mod:`local.moto_patches.fixes`) are installed here, in this process,
 before the first request; the Bedrock double (when present) runs here too because it reads
 moto's in-memory IAM backend.
 """
@@ -21,7 +21,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from local import moto_bedrock_control, moto_fixes
+from local.moto_patches import bedrock_control as moto_bedrock_control
+from local.moto_patches import fixes as moto_fixes
 from runtime.atomicfile import atomic_write_text
 from runtime.constants import DEFAULT_REGION
 

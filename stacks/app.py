@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from stacks.checks.validation import schema_validator, start_validation_while_importing
 from stacks.config import CDK_JSON as CDK_JSON
 from stacks.config import StackConfig, cdk_json_context
-from stacks.validation import schema_validator, start_validation_while_importing
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -1,6 +1,6 @@
 """The least-privilege Bedrock invoke policy as plain IAM statement dicts (no CDK import).
 
-`stacks.invoke_policy` turns them into a managed policy; the Bedrock double (`local`) judges calls
+`stacks.constructs.invoke_policy` turns them into a managed policy; the Bedrock double (`local`) judges calls
 against the very same statements, so the tests exercise what the stack deploys. The builders take
 plain strings (the account may be a CDK token such as ``stack.account``), so they are tested
 without synthesizing anything. Every model id, profile id and source region comes from the

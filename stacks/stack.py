@@ -1,7 +1,7 @@
 """The stack: an IAM user, its Bedrock invoke policy, its access key(s) in a KMS-encrypted secret.
 
-It only wires the constructs of `stacks.invoke_policy` and `stacks.credentials` together and
-publishes the outputs named in `runtime.constants` (never the key id or the secret).
+It only wires the constructs of `stacks.constructs.invoke_policy` and `stacks.constructs.access_credentials`
+together and publishes the outputs named in `runtime.constants` (never the key id or the secret).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from runtime.constants import (
 )
 from stacks.bedrock_policy import POLICY_MODE_FULL
 from stacks.config import StackConfig
-from stacks.credentials import AccessCredentials
-from stacks.invoke_policy import BedrockInvokePolicy
+from stacks.constructs.access_credentials import AccessCredentials
+from stacks.constructs.invoke_policy import BedrockInvokePolicy
 from stacks.source_regions import build_region_statements
 
 

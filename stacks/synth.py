@@ -40,8 +40,8 @@ def synth(context: dict[str, str] | None = None, outdir: str = "cdk.out") -> str
     for name, value in QUIET_JSII_ENV.items():
         os.environ.setdefault(name, value)
     from stacks.app import build_app
-    from stacks.hygiene import secret_leaks
-    from stacks.scanners import scan
+    from stacks.checks.hygiene import secret_leaks
+    from stacks.checks.scanners import scan
 
     app = build_app(context, outdir=outdir)
     assembly = app.synth()

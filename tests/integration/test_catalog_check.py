@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from local.aws import REPO_ROOT, LocalAws
-from local.moto_bedrock_control import DATA_FILE_NAME
+from local.moto_patches.bedrock_control import DATA_FILE_NAME
 from runtime.atomicfile import atomic_write_text
 from tests.integration.helpers import MOTO_ACCOUNT, REGION
 

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.moto_secrets import generated_secret_string, register_secret_model
+from local.moto_patches.secrets import generated_secret_string, register_secret_model
 from tests.integration.helpers import REGION, secret_json
 
 pytestmark = pytest.mark.integration
@@ -116,7 +116,7 @@ PROBE = textwrap.dedent(
     import json, sys, boto3
     from moto import mock_aws
     if sys.argv[1] == "register":
-        from local.moto_secrets import register_secret_model
+        from local.moto_patches.secrets import register_secret_model
         register_secret_model()
     with mock_aws():
         cf = boto3.client("cloudformation", region_name="us-east-1")

@@ -7,7 +7,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local import moto_fixes
+from local.moto_patches import fixes as moto_fixes
 from runtime import constants as c
 from stacks.deploy import access_key_serials
 from tests.integration.helpers import REGION, active_key_ids, secret_json, seed_bootstrap_version

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from local.moto_bedrock_control import control_plane_data
+from local.moto_patches.bedrock_control import control_plane_data
 from runtime import catalog_check
 from runtime.catalog import load_catalog
 from runtime.catalog_check import (

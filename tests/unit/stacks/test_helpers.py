@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runtime.errors import PortkeyBedrockError
-from stacks.hygiene import secret_leaks
+from stacks.checks.hygiene import secret_leaks
 from stacks.synth import parse_context
 
 REPO_ROOT = Path(__file__).resolve().parents[3]

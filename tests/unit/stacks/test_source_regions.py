@@ -8,8 +8,8 @@ from runtime.catalog import load_catalog
 from runtime.constants import OUTPUT_SOURCE_REGIONS
 from runtime.errors import ConfigError
 from stacks.bedrock_policy import PolicyValidationError, build_statements, split_statements
+from stacks.checks.scanners import policy_documents
 from stacks.config import StackConfig
-from stacks.scanners import policy_documents
 from stacks.source_regions import build_region_statements
 
 ACCOUNT = "111122223333"

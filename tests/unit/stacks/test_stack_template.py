@@ -21,9 +21,9 @@ from runtime.constants import (
     OUTPUT_USER_NAME,
     SECRET_ENV_KEYS,
 )
-from stacks.credentials import KMS_ALIAS, SOPS_KMS_ACTIONS
-from stacks.hygiene import secret_leaks
-from stacks.scanners import cfn_lint_errors, parliament_errors, policy_documents, render
+from stacks.checks.hygiene import secret_leaks
+from stacks.checks.scanners import cfn_lint_errors, parliament_errors, policy_documents, render
+from stacks.constructs.access_credentials import KMS_ALIAS, SOPS_KMS_ACTIONS
 
 pytestmark = pytest.mark.slow
 

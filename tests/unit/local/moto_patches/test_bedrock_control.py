@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from local.moto_bedrock_control import control_plane_data, write_data
+from local.moto_patches.bedrock_control import control_plane_data, write_data
 from runtime.catalog import load_catalog
 from runtime.catalog_check import compare
 

@@ -1,8 +1,8 @@
-"""local/moto_changesets.py: cases beyond the doctest."""
+"""local/moto_patches/changesets.py: cases beyond the doctest."""
 
 import pytest
 
-from local.moto_changesets import previous_inputs
+from local.moto_patches.changesets import previous_inputs
 
 
 @pytest.mark.parametrize(

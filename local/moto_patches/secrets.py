@@ -10,7 +10,7 @@ Behaviour follows AWS: ``Ref`` and ``GetAtt Id`` return the ARN; a new ``SecretS
 new version (AWSCURRENT moves); ``KmsKeyId``/``Description`` change in place; a new ``Name``
 replaces the secret; delete removes it without a recovery window.
 
->>> from local.moto_secrets import generated_secret_string
+>>> from local.moto_patches.secrets import generated_secret_string
 >>> generated_secret_string({"SecretStringTemplate": '{"user": "a"}', "GenerateStringKey": "pw",
 ...                          "PasswordLength": 4, "ExcludeCharacters": ""}, lambda props: "xyzw")
 '{"user": "a", "pw": "xyzw"}'

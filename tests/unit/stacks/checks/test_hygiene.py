@@ -1,10 +1,10 @@
-"""stacks.hygiene.secret_leaks: for each rule a clean template and one that breaks it."""
+"""stacks.checks.hygiene.secret_leaks: for each rule a clean template and one that breaks it."""
 
 import copy
 
 import pytest
 
-from stacks.hygiene import secret_leaks
+from stacks.checks.hygiene import secret_leaks
 
 KEY = {"Type": "AWS::IAM::AccessKey", "Properties": {"UserName": {"Ref": "U"}}}
 SECRET_FROM_KEY = {

@@ -38,7 +38,7 @@ SCHEMA_ERROR_APPS = textwrap.dedent(
     [({ENV_CDK_VALIDATION: "false"}, False), ({}, True), ({ENV_CDK_VALIDATION: "0"}, True)],
 )
 def test_validation_enabled(environ, enabled):
-    from stacks.validation import validation_enabled
+    from stacks.checks.validation import validation_enabled
 
     assert validation_enabled(environ) is enabled
 
@@ -82,7 +82,7 @@ def test_our_app_has_no_schema_findings(synthesized):
 
 
 def test_one_validator_per_process(monkeypatch):
-    from stacks.validation import schema_validator
+    from stacks.checks.validation import schema_validator
 
     monkeypatch.delenv(ENV_CDK_VALIDATION, raising=False)
     first = schema_validator()
@@ -93,7 +93,7 @@ def test_one_validator_per_process(monkeypatch):
 
 
 def test_the_module_is_imported_while_the_validator_starts(monkeypatch, tmp_path):
-    from stacks.validation import schema_validator, start_validation_while_importing
+    from stacks.checks.validation import schema_validator, start_validation_while_importing
 
     (tmp_path / "imported_on_the_side.py").write_text("import threading\nLOADER = threading.current_thread().name\n")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -104,7 +104,7 @@ def test_the_module_is_imported_while_the_validator_starts(monkeypatch, tmp_path
 
 
 def test_an_import_error_on_the_helper_thread_is_raised_to_the_caller(monkeypatch):
-    from stacks.validation import start_validation_while_importing
+    from stacks.checks.validation import start_validation_while_importing
 
     monkeypatch.delenv(ENV_CDK_VALIDATION, raising=False)
     with pytest.raises(ModuleNotFoundError, match=r"stacks\.no_such_module"):

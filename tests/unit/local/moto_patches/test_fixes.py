@@ -1,8 +1,8 @@
-"""local/moto_fixes.py: cases beyond the doctest."""
+"""local/moto_patches/fixes.py: cases beyond the doctest."""
 
 import pytest
 
-from local.moto_fixes import policy_text
+from local.moto_patches.fixes import policy_text
 
 
 @pytest.mark.parametrize(("policy", "expected"), [({"a": 1}, '{"a": 1}'), ('{"a": 1}', '{"a": 1}'), (None, None)])

@@ -1,8 +1,8 @@
 """Everything local AWS changes in moto, installed in one call (inside the server process, or in
 a test process before ``mock_aws``).
 
-* ``AWS::SecretsManager::Secret`` in CloudFormation (:mod:`local.moto_secrets`);
-* change sets as ``cdk deploy`` uses them (:mod:`local.moto_changesets`);
+* ``AWS::SecretsManager::Secret`` in CloudFormation (:mod:`local.moto_patches.secrets`);
+* change sets as ``cdk deploy`` uses them (:mod:`local.moto_patches.changesets`);
 * ``AWS::KMS::Key`` from CloudFormation: moto stores the ``KeyPolicy`` object as is, and every
   later KMS call that checks the policy (DescribeKey, Encrypt, ...) crashes on ``json.loads`` of
   it; AWS stores the policy document as JSON text. :func:`fix_kms_key_policy` serialises it.
@@ -20,8 +20,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from local.moto_changesets import fix_change_sets
-from local.moto_secrets import register_secret_model
+from local.moto_patches.changesets import fix_change_sets
+from local.moto_patches.secrets import register_secret_model
 
 _kms_patched = False
 _policy_patched = False
