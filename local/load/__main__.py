@@ -1,0 +1,7 @@
+"""``python -m local.load --total N --concurrency C [--stream]``."""
+
+import sys
+
+from local.load.cli import main
+
+sys.exit(main())
