@@ -66,7 +66,7 @@ CONVERSE_PARAMS: dict[str, tuple[str, str]] = {
 
 
 @dataclass(frozen=True)
-class Check:
+class IamCheck:
     """One IAM check: the action on a resource, with its request context."""
 
     action: str
@@ -75,11 +75,11 @@ class Check:
 
 
 @dataclass(frozen=True)
-class Target:
+class Route:
     model_id: str  # as the caller sent it (profile id, or foundation-model id for on-demand)
     base_model_id: str
     destination_region: str  # "*" for a global profile (any commercial Region)
-    checks: tuple[Check, ...]
+    checks: tuple[IamCheck, ...]
 
 
 def route_candidates(offer: Offer, source_region: str) -> tuple[str, ...]:
@@ -129,7 +129,7 @@ class Router:
 
 def checks_for(
     model: Model, offer: Offer, source_region: str, destination: str, account: str, action: str
-) -> tuple[Check, ...]:
+) -> tuple[IamCheck, ...]:
     """The IAM checks Bedrock makes for a call of `offer` from `source_region` served in
     `destination` (see the module docstring).
 
@@ -142,22 +142,22 @@ def checks_for(
     """
     fm = f"arn:aws:bedrock:{{}}::foundation-model/{model.model_id}"
     if not offer.is_profile:
-        return (Check(action, fm.format(source_region), {REQUESTED_REGION_KEY: source_region}),)
+        return (IamCheck(action, fm.format(source_region), {REQUESTED_REGION_KEY: source_region}),)
     profile_arn = f"arn:aws:bedrock:{source_region}:{account}:inference-profile/{offer.profile_id}"
-    profile = Check(action, profile_arn, {REQUESTED_REGION_KEY: source_region})
-    in_source = Check(
+    profile = IamCheck(action, profile_arn, {REQUESTED_REGION_KEY: source_region})
+    in_source = IamCheck(
         action, fm.format(source_region), {PROFILE_ARN_KEY: profile_arn, REQUESTED_REGION_KEY: source_region}
     )
     if offer.is_global:
-        regionless = Check(
+        regionless = IamCheck(
             action, fm.format(""), {PROFILE_ARN_KEY: profile_arn, REQUESTED_REGION_KEY: GLOBAL_REQUESTED_REGION}
         )
         return (profile, in_source, regionless)
-    routed = Check(action, fm.format(destination), {PROFILE_ARN_KEY: profile_arn, REQUESTED_REGION_KEY: destination})
+    routed = IamCheck(action, fm.format(destination), {PROFILE_ARN_KEY: profile_arn, REQUESTED_REGION_KEY: destination})
     return (profile, in_source) if destination == source_region else (profile, in_source, routed)
 
 
-def resolve_target(
+def route_request(
     model_id: str,
     region: str,
     account: str,
@@ -167,7 +167,7 @@ def resolve_target(
     *,
     destination: str | None = None,
     day: str | None = None,
-) -> Target:
+) -> Route:
     """The checks Bedrock makes for `model_id` called in `region`, the destination drawn by
     `router` (or forced with `destination`, which must be one of the routes). Errors as Bedrock
     answers them: an unknown id, or a profile not offered in that Region (400); a bare id with no
@@ -175,7 +175,7 @@ def resolve_target(
 
     >>> from runtime.catalog import load_catalog
     >>> catalog = load_catalog()
-    >>> t = resolve_target(catalog.profile_id(catalog.model("claude-haiku-4.5"), "us-west-1"), "us-west-1", "1",
+    >>> t = route_request(catalog.profile_id(catalog.model("claude-haiku-4.5"), "us-west-1"), "us-west-1", "1",
     ...                    "converse", catalog, destination="us-east-2")
     >>> t.destination_region, [c.resource.split(":")[3] for c in t.checks]
     ('us-east-2', ['us-west-1', 'us-west-1', 'us-east-2'])
@@ -198,7 +198,7 @@ def resolve_target(
     if offer.is_global:
         destination = ANY_COMMERCIAL_REGION
     checks = checks_for(model, offer, region, destination, account, ACTIONS[operation])
-    return Target(model_id, model.model_id, destination, checks)
+    return Route(model_id, model.model_id, destination, checks)
 
 
 def check_request_rules(catalog: Catalog, model_id: str, body: Mapping[str, Any]) -> None:
@@ -225,7 +225,7 @@ def check_request_rules(catalog: Catalog, model_id: str, body: Mapping[str, Any]
         )
 
 
-def authorize(caller: Caller, target: Target, policy_store: PolicyStore) -> None:
+def authorize(caller: Caller, target: Route, policy_store: PolicyStore) -> None:
     """Raise 403 AccessDeniedException, worded like AWS, unless every check is allowed."""
     documents = policy_store.documents_for(caller.key.user_arn)
     for check in target.checks:
@@ -245,7 +245,7 @@ def authorize(caller: Caller, target: Target, policy_store: PolicyStore) -> None
         )
 
 
-def check_subscribed(target: Target, unsubscribed: frozenset[str]) -> None:
+def check_subscribed(target: Route, unsubscribed: frozenset[str]) -> None:
     """403 with Bedrock's Marketplace wording when the model's subscription is simulated missing."""
     if target.base_model_id in unsubscribed:
         raise BedrockError(403, "AccessDeniedException", MARKETPLACE_ACCESS_DENIED)

@@ -52,7 +52,7 @@ from local.bedrock_double.model import (
     authorize,
     check_request_rules,
     check_subscribed,
-    resolve_target,
+    route_request,
 )
 from local.bedrock_double.quotas import Quota, Quotas
 from local.bedrock_double.reply import PromptCache, converse_reply, stream_events
@@ -277,7 +277,7 @@ class _Handler(BaseHTTPRequestHandler):
                 raise BedrockError(
                     400, "ValidationException", "Malformed input request, please reformat your input and try again."
                 )
-            target = resolve_target(model_id, caller.region, caller.key.account, op, double.catalog, double.router)
+            target = route_request(model_id, caller.region, caller.key.account, op, double.catalog, double.router)
             entry["destination_region"] = target.destination_region
             authorize(caller, target, double.policy_store)
             check_subscribed(target, double.unsubscribed())

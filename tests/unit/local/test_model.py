@@ -13,7 +13,7 @@ from local.bedrock_double.model import (
     authorize,
     check_request_rules,
     check_subscribed,
-    resolve_target,
+    route_request,
 )
 from local.bedrock_double.sigv4 import Caller
 from local.bedrock_double.stores import DictPolicyStore, KeyRecord
@@ -39,7 +39,7 @@ def caller(region="us-east-1"):
 def test_geo_profile_checks_profile_source_model_and_routed_model(catalog):
     model = catalog.model(HAIKU)
     profile_id = catalog.profile_id(model, "us-west-1")
-    target = resolve_target(profile_id, "us-west-1", ACCOUNT, "converse", catalog, destination="us-east-2")
+    target = route_request(profile_id, "us-west-1", ACCOUNT, "converse", catalog, destination="us-east-2")
     assert target.destination_region == "us-east-2"
     profile, in_source, routed = target.checks
     assert profile.action == "bedrock:InvokeModel"
@@ -52,7 +52,7 @@ def test_geo_profile_checks_profile_source_model_and_routed_model(catalog):
 
 def test_global_profile_checks_the_three_resources_aws_names(catalog):
     model = catalog.model("claude-large")
-    target = resolve_target(catalog.profile_id(model, "eu-west-1"), "eu-west-1", ACCOUNT, "converse", catalog)
+    target = route_request(catalog.profile_id(model, "eu-west-1"), "eu-west-1", ACCOUNT, "converse", catalog)
     assert target.destination_region == "*"
     assert [(c.resource.split(":")[3], c.context.get("aws:RequestedRegion")) for c in target.checks] == [
         ("eu-west-1", "eu-west-1"),
@@ -67,7 +67,7 @@ def test_round_robin_routing_visits_every_destination_of_the_source(catalog):
     offer = catalog.offer_for(model, "us-west-1")
     router = Router()
     seen = [
-        resolve_target(offer.invoke_id, "us-west-1", ACCOUNT, "converse", catalog, router).destination_region
+        route_request(offer.invoke_id, "us-west-1", ACCOUNT, "converse", catalog, router).destination_region
         for _ in range(len(offer.routes["us-west-1"]))
     ]
     assert sorted(seen) == sorted(offer.routes["us-west-1"])
@@ -98,7 +98,7 @@ def test_a_policy_missing_one_destination_fails_only_when_bedrock_routes_there(c
     router = Router()
     outcomes = []
     for _ in range(len(catalog.destinations(model, "us-west-1"))):
-        target = resolve_target(profile_id, "us-west-1", ACCOUNT, "converse", catalog, router)
+        target = route_request(profile_id, "us-west-1", ACCOUNT, "converse", catalog, router)
         authorize(caller("us-west-1"), target, store_for(policy))  # the stack's policy: every route
         try:
             authorize(caller("us-west-1"), target, store_for(short))
@@ -112,7 +112,7 @@ def test_a_policy_missing_one_destination_fails_only_when_bedrock_routes_there(c
 @pytest.mark.parametrize("model_id", ["us.anthropic.nope-v1:0", "anthropic.nope", ""])
 def test_unknown_model_is_a_validation_error(catalog, model_id):
     with pytest.raises(BedrockError) as info:
-        resolve_target(model_id, "us-east-1", ACCOUNT, "converse", catalog)
+        route_request(model_id, "us-east-1", ACCOUNT, "converse", catalog)
     assert (info.value.status, info.value.error_type) == (400, "ValidationException")
     assert info.value.message == "The provided model identifier is invalid."
 
@@ -120,14 +120,14 @@ def test_unknown_model_is_a_validation_error(catalog, model_id):
 def test_profile_not_offered_from_the_source_region_is_invalid(catalog):
     eu_profile = catalog.profile_id(catalog.model(HAIKU), "eu-west-1")
     with pytest.raises(BedrockError) as info:
-        resolve_target(eu_profile, "us-east-1", ACCOUNT, "converse", catalog)
+        route_request(eu_profile, "us-east-1", ACCOUNT, "converse", catalog)
     assert info.value.error_type == "ValidationException"
 
 
 def test_bare_model_id_without_on_demand_offer_is_refused(catalog):
     model = catalog.model(HAIKU)
     with pytest.raises(BedrockError) as info:
-        resolve_target(model.model_id, "us-east-1", ACCOUNT, "converse", catalog)
+        route_request(model.model_id, "us-east-1", ACCOUNT, "converse", catalog)
     assert "with on-demand throughput isn\u2019t supported" in info.value.message
 
 
@@ -136,7 +136,7 @@ def test_end_of_life_model_is_answered_like_bedrock(catalog):
     profile = eol.offers[0].invoke_id
     source = eol.offers[0].source_regions[0]
     with pytest.raises(BedrockError) as info:
-        resolve_target(profile, source, ACCOUNT, "converse", catalog)
+        route_request(profile, source, ACCOUNT, "converse", catalog)
     assert (info.value.status, info.value.error_type) == (404, "ResourceNotFoundException")
     assert info.value.message.startswith("This model version has reached the end of its life.")
 
@@ -166,7 +166,7 @@ def test_unsupported_thinking_mode_is_a_validation_exception(catalog):
 
 
 def test_not_subscribed_model_gets_the_marketplace_access_denied(catalog):
-    target = resolve_target(
+    target = route_request(
         catalog.profile_id(catalog.model(HAIKU), "us-east-1"), "us-east-1", ACCOUNT, "converse", catalog
     )
     check_subscribed(target, frozenset())
@@ -181,14 +181,14 @@ def test_not_subscribed_model_gets_the_marketplace_access_denied(catalog):
 def test_the_stack_policy_allows_its_model_from_each_region(catalog, op, region):
     model = catalog.model(HAIKU)
     store = store_for(stack_policy(catalog, [HAIKU], region))
-    target = resolve_target(catalog.profile_id(model, region), region, ACCOUNT, op, catalog)
+    target = route_request(catalog.profile_id(model, region), region, ACCOUNT, op, catalog)
     authorize(caller(region), target, store)  # no exception
 
 
 def test_other_model_is_denied_with_aws_wording(catalog):
     store = store_for(stack_policy(catalog, [HAIKU]))
     other = catalog.model("claude-sonnet-4.5")
-    target = resolve_target(catalog.profile_id(other, "us-east-1"), "us-east-1", ACCOUNT, "converse", catalog)
+    target = route_request(catalog.profile_id(other, "us-east-1"), "us-east-1", ACCOUNT, "converse", catalog)
     with pytest.raises(BedrockError) as info:
         authorize(caller(), target, store)
     assert (info.value.status, info.value.error_type) == (403, "AccessDeniedException")
@@ -204,9 +204,9 @@ def test_streaming_denied_when_policy_lacks_stream_action(catalog):
         statement["Action"] = ["bedrock:InvokeModel"]
     store = store_for(policy)
     profile = catalog.profile_id(catalog.model(HAIKU), "us-east-1")
-    authorize(caller(), resolve_target(profile, "us-east-1", ACCOUNT, "converse", catalog), store)
+    authorize(caller(), route_request(profile, "us-east-1", ACCOUNT, "converse", catalog), store)
     with pytest.raises(BedrockError) as info:
-        authorize(caller(), resolve_target(profile, "us-east-1", ACCOUNT, "converse-stream", catalog), store)
+        authorize(caller(), route_request(profile, "us-east-1", ACCOUNT, "converse-stream", catalog), store)
     assert "bedrock:InvokeModelWithResponseStream" in info.value.message
 
 
@@ -215,7 +215,7 @@ def test_model_grant_bound_to_another_profile_is_denied(catalog):
     policy["Statement"][1]["Condition"] = {
         "StringEquals": {PROFILE_ARN_KEY: "arn:aws:bedrock:us-east-1:1:inference-profile/x"}
     }
-    target = resolve_target(
+    target = route_request(
         catalog.profile_id(catalog.model(HAIKU), "us-east-1"), "us-east-1", ACCOUNT, "converse", catalog
     )
     with pytest.raises(BedrockError) as info:
@@ -225,7 +225,7 @@ def test_model_grant_bound_to_another_profile_is_denied(catalog):
 
 def test_explicit_deny_is_named(catalog):
     deny = {"Statement": [{"Effect": "Deny", "Action": "bedrock:*", "Resource": "*"}]}
-    target = resolve_target(
+    target = route_request(
         catalog.profile_id(catalog.model(HAIKU), "us-east-1"), "us-east-1", ACCOUNT, "converse", catalog
     )
     with pytest.raises(BedrockError) as info:

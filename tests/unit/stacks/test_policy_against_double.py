@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from local.bedrock_double.iam import evaluate
-from local.bedrock_double.model import ACTIONS, Check, Target, resolve_target
+from local.bedrock_double.model import ACTIONS, IamCheck, Route, route_request
 from runtime.catalog import load_catalog
 from stacks.bedrock_policy import build_statements, policy_document
 
@@ -44,11 +44,11 @@ def routed_pairs():
 USED, SHADOWED = routed_pairs()
 
 
-def target_for(model, offer, source, destination, operation="converse") -> Target:
-    return resolve_target(offer.invoke_id, source, ACCOUNT, operation, load_catalog(), destination=destination)
+def target_for(model, offer, source, destination, operation="converse") -> Route:
+    return route_request(offer.invoke_id, source, ACCOUNT, operation, load_catalog(), destination=destination)
 
 
-def as_other_model(target: Target, other_id: str) -> tuple[Check, ...]:
+def as_other_model(target: Route, other_id: str) -> tuple[IamCheck, ...]:
     return tuple(
         replace(
             check,
@@ -96,7 +96,7 @@ def test_the_bare_foundation_model_without_the_profile_is_denied():
         if offer.is_profile:
             regions = {source, destination if destination != "*" else ""}
             for region in regions:
-                bare = Check(
+                bare = IamCheck(
                     action,
                     f"arn:aws:bedrock:{region}::foundation-model/{model.model_id}",
                     {"aws:RequestedRegion": region or "unspecified"},
@@ -105,7 +105,7 @@ def test_the_bare_foundation_model_without_the_profile_is_denied():
         else:
             # on-demand: the bare model is the offer, in its own region only
             elsewhere = "us-east-1" if source != "us-east-1" else "us-west-2"
-            bare = Check(action, f"arn:aws:bedrock:{elsewhere}::foundation-model/{model.model_id}", {})
+            bare = IamCheck(action, f"arn:aws:bedrock:{elsewhere}::foundation-model/{model.model_id}", {})
             assert not allowed(document, [bare])
 
 
