@@ -81,11 +81,13 @@ def _flat_env(plain: dict[str, Any], *, dotenv: bool) -> list[tuple[str, str]]:
     for key, value in plain.items():
         if isinstance(value, dict | list):
             raise SecretsCliError(f"cannot use the nested value of {key!r} as an environment variable; flatten it")
-        if "=" in key:
-            raise SecretsCliError(f"cannot use the key {key!r} (contains '=') as an environment variable")
+        if "=" in key or "\0" in key or not key:
+            raise SecretsCliError(f"cannot use the key {key!r} (empty, or holds '=' or NUL) as an environment variable")
         if value is None:
             continue
         text = env_string(value)
+        if "\0" in text:  # never echo the value: it is a secret
+            raise SecretsCliError(f"the value of {key!r} holds a NUL byte, which an environment variable cannot")
         pairs.append((key, text.replace("\n", "\\n") if dotenv and isinstance(value, str) else text))
     return pairs
 

@@ -87,7 +87,8 @@ def check_armor(enc: str) -> None:
     lines = enc.strip().split("\n")
     body = lines[1:-1]
     if (
-        len(lines) < 3
+        not enc.isascii()  # armor is base64 between ASCII lines; anything else is not age's
+        or len(lines) < 3
         or lines[0].strip() != ARMOR_HEADER
         or lines[-1].strip() != ARMOR_FOOTER
         or any(len(line.strip()) > 64 for line in body)

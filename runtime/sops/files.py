@@ -216,6 +216,11 @@ def check_document(doc: dict[str, Any], source: str) -> None:
     if not any(metadata.get(name) for name in RECIPIENT_FIELDS):
         raise NotSopsFileError(f"{source}: the sops block names no recipient; nobody could decrypt it")
     parse_rfc3339(metadata.get("lastmodified"), "lastmodified")
+    from runtime.sops.age import check_armor
+
+    for stanza in _stanzas(metadata, "age"):
+        enc = stanza.get("enc")
+        check_armor(enc if isinstance(enc, str) else "")
     if not is_encrypted(metadata.get("mac")):
         raise NotSopsFileError(f"{source}: the sops block has no encrypted MAC; re-encrypt the file")
     if not isinstance(metadata.get("version"), str):

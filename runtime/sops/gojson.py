@@ -16,6 +16,9 @@ from typing import Any
 from runtime.sops.errors import SopsFormatError
 from runtime.sops.values import format_float, normalize_number
 
+# Deepest nesting a SOPS file may have. Real files are a few levels deep; the encoder, decoder and
+# MAC walk recurse once per level, so without a bound a crafted file ends in RecursionError.
+MAX_DEPTH = 100
 _GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
@@ -113,17 +116,55 @@ def _no_constant(name: str) -> Any:
     raise SopsFormatError(f"{name} is not valid JSON; use a finite number or a string")
 
 
+def _parse_int(text: str) -> int | float:
+    """An integer literal as Go reads it (int64, else float64); one past float64's range is refused.
+
+    >>> _parse_int("-7"), _parse_int("9" * 20)
+    (-7, 1e+20)
+    >>> _parse_int("9" * 5000)
+    Traceback (most recent call last):
+    ...
+    runtime.sops.errors.SopsFormatError: a 5000-digit number does not fit a 64-bit float; store it as a string
+    """
+    try:
+        return normalize_number(int(text))
+    except (ValueError, OverflowError):  # past 4300 digits (int) or past 1.8e308 (float)
+        digits = len(text.lstrip("+-"))
+        raise SopsFormatError(f"a {digits}-digit number does not fit a 64-bit float; store it as a string") from None
+
+
+def _depth(value: object) -> int:
+    """How deeply ``value`` nests (iteratively: it must not recurse itself).
+
+    >>> _depth({"a": [1, {"b": {}}]}), _depth("x")
+    (4, 0)
+    """
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            todo.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def loads(text: str | bytes, source: str = "input") -> dict[str, Any]:
     """Parse a JSON document whose top level is an object.
 
     >>> loads('{"a": 1, "b": 1.0, "c": 99999999999999999999}')
     {'a': 1, 'b': 1.0, 'c': 1e+20}
+    >>> loads('{"a": ' + '[' * 101 + ']' * 101 + '}')
+    Traceback (most recent call last):
+    ...
+    runtime.sops.errors.SopsFormatError: input nests deeper than 100 levels; flatten it
     """
+    too_deep = SopsFormatError(f"{source} nests deeper than {MAX_DEPTH} levels; flatten it")
     try:
         value = json.loads(
             text,
             object_pairs_hook=_no_duplicates,
-            parse_int=lambda s: normalize_number(int(s)),
+            parse_int=_parse_int,
             parse_constant=_no_constant,
         )
     except json.JSONDecodeError as exc:
@@ -132,6 +173,10 @@ def loads(text: str | bytes, source: str = "input") -> dict[str, Any]:
         ) from exc
     except UnicodeDecodeError as exc:
         raise SopsFormatError(f"{source} is not UTF-8 text; SOPS JSON files are UTF-8") from exc
+    except RecursionError:
+        raise too_deep from None
+    if _depth(value) > MAX_DEPTH:
+        raise too_deep
     if not isinstance(value, dict):
         raise SopsFormatError(
             f"{source} must be a JSON object at the top level, not {type(value).__name__}; "

@@ -22,7 +22,10 @@ Scalar = str | int | float | bool
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
-_ENC = re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]")
+# Each field stops at the next ',' (base64 and type names never hold one), so matching is linear in
+# the input. Go sops' own pattern uses `(.+)` per field, harmless under RE2 but cubic backtracking
+# under Python's `re` (a 28 KB crafted value took minutes).
+_ENC = re.compile(r"^ENC\[AES256_GCM,data:([^,]+),iv:([^,]+),tag:([^,]+),type:([^,\]]+)\]")
 _INT = re.compile(r"[+-]?[0-9]+")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _BOOLS = {

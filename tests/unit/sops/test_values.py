@@ -124,3 +124,25 @@ def test_import_is_cheap():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout == "[]\n"
+
+
+# Inputs that made the old `(.+)`-per-field pattern backtrack for minutes (issue 18, item 11).
+CRAFTED_ENC = [
+    "ENC[AES256_GCM,data:" + ",iv:,tag:" * 3000 + "]",  # 27 KB, > 60 s before
+    "ENC[AES256_GCM,data:" + "A,iv:A,tag:A,type:" * 1560,  # 28 KB, no closing bracket
+]
+
+
+@pytest.mark.parametrize("value", CRAFTED_ENC, ids=["empty-fields", "no-bracket"])
+def test_crafted_enc_values_are_rejected_not_backtracked(value):
+    assert len(value) > 27_000
+    assert not is_encrypted(value)
+    with pytest.raises(SopsFormatError, match="not SOPS ciphertext") as caught:
+        parse_encrypted(value, "k")
+    assert "\n" not in str(caught.value)
+
+
+def test_enc_fields_stop_at_the_separator():
+    # a comma can never be part of a base64 field or a type name
+    assert not is_encrypted("ENC[AES256_GCM,data:YW,I=,iv:AAAA,tag:AQID,type:int]")
+    assert parse_encrypted("ENC[AES256_GCM,data:YWI=,iv:AAAA,tag:AQID,type:str]", "k").type == "str"
