@@ -164,7 +164,7 @@ def _cmd_keygen(args: argparse.Namespace) -> int:
     if path.exists() and not args.force:
         raise SecretsCliError(f"{path} already exists; pass --force to replace it (the old identity is lost)")
     identity, recipient = generate_identity()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # always 0600, missing parents 0700, a symlink's target replaced (runtime/atomicfile.py)
     atomic_write_text(path, keys_file_text(identity, recipient), mode=0o600)
     print(f"wrote age identity to {path}")
     print(f"public key: {recipient}")

@@ -91,6 +91,7 @@ def pull(
     from runtime.sops import files
     from runtime.sops.config import rule_for
 
+    path = Path(os.path.realpath(path))  # a symlink: match the rule on, and write, the real file
     rule = None if path.exists() else rule_for(path, config)  # fails here, before AWS and before any write
     region = pick_region(region)
     cfn = cloudformation

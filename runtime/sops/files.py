@@ -1,11 +1,14 @@
 """SOPS JSON files on disk: load (decrypt with the keys available here), write, update, check.
 
 Writes are atomic: the new text goes to a temporary file in the same directory, is fsynced,
-then ``os.replace``d over the old one; on any failure the old file is untouched.
+then ``os.replace``d over the old one; on any failure the old file is untouched. A symlinked file
+is resolved once: the creation rule is matched on the real path and the real file is replaced (the
+link stays), so the file everyone reads is the one that changed.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,7 +169,7 @@ def write(
 
     from runtime.sops.config import rule_for
 
-    path = Path(path)
+    path = Path(os.path.realpath(path))  # a symlink: match the rule on, and write, the real file
     age, kms = list(age), list(kms)
     rule_crypt = dict(crypt or {})
     if not age and not kms:
@@ -200,7 +203,7 @@ def diff_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, str]:
 def update(path: Path | str, values: Mapping[str, Any], *, env: Mapping[str, str] | None = None) -> dict[str, str]:
     """Set top-level ``values`` in an existing SOPS file, keeping its other keys, data key and
     recipients; every value is re-encrypted and the MAC recomputed. Returns :func:`diff_keys`."""
-    path = Path(path)
+    path = Path(os.path.realpath(path))  # read and replace the same real file, never the link
     opened = open_file(path, env=env)
     changes = diff_keys(opened.plain, values)
     if any(state != "unchanged" for state in changes.values()):

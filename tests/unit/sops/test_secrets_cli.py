@@ -183,3 +183,56 @@ def test_runs_as_python_c(env_file, age_pair):
     done = subprocess.run([sys.executable, "-c", code, "decrypt", "/nonexistent.json"],
                           cwd=REPO, env=env, capture_output=True, text=True, check=False)  # fmt: skip
     assert done.returncode == 2 and done.stderr.count("\n") == 1
+
+
+# --- keygen file modes and symlinked SOPS files (issue 18, items 12 and 13) ---------------------
+
+
+@pytest.mark.parametrize("old_mode", [0o644, 0o666])
+def test_keygen_force_writes_the_identity_0600(capsys, tmp_path, old_mode):
+    path = tmp_path / "keys.txt"
+    path.write_text("old")
+    path.chmod(old_mode)
+    code, out, _ = run(capsys, "keygen", "--output", str(path), "--force")
+    assert code == 0 and "public key: age1" in out
+    assert path.stat().st_mode & 0o777 == 0o600 and "AGE-SECRET-KEY-1" in path.read_text()
+
+
+def test_keygen_force_through_a_symlink_never_takes_the_targets_mode(capsys, tmp_path):
+    real = tmp_path / "real.txt"
+    real.write_text("old")
+    real.chmod(0o666)
+    link = tmp_path / "keys.txt"
+    link.symlink_to(real)
+    code, _, _ = run(capsys, "keygen", "--output", str(link), "--force")
+    assert code == 0 and link.is_symlink()
+    assert real.stat().st_mode & 0o777 == 0o600 and "AGE-SECRET-KEY-1" in real.read_text()
+
+
+def test_keygen_creates_missing_parents_0700(capsys, tmp_path):
+    path = tmp_path / "new" / "sops" / "age" / "keys.txt"
+    code, _, _ = run(capsys, "keygen", "--output", str(path))
+    assert code == 0 and path.stat().st_mode & 0o777 == 0o600
+    assert {d.stat().st_mode & 0o777 for d in path.parents if tmp_path in d.parents} == {0o700}
+
+
+def test_keygen_without_force_keeps_the_file(capsys, tmp_path):
+    path = tmp_path / "keys.txt"
+    path.write_text("old")
+    code, _, err = run(capsys, "keygen", "--output", str(path))
+    assert code == 2 and "pass --force" in err and path.read_text() == "old"
+
+
+def test_a_symlinked_sops_file_is_written_through_to_the_real_file(tmp_path, monkeypatch, age_env, age_pair):
+    # the creation rule covers only the real location: it must be matched on the resolved path
+    (tmp_path / ".sops.yaml").write_text(f"creation_rules:\n  - path_regex: ^vault/.*\\.json$\n    age: {age_env}\n")
+    real = tmp_path / "vault" / "env.json"
+    real.parent.mkdir()
+    link = tmp_path / "env.json"
+    link.symlink_to(real)
+    monkeypatch.chdir(tmp_path)
+    files.write(link, {"A": "1"})
+    assert link.is_symlink() and files.load(real) == {"A": "1"}
+    assert files.update(link, {"A": "2"}) == {"A": "changed"}
+    assert link.is_symlink() and files.load(real) == {"A": "2"}
+    assert real.stat().st_mode & 0o777 == 0o600
