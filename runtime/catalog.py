@@ -72,9 +72,12 @@ def is_region_name(region: str) -> bool:
     (True, True)
     >>> is_region_name("us-east"), is_region_name("US-EAST-1"), is_region_name("useast1")
     (False, False, False)
+    >>> is_region_name("us-east-\N{SUPERSCRIPT ONE}"), is_region_name("us-east-\N{ARABIC-INDIC DIGIT ONE}")
+    (False, False)
     """
     parts = region.split("-")
-    if len(parts) not in (3, 4) or not parts[-1].isdigit():
+    # [0-9] only: str.isdigit() alone also takes Unicode digits (us-east-¹), which fail at request time
+    if len(parts) not in (3, 4) or not (parts[-1].isascii() and parts[-1].isdigit()):
         return False
     return all(part.isalpha() and part.islower() and part.isascii() for part in parts[:-1])
 

@@ -98,16 +98,40 @@ def check_http_url(url: str, what: str, example: str) -> str:
     return url
 
 
+def check_header_value(value: str, what: str) -> str:
+    """`value` when it is printable ASCII (what an HTTP header may carry); else one ConfigError line.
+    CR/LF would split the header (httpx refuses it mid-request), other control characters and
+    non-ASCII are refused as well. The value is not repeated: it may be a pasted secret.
+
+    >>> check_header_value("run-42", "the trace id")
+    'run-42'
+    >>> check_header_value("a\\r\\nx-evil: 1", "the trace id")
+    Traceback (most recent call last):
+    ...
+    runtime.errors.ConfigError: the trace id holds a control character or non-ASCII text; use printable ASCII only
+    """
+    if not all(" " <= char <= "~" for char in value):
+        raise ConfigError(f"{what} holds a control character or non-ASCII text; use printable ASCII only")
+    return value
+
+
 def _custom_host(custom_host: str | None) -> str | None:
-    """The argument, else ``PORTKEY_BEDROCK_CUSTOM_HOST``, checked; None when neither is set."""
-    custom_host = custom_host or getenv(ENV_CUSTOM_HOST)
+    """The argument, else ``PORTKEY_BEDROCK_CUSTOM_HOST``, checked; None when neither is set.
+
+    >>> _custom_host("http://localhost:9000/")
+    'http://localhost:9000'
+    >>> _custom_host("http://localhost:9000\\r\\nx: y")
+    Traceback (most recent call last):
+    ...
+    runtime.errors.ConfigError: the custom host (argument) holds a control character or non-ASCII text; use printable ASCII only
+    """
+    what = "the custom host (argument)"
+    if not custom_host:
+        custom_host, what = getenv(ENV_CUSTOM_HOST), ENV_CUSTOM_HOST
     if not custom_host:
         return None
-    if not custom_host.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"custom host {custom_host!r} must be an http:// or https:// URL (e.g. http://localhost:9000)"
-        )
-    return custom_host.rstrip("/")
+    check_header_value(custom_host, what)
+    return check_http_url(custom_host, what, "http://localhost:9000").rstrip("/")
 
 
 def portkey_headers(
@@ -134,7 +158,7 @@ def portkey_headers(
     resolve_model(name, region, allowed=allowed)
     headers = bedrock_auth_headers(credentials, region, custom_host=custom_host, auth=auth, ttl_seconds=ttl_seconds)
     if trace_id:
-        headers[HEADER_TRACE_ID] = trace_id
+        headers[HEADER_TRACE_ID] = check_header_value(trace_id, "the trace id")
     if metadata:
         headers[HEADER_METADATA] = _metadata_json(metadata)
     return headers

@@ -61,11 +61,11 @@ CONTEXT_KEYS = (
 )
 ALL_MODELS = "all"
 
-_USER_NAME = re.compile(r"[\w+=,.@-]{1,64}")
+_USER_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 _SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 _STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
-_ACCOUNT = re.compile(r"\d{12}")
-_PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(root|(user|role)/[\w+=,.@/-]+)")
+_ACCOUNT = re.compile(r"[0-9]{12}")  # [0-9], not \d: no Unicode digits
+_PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:(root|(user|role)/[\w+=,.@/-]+)", re.ASCII)
 
 
 def cdk_json_context(path: str = CDK_JSON) -> dict[str, Any]:
@@ -110,7 +110,7 @@ def parse_serial(key: str, value: object, *, optional: bool = False) -> int | No
         return None
     if isinstance(value, bool):
         raise _fail(key, value, "use a positive integer such as 1")
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or value < 1:
         raise _fail(key, value, "use a positive integer such as 1")

@@ -188,3 +188,17 @@ def test_allowed_models_all_works_and_none_is_an_error_in_the_cli(capsys, monkey
         assert "names no model" in captured.err and captured.err.count("\n") == 1
     else:
         assert captured.out.strip() == "global.anthropic.claude-opus-4-5-20251101-v1:0"
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["headers", "claude-large", "--trace-id", "t1\r\nx-evil: 1"], "the trace id holds a control character"),
+        (["headers", "claude-large", "--region", "us-east-\N{SUPERSCRIPT ONE}"], "is not an AWS region name"),
+    ],
+)
+def test_bad_header_values_are_one_line_exit_2(capsys, aws_env, argv, error):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and error in captured.err and captured.err.count("\n") == 1
+    assert SECRET not in captured.err

@@ -4,6 +4,7 @@ import pytest
 
 import runtime
 from runtime import ConfigError, Credentials, ModelNotAllowedError, RejectedParameterError, UnknownModelError, constants
+from runtime.portkey import bedrock_auth_headers
 
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -53,12 +54,41 @@ def test_explicit_region_beats_credentials_region():
     ("kwargs", "error"),
     [
         ({"metadata": {"n": 1}}, "metadata values must be strings"),
-        ({"custom_host": "localhost:9000"}, "must be an http:// or https:// URL"),
+        ({"custom_host": "localhost:9000"}, "has no http:// or https:// scheme"),
+        ({"custom_host": "http://localhost:port"}, "has a port that is not a number"),
+        ({"custom_host": "http://localhost:9000\r\nx-evil: 1"}, "control character or non-ASCII"),
+        ({"custom_host": "http://localhost:9000\x00"}, "control character or non-ASCII"),
+        ({"custom_host": "http://bédrock.example"}, "control character or non-ASCII"),
+        ({"trace_id": "t-1\r\nx-portkey-aws-secret-access-key: x"}, "the trace id holds a control character"),
+        ({"trace_id": "t\x7f"}, "the trace id holds a control character"),
+        ({"trace_id": "t\u00e9"}, "the trace id holds a control character or non-ASCII"),
     ],
 )
 def test_bad_header_options(kwargs, error):
-    with pytest.raises(ConfigError, match=error):
+    with pytest.raises(ConfigError, match=error) as caught:
         runtime.portkey_headers("claude-large", CREDS, **kwargs)
+    assert "\n" not in str(caught.value)
+
+
+def test_custom_host_from_the_environment_is_checked_and_named(monkeypatch):
+    monkeypatch.setenv(constants.ENV_CUSTOM_HOST, "http://127.0.0.1:9\n")
+    with pytest.raises(ConfigError, match=f"^{constants.ENV_CUSTOM_HOST} holds a control character"):
+        bedrock_auth_headers(CREDS)
+    monkeypatch.setenv(constants.ENV_CUSTOM_HOST, "http://127.0.0.1:9")
+    assert bedrock_auth_headers(CREDS)["x-portkey-custom-host"] == "http://127.0.0.1:9"
+
+
+def test_custom_host_in_a_config_is_checked_too():
+    with pytest.raises(ConfigError, match="control character"):
+        runtime.portkey_config("claude-large", CREDS, custom_host="http://h:1\r\n")
+
+
+@pytest.mark.parametrize("region", ["us-east-\N{SUPERSCRIPT ONE}", "us-east-\N{ARABIC-INDIC DIGIT ONE}", "us-east-1\n"])
+def test_a_region_with_a_unicode_digit_is_refused(region):
+    with pytest.raises(runtime.RegionError, match="is not an AWS region name"):
+        runtime.pick_region(region)
+    with pytest.raises(runtime.RegionError):
+        runtime.portkey_headers("claude-large", CREDS, region)
 
 
 def test_headers_check_the_model_before_any_request():

@@ -157,6 +157,13 @@ def test_config_is_frozen():
         ({"secret_name": "a b"}, "secret_name", "letters, digits"),
         ({"stack_name": "1stack"}, "stack_name", "starting with a letter"),
         ({"api_keys": "long-term"}, "api_keys", "off, short-term"),
+        # Unicode digits and letters are not [0-9] / ASCII (issue 18, item 15)
+        ({"region": "us-east-\N{SUPERSCRIPT ONE}"}, "region", "us-east-1"),
+        ({"account": "\uff11" * 12}, "account", "12-digit"),
+        ({"access_key_serial": "\N{SUPERSCRIPT TWO}"}, "access_key_serial", "positive integer"),
+        ({"kms_principals": "arn:aws:iam::" + "\u0661" * 12 + ":root"}, "kms_principals", "IAM ARNs"),
+        ({"kms_principals": "arn:aws:iam::111122223333:role/r\u00f4le"}, "kms_principals", "IAM ARNs"),
+        ({"user_name": "us\u00e9r"}, "user_name", "1-64 characters"),
     ],
 )
 def test_bad_context_fails_with_one_line_naming_key_and_fix(context, key, fix):
