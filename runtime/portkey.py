@@ -120,10 +120,10 @@ def _custom_host(custom_host: str | None) -> str | None:
 
     >>> _custom_host("http://localhost:9000/")
     'http://localhost:9000'
-    >>> _custom_host("http://localhost:9000\\r\\nx: y")
+    >>> _custom_host("http://localhost:9000\\r\\nx: y")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    runtime.errors.ConfigError: the custom host (argument) holds a control character or non-ASCII text; use printable ASCII only
+    runtime.errors.ConfigError: the custom host (argument) holds a control character or non-ASCII text; ...
     """
     what = "the custom host (argument)"
     if not custom_host:
