@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from local.host_check import HostCheckMiddleware
 from local.moto_patches import bedrock_control as moto_bedrock_control
 from local.moto_patches import fixes as moto_fixes
 from runtime.atomicfile import atomic_write_text
@@ -49,7 +50,12 @@ def _make_server(port: int) -> Any:
     if port and not port_is_free(port):
         print(f"port {port} is in use; picking a free one", file=sys.stderr)
         port = 0
-    return make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+    # 403 unless Host is localhost:PORT / 127.0.0.1:PORT (DNS rebinding: /moto-api/ holds the IAM secret)
+    bound: list[int] = []
+    guarded = HostCheckMiddleware(app, lambda: bound[0])
+    server = make_server(HOST, port, guarded, threaded=True, request_handler=MotoRequestHandler)
+    bound.append(int(server.server_port))
+    return server
 
 
 def port_is_free(port: int) -> bool:

@@ -3,6 +3,10 @@
 Bedrock routes (what the Portkey gateway calls, model id URL-encoded):
   POST /model/{modelId}/converse          -> application/json
   POST /model/{modelId}/converse-stream   -> application/vnd.amazon.eventstream
+Every route answers 403 unless the Host header is ``127.0.0.1:PORT`` or ``localhost:PORT`` (DNS
+rebinding, :mod:`local.host_check`), 400 to a Content-Length that is not a number and 413 to a body
+over ``max_body_bytes`` (default 1 MiB), before reading any of it.
+
 Control routes (loopback only, unauthenticated, for tests):
   POST   /_double/faults     {"model": id|null, "region": source region|null, "status": 429|500|503|...|null,
                              "count": N|null, "latency_ms": M}  (status null + latency_ms: a slow upstream)
@@ -57,8 +61,9 @@ from local.bedrock_double.model import (
 from local.bedrock_double.quotas import Quota, Quotas
 from local.bedrock_double.reply import PromptCache, converse_reply, stream_events
 from local.bedrock_double.sigv4 import parse_authorization, verify
-from local.bedrock_double.state import Fault, State, public_headers
+from local.bedrock_double.state import DEFAULT_MAX_RECORDED, Fault, State, public_headers
 from local.bedrock_double.stores import KeyStore, PolicyStore
+from local.host_check import allowed_host
 from runtime.catalog import Catalog, load_catalog
 from runtime.errors import ConfigError
 
@@ -66,6 +71,7 @@ log = logging.getLogger(__name__)
 
 _ROUTE = re.compile(r"^/model/(?P<model>[^/]+)/(?P<op>converse|converse-stream)$")
 _LOOPBACK = ("127.0.0.1", "localhost")
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # Converse bodies here are prompts of a few KB
 
 
 class Double:
@@ -78,11 +84,14 @@ class Double:
         catalog: Catalog,
         stream_delay_ms: int = 2,
         router: Router | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_recorded: int = DEFAULT_MAX_RECORDED,
     ) -> None:
         self.key_store = key_store
         self.policy_store = policy_store
         self.catalog = catalog
-        self.state = State()
+        self.max_body_bytes = max_body_bytes
+        self.state = State(max_recorded)
         self.cache = PromptCache()
         self.stream_delay = stream_delay_ms / 1000
         self.router = router or Router()
@@ -122,8 +131,26 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
     # -- plumbing ---------------------------------------------------------------------------
+    def _admitted(self) -> bool:
+        """Host and Content-Length checks, before any route or body is read; False when refused
+        (the reply says why and closes the connection: an unread body must not be parsed as the
+        next request)."""
+        refusal: tuple[int, str] | None = None
+        lengths = self.headers.get_all("Content-Length") or []
+        if not allowed_host(self.headers.get("Host"), self.server.server_port):  # type: ignore[attr-defined]
+            refusal = (403, "forbidden Host header; use 127.0.0.1:PORT or localhost:PORT")
+        elif len(set(lengths)) > 1 or not all(v.strip().isascii() and v.strip().isdigit() for v in lengths):
+            refusal = (400, "Content-Length must be one non-negative integer")
+        elif lengths and int(lengths[0]) > self.double.max_body_bytes:
+            refusal = (413, f"request body over {self.double.max_body_bytes} bytes")
+        if refusal is None:
+            self._length = int(lengths[0]) if lengths else 0
+            return True
+        self._send_json(refusal[0], {"message": refusal[1]}, {"Connection": "close"})
+        return False
+
     def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+        length = getattr(self, "_length", 0)
         return self.rfile.read(length) if length > 0 else b""
 
     def _send_json(self, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> None:
@@ -142,12 +169,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- routing ----------------------------------------------------------------------------
     def do_GET(self) -> None:
-        self._control("GET")
+        if self._admitted():
+            self._control("GET")
 
     def do_DELETE(self) -> None:
-        self._control("DELETE")
+        if self._admitted():
+            self._control("DELETE")
 
     def do_POST(self) -> None:
+        if not self._admitted():
+            return
         path = urlsplit(self.path).path
         if path.startswith("/_double/"):
             self._control("POST")
@@ -407,12 +438,16 @@ def start_double(
     stream_delay_ms: int = 2,
     routing: str = "round-robin",
     seed: int = 0,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_recorded: int = DEFAULT_MAX_RECORDED,
 ) -> DoubleServer:
     """Serve the double on `host:port` (0 = a free port) in a background thread.
 
     With no stores given it reads moto's IAM backend *in this process* (run it inside the moto
     server process). Only loopback hosts are accepted. `routing` / `seed`: how profile calls pick
     their destination among the catalog's routes (``round-robin`` or seeded ``random``).
+    `max_body_bytes`: larger bodies get 413 unread; `max_recorded`: requests kept for
+    ``/_double/requests`` (the oldest go first).
     """
     if host not in _LOOPBACK:
         raise ConfigError(f"the Bedrock double binds to loopback only, not {host!r}; use 127.0.0.1")
@@ -421,7 +456,8 @@ def start_double(
 
         key_store = key_store or MotoKeyStore()
         policy_store = policy_store or MotoPolicyStore()
-    double = Double(key_store, policy_store, catalog or load_catalog(), stream_delay_ms, Router(routing, seed))
+    double = Double(key_store, policy_store, catalog or load_catalog(), stream_delay_ms, Router(routing, seed),
+                    max_body_bytes, max_recorded)  # fmt: skip
     handler = type("DoubleHandler", (_Handler,), {"double": double})
     httpd = _Server((host, port), handler)
     thread = threading.Thread(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -70,11 +71,16 @@ class Fault:
         return cls(model, status, count, latency, region)
 
 
+# Requests the double remembers: the oldest are dropped past this many (a long load run, or a
+# client flooding it, must not grow the server's memory without bound).
+DEFAULT_MAX_RECORDED = 10_000
+
+
 class State:
-    def __init__(self) -> None:
+    def __init__(self, max_recorded: int = DEFAULT_MAX_RECORDED) -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
-        self._requests: list[dict[str, Any]] = []
+        self._requests: deque[dict[str, Any]] = deque(maxlen=max_recorded)
         self._ids = itertools.count(1)
 
     def add_fault(self, fault: Fault) -> None:

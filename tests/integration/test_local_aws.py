@@ -77,3 +77,31 @@ def test_port_in_use_picks_another_and_down_stops_it(tmp_path, capsys):
     assert capsys.readouterr().out.strip().endswith("local AWS stopped")
     assert not aws.state_file.exists()
     assert aws.status() is None
+
+
+def _status(port, path, host):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.putrequest("GET", path, skip_host=True)
+    conn.putheader("Host", host)
+    conn.endheaders()
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response.status
+
+
+@pytest.mark.parametrize("host", ["evil.example:{port}", "evil.example", "127.0.0.1:1", "127.0.0.1"])
+def test_moto_and_the_double_refuse_a_foreign_host(local_aws, host):
+    # DNS rebinding: a page under a foreign name must not read /moto-api/data.json (the local IAM secret)
+    state = local_aws.state
+    assert _status(state.port, "/moto-api/data.json", host.format(port=state.port)) == 403
+    assert _status(state.bedrock_port, "/_double/health", host.format(port=state.bedrock_port)) == 403
+
+
+@pytest.mark.parametrize("name", ["localhost", "127.0.0.1"])
+def test_moto_and_the_double_serve_the_loopback_host(local_aws, name):
+    state = local_aws.state
+    assert _status(state.port, "/moto-api/data.json", f"{name}:{state.port}") == 200
+    assert _status(state.bedrock_port, "/_double/health", f"{name}:{state.bedrock_port}") == 200

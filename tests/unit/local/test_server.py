@@ -256,3 +256,62 @@ def test_end_of_life_model_is_404_over_http(double, signer, path_for, catalog):
     status, error_type, message = error_of(*send(double, signer, path_for(offer.invoke_id)))
     assert (status, error_type) == (404, "ResourceNotFoundException")
     assert message.startswith("This model version has reached the end of its life.")
+
+
+# --- Host check, body cap, bounded log (issue 18, item 16) -------------------------------------
+
+
+def raw_request(port, method, path, headers, body=b""):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+    for key, value in headers:
+        conn.putheader(key, value)
+    conn.endheaders(body or None)
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response.status, data
+
+
+@pytest.mark.parametrize("host", ["evil.example:{port}", "evil.example", "127.0.0.1", "127.0.0.1:1", None])
+def test_a_foreign_host_header_is_403_on_every_route(double, host):
+    headers = [] if host is None else [("Host", host.format(port=double.port))]
+    fault = json.dumps({"status": 500}).encode()
+    assert raw_request(double.port, "GET", "/_double/health", headers)[0] == 403
+    assert raw_request(double.port, "GET", "/_double/requests", headers)[0] == 403
+    post = [*headers, ("Content-Length", str(len(fault)))]
+    assert raw_request(double.port, "POST", "/_double/faults", post, fault)[0] == 403
+    assert raw_request(double.port, "POST", "/model/x/converse", post, fault)[0] == 403
+    assert double.double.state.faults() == [] and double.requests() == []
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost", "LOCALHOST"])
+def test_the_loopback_host_with_the_port_is_served(double, name):
+    status, data = raw_request(double.port, "GET", "/_double/health", [("Host", f"{name}:{double.port}")])
+    assert (status, json.loads(data)) == (200, {"status": "ok"})
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "1, 2", "\N{SUPERSCRIPT ONE}".encode().decode("latin-1")])
+def test_a_bad_content_length_is_400_and_the_server_lives_on(double, length):
+    host = ("Host", f"127.0.0.1:{double.port}")
+    status, data = raw_request(double.port, "POST", "/_double/faults", [host, ("Content-Length", length)])
+    assert status == 400 and b"Content-Length" in data
+    assert raw_request(double.port, "GET", "/_double/health", [host])[0] == 200
+
+
+def test_a_body_over_the_cap_is_413_without_being_read(key_store, policy_store):
+    with start_double(key_store=key_store, policy_store=policy_store, max_body_bytes=100) as server:
+        host = ("Host", f"127.0.0.1:{server.port}")
+        # 50 MB announced, nothing sent: the answer comes from the header alone
+        status, data = raw_request(server.port, "POST", "/model/x/converse", [host, ("Content-Length", "50000000")])
+        assert status == 413 and b"over 100 bytes" in data
+        body = json.dumps({"status": 500}).encode()
+        status, _ = raw_request(server.port, "POST", "/_double/faults", [host, ("Content-Length", str(len(body)))], body)
+        assert status == 201  # under the cap: served
+
+
+def test_the_recorded_requests_are_bounded(key_store, policy_store, signer, path_for, profile_id):
+    with start_double(key_store=key_store, policy_store=policy_store, stream_delay_ms=0, max_recorded=3) as server:
+        for _ in range(5):
+            assert send(server, signer, path_for(profile_id))[0].status == 200
+        assert [entry["id"] for entry in server.requests()] == [3, 4, 5]
