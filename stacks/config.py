@@ -25,6 +25,7 @@ from runtime.constants import DEFAULT_REGION, DEFAULT_STACK_NAME, ENV_CDK_DEFAUL
 from runtime.errors import ConfigError, PortkeyBedrockError
 from runtime.resolve import end_of_life_message, find_model
 from stacks.bedrock_policy import API_KEYS_MODES, API_KEYS_OFF, POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
+from stacks.principals import parse_principals
 from stacks.source_regions import check_offered
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ CTX_RETAINED_ACCESS_KEY_SERIAL = "retained_access_key_serial"
 CTX_KMS_PRINCIPALS = "kms_principals"
 CTX_SOURCE_REGIONS = "source_regions"
 CTX_API_KEYS = "api_keys"  # "short-term": the user may call Bedrock with short-term API keys
+CTX_SECRET_READERS = "secret_readers"  # noqa: S105 (a context key): only these may GetSecretValue
 CONTEXT_KEYS = (
     CTX_API_KEYS,
     CTX_STACK_NAME,
@@ -58,6 +60,7 @@ CONTEXT_KEYS = (
     CTX_RETAINED_ACCESS_KEY_SERIAL,
     CTX_KMS_PRINCIPALS,
     CTX_SOURCE_REGIONS,
+    CTX_SECRET_READERS,
 )
 ALL_MODELS = "all"
 
@@ -65,7 +68,6 @@ _USER_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 _SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 _STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 _ACCOUNT = re.compile(r"[0-9]{12}")  # [0-9], not \d: no Unicode digits
-_PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:(root|(user|role)/[\w+=,.@/-]+)", re.ASCII)
 
 
 def cdk_json_context(path: str = CDK_JSON) -> dict[str, Any]:
@@ -219,6 +221,7 @@ class StackConfig:
     access_key_serial: int = 1  # a new stack's; a deployed stack's serial comes from the stack itself
     retained_access_key_serial: int | None = None
     kms_principals: tuple[str, ...] = ()
+    secret_readers: tuple[str, ...] = ()  # empty: no resource policy on the secret (stacks/principals.py)
     # where the key may call Bedrock from (quotas count per source region); empty: `region` only
     source_regions: tuple[str, ...] = ()
     api_keys: str = API_KEYS_OFF  # "short-term": bedrock:CallWithBearerToken for SHORT_TERM keys
@@ -297,17 +300,7 @@ class StackConfig:
                 f"the retained key must differ from {CTX_ACCESS_KEY_SERIAL}={serial}; unset it",
             )
 
-        try:
-            principals = split_list(ctx.get(CTX_KMS_PRINCIPALS)) or []
-        except TypeError:
-            raise _fail(CTX_KMS_PRINCIPALS, ctx.get(CTX_KMS_PRINCIPALS), "use a list of IAM ARNs") from None
-        for arn in principals:
-            if not _PRINCIPAL_ARN.fullmatch(arn):
-                raise _fail(
-                    CTX_KMS_PRINCIPALS,
-                    arn,
-                    "use IAM ARNs such as arn:aws:iam::111122223333:role/name or ...:root",
-                )
+        principals = parse_principals(CTX_KMS_PRINCIPALS, ctx.get(CTX_KMS_PRINCIPALS))
 
         sources = _source_regions(ctx.get(CTX_SOURCE_REGIONS), region, catalog)
         models = _models(ctx.get(CTX_ALLOWED_MODELS), region, catalog, sources)
@@ -340,7 +333,8 @@ class StackConfig:
             ),
             access_key_serial=serial,
             retained_access_key_serial=retained,
-            kms_principals=tuple(dict.fromkeys(principals)),
+            kms_principals=principals,
+            secret_readers=parse_principals(CTX_SECRET_READERS, ctx.get(CTX_SECRET_READERS)),
             source_regions=sources,
             api_keys=api_keys,
         )

@@ -79,6 +79,7 @@ class PortkeyBedrockAccessStack(Stack):
             access_key_serial=config.access_key_serial,
             retained_access_key_serial=config.retained_access_key_serial,
             kms_principals=config.kms_principals,
+            secret_readers=config.secret_readers,
         )
 
         outputs = {

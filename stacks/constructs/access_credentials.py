@@ -8,19 +8,28 @@ Rotation is two-phase and driven by two serials (see `stacks.rotate`):
 
 Each key's construct id is derived from its serial, so a serial that stays in the config keeps
 its logical id and is never replaced.
+
+``secret_readers`` (default empty: no resource policy) adds a resource policy to the secret that
+denies ``secretsmanager:GetSecretValue`` to every principal but those named and the account's root
+user. Without it any principal of the account with broad IAM rights (``secretsmanager:*`` on ``*``)
+reads the key. The root user stays as break-glass: it can always rewrite the policy anyway, so
+excluding it would only lock out the account owner when every named reader is gone. The operator
+and CI principals that run ``secrets pull`` and ``stacks.rotate`` must be among the readers.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
-from aws_cdk import Acknowledgment, SecretValue, Validations
+from aws_cdk import Acknowledgment, Aws, SecretValue, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from runtime.constants import ENV_AWS_ACCESS_KEY_ID, ENV_AWS_REGION, ENV_AWS_SECRET_ACCESS_KEY
+from stacks.principals import foreign_principals_warning
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -28,6 +37,7 @@ if TYPE_CHECKING:
 KMS_ALIAS = "alias/portkey-bedrock-access"
 # What SOPS needs of a KMS recipient: wrap (Encrypt/GenerateDataKey) and unwrap (Decrypt).
 SOPS_KMS_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
+READ_SECRET_ACTION = "secretsmanager:GetSecretValue"  # noqa: S105 (an IAM action)
 
 
 def access_key_id_for(serial: int) -> str:
@@ -55,8 +65,15 @@ class AccessCredentials(Construct):
         access_key_serial: int,
         retained_access_key_serial: int | None = None,
         kms_principals: Sequence[str] = (),
+        secret_readers: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
+        account = Stack.of(self).account
+        warning = foreign_principals_warning(
+            "kms_principals", tuple(kms_principals), None if Token.is_unresolved(account) else account
+        )
+        if warning:  # allowed (a CI account may encrypt), but never silently
+            print(warning, file=sys.stderr)
         self.key = kms.Key(
             self,
             "Key",
@@ -96,6 +113,21 @@ class AccessCredentials(Construct):
                 ENV_AWS_REGION: SecretValue.unsafe_plain_text(region),  # not a secret
             },
         )
+        if secret_readers:
+            self.secret.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="OnlyNamedReaders",
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=[READ_SECRET_ACTION],
+                    resources=["*"],  # in a resource policy: this secret
+                    conditions={
+                        "ArnNotEquals": {
+                            "aws:PrincipalArn": [*secret_readers, f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:root"]
+                        }
+                    },
+                )
+            )
         Validations.of(self.secret).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-SMG4",

@@ -306,7 +306,8 @@ def test_a_body_over_the_cap_is_413_without_being_read(key_store, policy_store):
         status, data = raw_request(server.port, "POST", "/model/x/converse", [host, ("Content-Length", "50000000")])
         assert status == 413 and b"over 100 bytes" in data
         body = json.dumps({"status": 500}).encode()
-        status, _ = raw_request(server.port, "POST", "/_double/faults", [host, ("Content-Length", str(len(body)))], body)
+        length = ("Content-Length", str(len(body)))
+        status, _ = raw_request(server.port, "POST", "/_double/faults", [host, length], body)
         assert status == 201  # under the cap: served
 
 

@@ -24,6 +24,7 @@ VARIANTS = {
     "RotationPhase2": {"access_key_serial": "2"},
     "ApiKeys": {"api_keys": "short-term"},
     "TwoRegions": {"source_regions": "us-east-1,us-west-2"},
+    "SecretReaders": {"secret_readers": "arn:aws:iam::111122223333:role/ci,arn:aws:iam::111122223333:user/ops"},
 }
 
 
