@@ -1,12 +1,33 @@
 """portkey-bedrock-access runtime: Claude on AWS Bedrock through the Portkey gateway.
 
-Imports only the standard library, and each submodule only when one of its names is first used
-(PEP 562), so that `import runtime` costs next to nothing. The catalog (``runtime/catalog.json``)
-is the one list of models; everything here derives from it.
+Quick start (after ``cdk deploy`` and ``python -m runtime secrets pull``; a gateway listening at
+``PORTKEY_GATEWAY_URL``, default ``http://localhost:8787/v1``; ``pip install
+'portkey-bedrock-access[sops,client]'``)::
+
+    import runtime
+    from openai import OpenAI
+
+    client = OpenAI(
+        base_url=runtime.gateway_url(),
+        api_key="unused",  # the gateway signs for Bedrock with the AWS key from the SOPS file
+        http_client=runtime.gateway_http_client("secrets/env.json"),  # the current key, every request
+    )
+    credentials = runtime.Credentials.from_sops("secrets/env.json")
+    reply = client.chat.completions.create(
+        **runtime.chat_request("claude-sonnet-4.6", [{"role": "user", "content": "Hi"}], credentials=credentials)
+    )
+
+Friendly names resolve to the Bedrock id for a region (the catalog, ``runtime/catalog.json``, is
+the one list of models); bad input raises :class:`PortkeyBedrockError` subclasses with one line;
+a Legacy model warns once (:class:`LegacyModelWarning`). The command line: ``portkey-bedrock``
+(or ``python -m runtime``) ``models``, ``resolve``, ``headers``, ``config``, ``doctor``, ``secrets``.
 
 >>> import runtime
 >>> runtime.resolve_model("claude-sonnet-4.5", "us-east-1")
 'us.anthropic.claude-sonnet-4-5-20250929-v1:0'
+
+Imports only the standard library, and each submodule only when one of its names is first used
+(PEP 562), so that ``import runtime`` costs next to nothing.
 """
 
 TYPE_CHECKING = False
@@ -30,6 +51,9 @@ if TYPE_CHECKING:
     )
     from runtime.errors import (
         EndOfLifeError as EndOfLifeError,
+    )
+    from runtime.errors import (
+        LegacyModelWarning as LegacyModelWarning,
     )
     from runtime.errors import (
         ModelNotAllowedError as ModelNotAllowedError,
@@ -95,6 +119,7 @@ _EXPORTS = {
     "ConfigError": "errors",
     "CredentialsError": "errors",
     "EndOfLifeError": "errors",
+    "LegacyModelWarning": "errors",
     "ModelNotAllowedError": "errors",
     "ProfileRequiredError": "errors",
     "RejectedParameterError": "errors",

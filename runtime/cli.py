@@ -216,7 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    import warnings
+
+    from runtime.errors import LegacyModelWarning
+
+    with warnings.catch_warnings():  # commands print their own one-line `warning:` for a Legacy model
+        warnings.simplefilter("ignore", LegacyModelWarning)
+        return _main(list(sys.argv[1:] if argv is None else argv))
+
+
+def _main(args_list: list[str]) -> int:
     try:
         # `secrets` and `doctor` own their argument parsing.
         if args_list[:1] == ["secrets"]:

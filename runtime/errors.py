@@ -42,6 +42,16 @@ class RejectedParameterError(ConfigError):
     """A request parameter the model rejects on Bedrock (e.g. ``temperature`` on Claude Opus 4.7)."""
 
 
+class LegacyModelWarning(FutureWarning):
+    """A Legacy model was resolved: calls still work, but Bedrock ends it on a known date.
+
+    A FutureWarning (shown by default, meant for an application's users), not a
+    DeprecationWarning (hidden outside ``__main__``): whoever runs the app should see it. Emitted
+    once per model per process by :func:`runtime.resolve.resolve_model`; silence it with
+    ``warnings.filterwarnings("ignore", category=runtime.LegacyModelWarning)``.
+    """
+
+
 def aws_error_code(exc: BaseException) -> str:
     """The AWS error code of a botocore ``ClientError`` (else the exception's class name).
 

@@ -140,6 +140,22 @@ def lifecycle_warning(model: "Model | str", day: str | None = None, catalog: Cat
     )
 
 
+_legacy_warned: set[str] = set()  # models already warned about in this process
+
+
+def _warn_legacy(model: "Model") -> None:
+    """:class:`runtime.errors.LegacyModelWarning` for `model`, once per process (the CLI prints
+    its own ``warning:`` line instead)."""
+    import warnings
+
+    from runtime.errors import LegacyModelWarning
+
+    _legacy_warned.add(model.name)
+    message = lifecycle_warning(model)
+    if message:
+        warnings.warn(message, LegacyModelWarning, stacklevel=3)
+
+
 def allowed_models(
     allowed: "Iterable[str] | str | None" = None, catalog: Catalog | None = None
 ) -> frozenset[str] | None:
@@ -204,6 +220,8 @@ def resolve_model(
         from runtime.errors import EndOfLifeError
 
         raise EndOfLifeError(end_of_life_message(model))
+    if model.name not in _legacy_warned and model.status_on(None) == LEGACY:
+        _warn_legacy(model)
     admitted = allowed_models(allowed, catalog)
     if admitted is not None and model.name not in admitted:
         from runtime.errors import ModelNotAllowedError

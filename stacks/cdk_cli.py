@@ -164,15 +164,21 @@ def profile_args(target: Target) -> list[str]:
     return ["--profile", target.profile] if target.profile else []
 
 
-def cdk_command() -> list[str]:
-    """The pinned CLI from node_modules, else ``npx cdk``."""
-    local_bin = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+def cdk_command(repo_root: Path = REPO_ROOT) -> list[str]:
+    """The pinned CLI from the checkout's node_modules, else a ``cdk`` on PATH. Never ``npx cdk``:
+    without a local install npx asks before downloading, and a non-interactive run ends in
+    "npx canceled" (an installed wheel has no node_modules).
+    """
+    local_bin = repo_root / "node_modules" / ".bin" / "cdk"
     if local_bin.exists():
         return [str(local_bin)]
-    npx = shutil.which("npx")
-    if npx is None:
-        raise CdkError("the CDK CLI is not installed; run `make install` (npm ci) first")
-    return [npx, "cdk"]
+    on_path = shutil.which("cdk")
+    if on_path is None:
+        raise CdkError(
+            f"no CDK CLI found (no {local_bin}, no `cdk` on PATH); in a checkout run `make install`, "
+            "else install the CLI `npm install -g aws-cdk@2` (or set PATH to one)"
+        )
+    return [on_path]
 
 
 def error_tail(output: str, lines: int = ERROR_TAIL_LINES) -> str:

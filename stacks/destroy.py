@@ -157,4 +157,6 @@ def main(argv: list[str] | None = None, *, local_target: LocalTarget | None = No
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from stacks.missing import run_main
+
+    sys.exit(run_main(main))

@@ -262,4 +262,6 @@ def main(
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from stacks.missing import run_main
+
+    sys.exit(run_main(main))

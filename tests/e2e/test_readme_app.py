@@ -157,7 +157,7 @@ def test_local_aws_env_prints_every_variable_the_app_needs(checkout):
 def test_each_readme_snippet_runs_as_written(checkout, index, tmp_path):
     snippets = code_blocks(readme_section("Use it from your app"), "python")
     assert len(snippets) == 2
-    app = tmp_path / "app.py"
+    app = tmp_path / "my_app.py"  # as the README says: app.py is the CDK app
     app.write_text(snippets[index], encoding="utf-8")
     done = checkout.run("python", str(app))
     assert done.returncode == 0, done.stderr[-2000:]
@@ -165,6 +165,30 @@ def test_each_readme_snippet_runs_as_written(checkout, index, tmp_path):
     decrypted = checkout.run("python", "-m", "runtime", "secrets", "decrypt", checkout.env["PORTKEY_BEDROCK_SOPS_FILE"])
     secret = json.loads(decrypted.stdout)
     assert secret["AWS_SECRET_ACCESS_KEY"] not in done.stdout + done.stderr
+    assert (
+        "my_app.py" in readme_section("Local flow by hand")
+        and "(`python app.py`)" not in (REPO / "README.md").read_text()
+    )
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["openai-sdk", "portkey-sdk"])
+def test_each_api_key_snippet_runs_as_written(checkout, index, tmp_path):
+    """The apiKey snippets, after the deploy their section names (`-c api_keys=short-term`)."""
+    snippets = code_blocks(readme_section("Short-term Bedrock API keys (apiKey mode)"), "python")
+    assert len(snippets) == 2
+    for snippet in snippets:  # the variable, as the SigV4 snippets do: never a hard-coded path alone
+        assert 'os.environ.get("PORTKEY_BEDROCK_SOPS_FILE", "secrets/env.json")' in snippet
+    if index == 0:  # once: the README's deploy for this mode (allow_widening: it adds an action)
+        deployed = checkout.run("npx", "cdk", "deploy", "--require-approval", "never", "-c", "api_keys=short-term",
+                                "-c", "allow_widening=true")  # fmt: skip
+        assert deployed.returncode == 0, deployed.stderr[-2000:]
+    app = tmp_path / "my_app.py"
+    app.write_text(snippets[index], encoding="utf-8")
+    done = checkout.run("python", str(app))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("Hello from "), done.stdout
+    decrypted = checkout.run("python", "-m", "runtime", "secrets", "decrypt", checkout.env["PORTKEY_BEDROCK_SOPS_FILE"])
+    assert json.loads(decrypted.stdout)["AWS_SECRET_ACCESS_KEY"] not in done.stdout + done.stderr
 
 
 def _long_lived(checkout: Checkout, source: str, tmp_path: Path, name: str) -> subprocess.Popen[str]:

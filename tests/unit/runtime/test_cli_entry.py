@@ -92,3 +92,23 @@ def test_local_commands_have_a_description_and_no_backticks(module):
     _usage, _, rest = done.stdout.partition("\n\n")
     assert rest.strip() and not rest.startswith(("positional", "options")), f"{module} --help has no description"
     assert "`" not in done.stdout
+
+
+def test_the_console_script_is_what_python_m_runtime_runs():
+    import tomllib
+    from pathlib import Path
+
+    import runtime.cli
+
+    repo = Path(__file__).resolve().parents[3]
+    scripts = tomllib.loads((repo / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"portkey-bedrock": "runtime.cli:run"}
+    assert "from runtime.cli import run" in (repo / "runtime" / "__main__.py").read_text()
+    assert callable(runtime.cli.run)
+
+
+def test_help_runtime_opens_with_a_quick_start():
+    import runtime
+
+    doc = runtime.__doc__ or ""
+    assert doc.index("Quick start") < 300 and "gateway_http_client" in doc and "catalog" not in doc.split("\n")[0]

@@ -9,8 +9,11 @@ HEAVY = ["boto3", "botocore", "aws_cdk", "cryptography", "pyrage", "yaml", "stac
 # with the catalog cache warm, even these stay unloaded: each costs milliseconds at start-up
 SLOW_STDLIB = ["json", "re", "typing", "dataclasses", "argparse", "difflib", "threading"]
 
+# The Legacy-model warning is silenced: printing a warning reads the caller's source line
+# (linecache -> tokenize -> re), a once-per-process cost of the warning path, not of the calls.
 PROBE = """
-import sys, runtime
+import sys, warnings, runtime
+warnings.simplefilter("ignore", FutureWarning)
 runtime.resolve_model("claude-large")
 runtime.portkey_headers("claude-sonnet-4.5", runtime.Credentials("AKIAIOSFODNN7EXAMPLE", "x" * 40))
 runtime.portkey_config(["claude-large", "claude-sonnet-4.5"], runtime.Credentials("AKIAIOSFODNN7EXAMPLE", "x" * 40))

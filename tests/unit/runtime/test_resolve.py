@@ -316,3 +316,42 @@ def test_nova_models_have_an_in_region_on_demand_offer(name):
     with pytest.raises(ProfileRequiredError, match=f"use the inference profile eu.{model.model_id}"):
         runtime.resolve_model(model.model_id, "eu-west-1")
     assert runtime.resolve_model(name, "eu-west-1") == f"eu.{model.model_id}"
+
+
+# --- Legacy models warn from Python too, once per process (issue 18, item 8) -------------------
+
+
+@pytest.fixture
+def fresh_process(monkeypatch):
+    """No model warned about yet, nothing cached, today pinned to the catalog's check date."""
+    from runtime import resolve
+
+    monkeypatch.setattr(resolve, "_legacy_warned", set())
+    monkeypatch.setattr(resolve, "_cache", {})
+    monkeypatch.setattr("runtime.catalog.today_utc", lambda: "2026-11-23")
+
+
+def test_a_legacy_model_warns_once_per_process(fresh_process):
+    import warnings
+
+    import runtime
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # what a plain `python app.py` shows
+        runtime.resolve_model("claude-sonnet-4.5", "us-east-1")
+        runtime.resolve_model("claude-sonnet-4.5", "eu-west-1")
+        runtime.portkey_headers("claude-sonnet-4.5", runtime.Credentials("AKIAIOSFODNN7EXAMPLE", "s" * 40))
+        runtime.resolve_model("claude-large", "us-east-1")  # active: no warning
+    [warning] = caught
+    assert issubclass(warning.category, runtime.LegacyModelWarning)
+    assert issubclass(runtime.LegacyModelWarning, FutureWarning)  # shown by default, unlike DeprecationWarning
+    assert str(warning.message).startswith("claude-sonnet-4.5 is Legacy on Amazon Bedrock since 2026-10-08")
+
+
+def test_the_cli_prints_its_own_line_not_the_python_warning(fresh_process, capsys):
+    from runtime.cli import main
+
+    assert main(["resolve", "claude-sonnet-4.5"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("warning: claude-sonnet-4.5 is Legacy") and err.count("\n") == 1
+    assert "LegacyModelWarning" not in err and "FutureWarning" not in err
