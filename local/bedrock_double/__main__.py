@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 
-from local.bedrock_double.server import start_double
+from local.bedrock_double.server import DEFAULT_MAX_BODY_BYTES, start_double
 from local.bedrock_double.stores import DEFAULT_ACCOUNT, DictKeyStore, DictPolicyStore
 from runtime.catalog import load_catalog
 from runtime.constants import DEFAULT_REGION, ENV_AWS_ACCESS_KEY_ID, ENV_AWS_REGION, ENV_AWS_SECRET_ACCESS_KEY
@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--model", default=None, help="catalog model the key may call (least privilege)")
     parser.add_argument("--allow-all", action="store_true", help="allow every bedrock action instead")
+    parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES,
+                        help=f"larger request bodies get 413 (default {DEFAULT_MAX_BODY_BYTES})")  # fmt: skip
     args = parser.parse_args(argv)
     key_id, secret = os.environ.get(ENV_AWS_ACCESS_KEY_ID), os.environ.get(ENV_AWS_SECRET_ACCESS_KEY)
     if not key_id or not secret:
@@ -51,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
             else policy_document(build_statements(load_catalog(), region, DEFAULT_ACCOUNT, [args.model]))
         )
         server = start_double(
-            args.host, args.port, key_store=keys, policy_store=DictPolicyStore({record.user_arn: [policy]})
+            args.host,
+            args.port,
+            key_store=keys,
+            policy_store=DictPolicyStore({record.user_arn: [policy]}),
+            max_body_bytes=args.max_body_bytes,
         )
     except (PortkeyBedrockError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
