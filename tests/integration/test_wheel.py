@@ -97,3 +97,19 @@ def test_installed_wheel_decrypts_outside_the_checkout(venv: Path, tmp_path: Pat
     assert str(venv.parent.parent) in found["runtime"]  # the installed copy, not the checkout
     assert found["models"] > 0
     assert found["local"] is False  # dev tooling stays out of the wheel
+
+
+def test_installed_wheel_has_the_console_script_and_hints_at_the_cdk_extra(venv: Path, tmp_path: Path) -> None:
+    env = _clean_env(HOME=str(tmp_path))
+    script = venv.parent / "portkey-bedrock"  # `python -m runtime` as a command
+    resolved = subprocess.run([str(script), "resolve", "claude-large", "--region", "us-east-1"], cwd=tmp_path,
+                              env=env, capture_output=True, text=True, check=False)  # fmt: skip
+    assert resolved.returncode == 0, resolved.stderr
+    assert resolved.stdout.strip() == "global.anthropic.claude-opus-4-5-20251101-v1:0"
+    # installed with [sops] only: no aws_cdk, so one line naming the extra instead of a traceback
+    synth = subprocess.run([str(venv), "-m", "stacks.synth"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                           check=False)  # fmt: skip
+    assert synth.returncode == 2
+    assert synth.stderr == (
+        "error: aws_cdk is not installed; pip install 'portkey-bedrock-access[cdk]' (the CDK app needs it)\n"
+    )
