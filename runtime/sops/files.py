@@ -141,6 +141,8 @@ def seal(
     mac_only_encrypted: bool = False,
 ) -> dict[str, Any]:
     """Encrypt ``plain`` and attach the recipient stanzas; ``sops`` keys sorted as sops writes them."""
+    if gojson.nesting_depth(plain) > gojson.MAX_DEPTH:  # the encoder recurses once per level
+        raise SopsFormatError(f"the values nest deeper than {gojson.MAX_DEPTH} levels; flatten them")
     rule = dict(crypt or {})
     unsupported = sorted(set(rule) - set(KEY_RULE_FIELDS))
     if unsupported:

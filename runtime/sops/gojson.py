@@ -133,10 +133,10 @@ def _parse_int(text: str) -> int | float:
         raise SopsFormatError(f"a {digits}-digit number does not fit a 64-bit float; store it as a string") from None
 
 
-def _depth(value: object) -> int:
+def nesting_depth(value: object) -> int:
     """How deeply ``value`` nests (iteratively: it must not recurse itself).
 
-    >>> _depth({"a": [1, {"b": {}}]}), _depth("x")
+    >>> nesting_depth({"a": [1, {"b": {}}]}), nesting_depth("x")
     (4, 0)
     """
     deepest, todo = 0, [(value, 1)]
@@ -175,7 +175,7 @@ def loads(text: str | bytes, source: str = "input") -> dict[str, Any]:
         raise SopsFormatError(f"{source} is not UTF-8 text; SOPS JSON files are UTF-8") from exc
     except RecursionError:
         raise too_deep from None
-    if _depth(value) > MAX_DEPTH:
+    if nesting_depth(value) > MAX_DEPTH:
         raise too_deep
     if not isinstance(value, dict):
         raise SopsFormatError(

@@ -98,3 +98,12 @@ def test_a_good_file_still_decrypts(tmp_path, age_env):
     path = tmp_path / "env.json"
     files.write(path, {**ENV, "n": 12345678901234567890, "deep": [[[["ok"]]]]}, age=[age_env])
     assert files.load(path) == {**ENV, "n": 1.2345678901234567e19, "deep": [[[["ok"]]]]}
+
+
+def test_writing_deeply_nested_values_is_one_error_too(tmp_path, age_env):
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(SopsFormatError, match="nest deeper than 100 levels"):
+        files.write(tmp_path / "env.json", {"A": deep}, age=[age_env])
+    assert not (tmp_path / "env.json").exists()
