@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from local.moto_patches.bedrock_control import control_plane_data
+from local.moto_patches.bedrock_control import load_fixture
 from runtime import catalog_check
 from runtime.catalog import load_catalog
 from runtime.catalog_check import (
@@ -36,8 +36,9 @@ def today_is_the_catalog_date(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def answers() -> dict[str, Any]:
-    """Bedrock's answers in us-east-1 as local AWS serves them (generated from the catalog)."""
-    return copy.deepcopy(control_plane_data(ACCOUNT, day=DAY)["regions"][REGION])
+    """Bedrock's answers in us-east-1 as local AWS serves them (the committed fixture)."""
+    answers: dict[str, Any] = copy.deepcopy(load_fixture()["regions"][REGION])
+    return answers
 
 
 def models_of(answers: dict[str, Any]) -> list[dict[str, Any]]:
