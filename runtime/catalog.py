@@ -526,7 +526,7 @@ def _read_data(path: str, use_cache: bool) -> dict[str, object]:
 
 
 _default: Catalog | None = None
-_merged: "tuple[tuple[str, int, int], Catalog] | None" = None
+_merged: "tuple[tuple[str, int, int, int], Catalog] | None" = None
 
 
 def overlay_path() -> str | None:
@@ -554,7 +554,7 @@ def load_catalog(path: str | None = None) -> Catalog:
         stat = None  # no overlay yet (`catalog sync --write` creates it)
     if overlay is None or stat is None:
         return _default
-    key = (overlay, stat.st_mtime_ns, stat.st_size)
+    key = (overlay, stat.st_mtime_ns, stat.st_size, stat.st_ino)  # an atomic rewrite is a new inode
     if _merged is None or _merged[0] != key:
         import json
 

@@ -193,7 +193,7 @@ def merge(shipped: Mapping[str, Any], overlay: Mapping[str, Any], where: str = "
             "model_id": model_id,
             "lifecycle": {"status": ACTIVE, "source": entry["source"]},
             "limits": {"default_max_tokens": SYNCED_DEFAULT_MAX_TOKENS},
-            "capabilities": {"streaming": True},
+            "capabilities": dict(entry.get("capabilities") or {"streaming": True}),
             "sources": [entry["source"]],
             "synced": entry["source"],
             "offers": [],
@@ -211,13 +211,13 @@ def merge(shipped: Mapping[str, Any], overlay: Mapping[str, Any], where: str = "
             )
         by_id[model_id]["lifecycle"] = merge_lifecycle(by_id[model_id]["lifecycle"], life, model_id, where)
     for profile_id, profile in overlay["profiles"].items():
-        model = by_id.get(profile["model_id"])
-        if model is None:
+        owner = by_id.get(profile["model_id"])
+        if owner is None:
             raise OverlayError(
                 f"{where} has profile {profile_id} of {profile['model_id']}, which is in neither "
                 "the catalog nor the overlay's models; remove it (re-run catalog sync)"
             )
-        offer = next((o for o in model["offers"] if o.get("profile_id") == profile_id), None)
+        offer = next((o for o in owner["offers"] if o.get("profile_id") == profile_id), None)
         if offer is None:
             first = next(iter(profile["routes"].values()))["source"]
             offer = {
@@ -227,8 +227,7 @@ def merge(shipped: Mapping[str, Any], overlay: Mapping[str, Any], where: str = "
                 "routes": {},
                 "source": first,
             }
-            # a geo profile before a global one, after what the catalog already prefers
-            model["offers"].append(offer)
+            owner["offers"].append(offer)  # after the offers the catalog already prefers
         for region, route in profile["routes"].items():
             ours = list(offer["routes"].get(region, ()))
             theirs = list(route["destinations"])
