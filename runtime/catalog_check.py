@@ -146,16 +146,27 @@ def profile_destinations(profile: Mapping[str, Any]) -> set[str]:
 
 
 def _family_of(model_id: str, families: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
-    """(provider, family) of a Bedrock model id when it belongs to a catalog family.
+    """(provider, family) of a Bedrock model id when it belongs to a catalog family, or is a new
+    family of the same line (``claude-fable`` beside ``claude-opus``: the words before the version).
 
     >>> _family_of("anthropic.claude-opus-5", [("anthropic", "claude-opus")])
     ('anthropic', 'claude-opus')
+    >>> _family_of("anthropic.claude-fable-5-1", [("anthropic", "claude-opus")])
+    ('anthropic', 'claude-fable')
     >>> _family_of("anthropic.claude-3-opus-20240229-v1:0", [("anthropic", "claude-opus")]) is None
     True
     """
+    families = list(families)
     for provider, family in families:
         if model_id.startswith(f"{provider}.{family}-"):
             return provider, family
+    for provider, family in families:
+        line = family.split("-")[0]
+        if model_id.startswith(f"{provider}.{line}-"):
+            words = model_id.split(".", 1)[1].split("-")
+            cut = next((i for i, word in enumerate(words) if word[:1].isdigit()), len(words))
+            if cut >= 2:
+                return provider, "-".join(words[:cut])
     return None
 
 
