@@ -16,6 +16,8 @@ import marshal
 import os
 import sys
 
+from runtime.constants import ENV_CATALOG_OVERLAY
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 CATALOG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog.json")
 # the overlay `catalog sync` writes (runtime/catalog_overlay.py): PORTKEY_BEDROCK_CATALOG names it,
 # else catalog.local.json beside cdk.json in the working directory
-OVERLAY_ENV = "PORTKEY_BEDROCK_CATALOG"
+OVERLAY_ENV = ENV_CATALOG_OVERLAY
 OVERLAY_FILE = "catalog.local.json"
 SCHEMA_VERSION = 2
 
