@@ -279,7 +279,8 @@ def _new_models(catalog: Catalog, region: str, model_summaries: Sequence[Mapping
         drifts.append(Drift(
             NEW_MODEL, region, model_id,
             f"{model_id} ({summary.get('modelName', '?')}, family {found[1]}) is ACTIVE on Bedrock in {region} "
-            f"but not in the catalog; add it to {CATALOG_FILE} with its AWS model-card URL as source",
+            f"but not in the catalog; add it to {CATALOG_FILE} with its AWS model-card URL as source, or "
+            "record it in the overlay: python -m runtime catalog sync --write",
             model_id,
         ))  # fmt: skip
     return drifts

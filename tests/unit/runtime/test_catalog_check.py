@@ -168,7 +168,8 @@ def test_newer_model_of_a_listed_family(answers: dict[str, Any]) -> None:
     assert (drift.kind, drift.subject) == (NEW_MODEL, "anthropic.claude-opus-5")
     assert drift.message == (
         "anthropic.claude-opus-5 (Claude Opus 5, family claude-opus) is ACTIVE on Bedrock in us-east-1 but not in "
-        "the catalog; add it to runtime/catalog.json with its AWS model-card URL as source"
+        "the catalog; add it to runtime/catalog.json with its AWS model-card URL as source, or record it in the "
+        "overlay: python -m runtime catalog sync --write"
     )
 
 
