@@ -22,12 +22,16 @@ def drifted_fixture(region: str = REGION) -> dict[str, Any]:
     data = load_fixture()
     answers = data["regions"][region]
     summaries = answers["ListFoundationModels"]["modelSummaries"]
+    profiles = answers["ListInferenceProfiles"]["inferenceProfileSummaries"]
+    # this test's own Sonnet 5.5 answers replace any the committed fixture may hold
+    summaries[:] = [s for s in summaries if s["modelId"] != SONNET_55]
+    profiles[:] = [p for p in profiles if not p["inferenceProfileId"].endswith(f".{SONNET_55}")]
     summaries.append({
         "modelArn": f"arn:aws:bedrock:{region}::foundation-model/{SONNET_55}", "modelId": SONNET_55,
         "modelName": "Claude Sonnet 5.5", "providerName": "Anthropic", "inferenceTypesSupported": ["INFERENCE_PROFILE"],
         "modelLifecycle": {"status": "ACTIVE", "startOfLifeTime": "2026-09-28T00:00:00Z"},
     })  # fmt: skip
-    answers["ListInferenceProfiles"]["inferenceProfileSummaries"].append({
+    profiles.append({
         "inferenceProfileName": "US Claude Sonnet 5.5", "inferenceProfileId": f"us.{SONNET_55}",
         "inferenceProfileArn": f"arn:aws:bedrock:{region}:{MOTO_ACCOUNT}:inference-profile/us.{SONNET_55}",
         "models": [{"modelArn": f"arn:aws:bedrock:{r}::foundation-model/{SONNET_55}"}
@@ -43,7 +47,7 @@ def drifted_fixture(region: str = REGION) -> dict[str, Any]:
         if summary["modelId"] == OPUS_46:
             summary["modelLifecycle"] = {"status": "LEGACY", "legacyTime": "2026-12-01T00:00:00Z",
                                          "endOfLifeTime": "2027-06-01T00:00:00Z"}  # fmt: skip
-    for profile in answers["ListInferenceProfiles"]["inferenceProfileSummaries"]:
+    for profile in profiles:
         if profile["inferenceProfileId"] == SONNET_46_US:
             profile["models"].append(
                 {"modelArn": "arn:aws:bedrock:ca-central-1::foundation-model/anthropic.claude-sonnet-4-6"}

@@ -14,7 +14,7 @@ import pytest
 from local.moto_patches.bedrock_control import load_fixture
 from runtime import catalog_sync
 from runtime.catalog import OVERLAY_ENV, load_catalog
-from runtime.catalog_overlay import OverlayError, empty_overlay, merge, problems
+from runtime.catalog_overlay import empty_overlay, problems
 from runtime.cli import main as cli_main
 from runtime.resolve import resolve_model
 
@@ -235,21 +235,6 @@ def test_malformed_overlay(monkeypatch: pytest.MonkeyPatch, answers: Any, overla
     assert "catalog overlay" in one_error_line(capsys)
 
 
-def test_hand_edited_overlay_is_refused(overlay: Path, capsys: Any) -> None:
-    data = empty_overlay()
-    data["lifecycle"]["anthropic.claude-sonnet-4-5-20250929-v1:0"] = {
-        "status": "active", "source": f"bedrock:ListFoundationModels us-east-1 {DAY}"
-    }  # fmt: skip
-    overlay.write_text(json.dumps(data))
-    with pytest.raises(OverlayError, match=r"moves anthropic\.claude-sonnet-4-5-20250929-v1:0 back from legacy"):
-        load_catalog()
-    assert cli_main(["models"]) == 2
-    assert "without overrides" in one_error_line(capsys)
-    data["lifecycle"]["anthropic.claude-sonnet-4-5-20250929-v1:0"]["overrides"] = ["status"]
-    overlay.write_text(json.dumps(data))
-    assert load_catalog().model("claude-sonnet-4.5").status == "active"  # the operator chose Bedrock's answer
-
-
 def test_overlay_naming_a_model_bedrock_does_not_list(
     monkeypatch: pytest.MonkeyPatch, answers: Any, overlay: Path, capsys: Any
 ) -> None:
@@ -303,39 +288,3 @@ def test_no_operator_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     assert cli_main(["catalog", "sync", "--region", "eu-west-1", "--write"]) == 2
     assert "no AWS credentials found" in one_error_line(capsys)
     assert not overlay.exists()
-
-
-def test_merge_refuses_what_it_cannot_place() -> None:
-    from runtime.catalog import CATALOG_PATH
-
-    raw = json.loads(Path(CATALOG_PATH).read_text())
-    data = empty_overlay()
-    route = {"destinations": ["us-east-1"], "source": f"bedrock:ListInferenceProfiles us-east-1 {DAY}"}
-    data["profiles"]["us.anthropic.nope"] = {"model_id": "anthropic.nope", "scope": "us", "routes": {REGION: route}}
-    with pytest.raises(OverlayError, match=r"anthropic\.nope, which is in neither"):
-        merge(raw, data)
-    data = empty_overlay()
-    source = f"bedrock:X us-east-1 {DAY}"
-    entry = {"name": "x", "description": "x", "provider": "anthropic", "family": "claude-opus", "source": source}
-    data["models"]["anthropic.claude-opus-4-7"] = entry
-    with pytest.raises(OverlayError, match="already has"):
-        merge(raw, data)
-
-
-def test_schema_file_and_problems_agree(overlay: Path) -> None:
-    """runtime/catalog_overlay.schema.json (for editors and CI) accepts what `problems` accepts."""
-    import jsonschema
-
-    schema = json.loads((Path(catalog_sync.__file__).parent / "catalog_overlay.schema.json").read_text())
-    good = empty_overlay()
-    good["models"][SONNET_55] = {"name": "claude-sonnet-5.5", "description": "Claude Sonnet 5.5",
-                                 "provider": "anthropic", "family": "claude-sonnet",
-                                 "source": f"bedrock:ListFoundationModels us-east-1 {DAY}",
-                                 "on_demand": {}, "capabilities": {"streaming": True}}  # fmt: skip
-    jsonschema.validate(good, schema)
-    assert problems(good) == []
-    bad = copy.deepcopy(good)
-    bad["models"][SONNET_55]["source"] = "copied from a blog"
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(bad, schema)
-    assert problems(bad) != []
