@@ -127,3 +127,15 @@ def test_synth_grants_the_synced_profile_and_destination(
     (model_grant,) = [s for s in statements if f"arn:aws:bedrock:*::foundation-model/{SONNET_55}" in resources(s)]
     assert model_grant["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": profile_arn}}
     assert FABLE_5 not in json.dumps(statements)  # synced too, but not allowed: not granted
+
+
+def test_the_demo_step_finds_something_and_ends_clean(local_aws: LocalAws, served: Path, capsys: Any) -> None:
+    """`make demo`'s catalog step against the committed fixture: check (drift), sync, check (clean)."""
+    from local.demo import catalog_sync_demo
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(local_aws.env())
+    assert catalog_sync_demo(env, local_aws.state_dir) is True
+    out = capsys.readouterr().out
+    assert "$ python -m runtime catalog sync --write" in out and "fact(s) written to" in out
+    assert out.rstrip().endswith("match Bedrock)")
