@@ -3,6 +3,7 @@ against botocore's Bedrock service model), not derived from the catalog, re-read
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 from pathlib import Path
@@ -24,11 +25,15 @@ def shipped_catalog_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     monkeypatch.setenv(OVERLAY_ENV, str(tmp_path / "no-overlay.json"))
 
 
-def output_shape(operation: str) -> Any:
+@functools.cache
+def bedrock_model() -> Any:
     import botocore.session
 
-    model = botocore.session.get_session().get_service_model("bedrock")
-    return model.operation_model(operation).output_shape
+    return botocore.session.get_session().get_service_model("bedrock")
+
+
+def output_shape(operation: str) -> Any:
+    return bedrock_model().operation_model(operation).output_shape
 
 
 def validate(body: Any, operation: str) -> None:
