@@ -395,12 +395,17 @@ class Catalog:
     def __iter__(self) -> "Iterator[Model]":
         return iter(self.models)
 
-    def names(self, *, include_eol: bool = True, day: str | None = None) -> list[str]:
-        """Catalog names in catalog order; ``include_eol=False`` leaves out models past end of life."""
+    def names(self, *, include_eol: bool = True, day: str | None = None, offered_from: str | None = None) -> list[str]:
+        """Catalog names in catalog order; ``include_eol=False`` leaves out models past end of life,
+        ``offered_from`` those no offer can be called from that region (e.g. an entry whose
+        profiles only ``catalog sync`` knows)."""
+        models = self.models
+        if offered_from is not None:
+            models = tuple(m for m in models if any(offered_from in offer.routes for offer in m.offers))
         if include_eol:
-            return [model.name for model in self.models]
+            return [model.name for model in models]
         day = day or today_utc()
-        return [model.name for model in self.models if not model.is_eol(day)]
+        return [model.name for model in models if not model.is_eol(day)]
 
     def model(self, name: str) -> Model:
         """The model of a catalog name (exact; see ``runtime.resolve.find_model`` for aliases)."""

@@ -127,7 +127,7 @@ def test_profile_id_of_another_geography_is_refused():
     [
         ("claude-sonet-4.5", "did you mean claude-sonnet-4.5"),
         ("claud-large", "did you mean claude-large"),
-        ("opus", "did you mean claude-large, claude-opus-4.6, claude-opus-4.7, claude-opus-4.8?"),
+        ("opus", "did you mean claude-large, claude-opus-4.6, claude-opus-4.7, claude-opus-4.8, claude-opus-5.5?"),
         ("sonnet", "did you mean claude-sonnet-4.6, claude-sonnet-4.5? "),
         ("gpt-4o", None),
         ("", None),
@@ -316,3 +316,15 @@ def test_nova_models_have_an_in_region_on_demand_offer(name):
     with pytest.raises(ProfileRequiredError, match=f"use the inference profile eu.{model.model_id}"):
         runtime.resolve_model(model.model_id, "eu-west-1")
     assert runtime.resolve_model(name, "eu-west-1") == f"eu.{model.model_id}"
+
+
+def test_a_new_model_with_an_aws_confirmed_profile_resolves():
+    assert runtime.resolve_model("claude-fable-5", "us-east-1") == "global.anthropic.claude-fable-5"
+    assert runtime.resolve_model("fable-5", "eu-west-3") == "global.anthropic.claude-fable-5"
+
+
+def test_a_model_whose_profiles_no_aws_page_lists_points_to_catalog_sync():
+    with pytest.raises(RegionError) as info:
+        runtime.resolve_model("claude-opus-5.5", "us-east-1")
+    assert str(info.value).startswith("claude-opus-5.5 (anthropic.claude-opus-5-5) has no inference profile")
+    assert "python -m runtime catalog sync" in str(info.value)
