@@ -9,8 +9,8 @@ answers them as a 400 ``ValidationException``: the same words either way.
 
 >>> from runtime.catalog import load_catalog
 >>> opus = load_catalog().model("claude-opus-4.7")
->>> first_violation(opus, openai_view({"thinking": {"type": "disabled"}})).message
-"thinking.type: 'disabled' is not supported for this model; supported: adaptive"
+>>> first_violation(opus, openai_view({"thinking": {"type": "disabled"}})).fix
+"use thinking={'type': 'adaptive'} or omit thinking"
 >>> first_violation(opus, converse_view({"additionalModelRequestFields": {"thinking": {"type": "adaptive"}}})) is None
 True
 """
@@ -172,6 +172,25 @@ def _in_range(value: float, bounds: "Mapping[str, float]") -> bool:
     return (low is None or value >= low) and (high is None or value <= high) and (below is None or value < below)
 
 
+def _thinking_message(mode: object, accepted: "tuple[str, ...]") -> str:
+    """Bedrock's words for a thinking type the model does not take. Where adaptive thinking is the
+    way, Anthropic's (https://platform.claude.com/docs/en/models/opus-5-5/whats-new-opus-5-5 quotes
+    them for ``disabled`` and ``enabled``); otherwise a line naming the types it takes.
+
+    >>> print(_thinking_message("disabled", ("adaptive",)))  # doctest: +NORMALIZE_WHITESPACE
+    "thinking.type.disabled" is not supported for this model.
+    Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.
+    >>> _thinking_message("adaptive", ("enabled", "disabled"))
+    "thinking.type: 'adaptive' is not supported for this model; supported: enabled, disabled"
+    """
+    if "adaptive" in accepted and isinstance(mode, str):
+        return (
+            f'"thinking.type.{mode}" is not supported for this model. '
+            'Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.'
+        )
+    return f"thinking.type: {mode!r} is not supported for this model; supported: {', '.join(accepted) or 'none'}"
+
+
 def _thinking_fix(mode: object, accepted: "tuple[str, ...]") -> str:
     usable = [m for m in accepted if m != "disabled"]
     if mode == "disabled" and "between_tools" in usable:
@@ -220,12 +239,7 @@ def first_violation(model: "Model", view: RequestView) -> Violation | None:
     if rules.thinking is not None and isinstance(thinking, dict):
         mode = thinking.get("type")
         if mode not in rules.thinking:
-            supported = ", ".join(rules.thinking) or "none"
-            return Violation(
-                BAD_REQUEST,
-                f"thinking.type: {mode!r} is not supported for this model; supported: {supported}",
-                _thinking_fix(mode, rules.thinking),
-            )
+            return Violation(BAD_REQUEST, _thinking_message(mode, rules.thinking), _thinking_fix(mode, rules.thinking))
     if rules.tool_choice is not None and view.tool_choice is not None and view.tool_choice not in rules.tool_choice:
         # Anthropic's words name "tool" before "any"
         refused = " and ".join(f'"{kind}"' for kind in reversed(TOOL_CHOICES) if kind not in rules.tool_choice)

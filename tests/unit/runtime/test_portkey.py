@@ -255,7 +255,7 @@ def test_the_same_parameters_pass_for_a_model_that_accepts_them():
 def test_chat_request_refuses_thinking_types_opus_4_7_rejects(thinking):
     with pytest.raises(
         RejectedParameterError,
-        match=r"claude-opus-4\.7 on Amazon Bedrock: thinking\.type: '(enabled|disabled)' is not supported",
+        match=r'claude-opus-4\.7 on Amazon Bedrock: "thinking\.type\.(enabled|disabled)" is not supported',
     ) as info:
         runtime.chat_request("claude-opus-4.7", HI, thinking=thinking)
     assert "use thinking={'type': 'adaptive'}" in str(info.value)

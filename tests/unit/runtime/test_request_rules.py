@@ -14,6 +14,15 @@ from runtime import RejectedParameterError, chat_request, load_catalog
 from runtime.catalog import Model
 from runtime.request_rules import RequestView, converse_view, first_violation, openai_view
 
+
+def adaptive_only_words(mode: str) -> str:
+    """Anthropic's words for a thinking type an adaptive-only model refuses (What's new in Claude Opus 5.5)."""
+    return (
+        f'"thinking.type.{mode}" is not supported for this model. '
+        'Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.'
+    )
+
+
 SOURCE = "https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle.html"
 
 
@@ -89,14 +98,14 @@ CASES = [
         ADAPTIVE_ONLY,
         {"thinking": {"type": "disabled"}},
         {"additionalModelRequestFields": {"thinking": {"type": "disabled"}}},
-        "thinking.type: 'disabled' is not supported for this model; supported: adaptive",
+        adaptive_only_words("disabled"),
     ),
     (
         "budgeted thinking on an adaptive-only model",
         ADAPTIVE_ONLY,
         {"thinking": {"type": "enabled", "budget_tokens": 1024}},
         {"additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": 1024}}},
-        "thinking.type: 'enabled' is not supported for this model; supported: adaptive",
+        adaptive_only_words("enabled"),
     ),
     (
         "between_tools thinking",
