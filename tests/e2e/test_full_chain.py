@@ -104,6 +104,28 @@ def test_every_catalog_model_answers_through_the_gateway(chain, creds, gateway, 
     assert seen[0]["status"] == 200
 
 
+@pytest.mark.parametrize(
+    ("name", "params", "sent"),
+    [
+        ("claude-opus-4.7", {"thinking": {"type": "disabled"}}, {"extra_body": {"thinking": {"type": "disabled"}}}),
+        ("claude-haiku-4.5", {"temperature": 0.5, "top_p": 0.9}, {"temperature": 0.5, "top_p": 0.9}),
+    ],
+)
+def test_the_double_refuses_through_the_gateway_what_chat_request_refuses(chain, creds, gateway, name, params, sent):
+    """A request the runtime's chat_request refuses, sent past it to the real gateway: the double
+    answers 400 with the same words (one checker, two adapters; this proves the Converse adapter
+    reads what the gateway really sends)."""
+    hi = [{"role": "user", "content": "ping"}]
+    with pytest.raises(runtime.RejectedParameterError) as refused:
+        runtime.chat_request(name, hi, **params)
+    headers = runtime.portkey_headers(name, creds, custom_host=chain.bedrock_url)
+    with pytest.raises(openai.BadRequestError) as answered:
+        client_for(gateway, headers).chat.completions.create(**runtime.chat_request(name, hi), **sent)
+    assert [r["status"] for r in chain.double.requests()] == [400]
+    words = str(refused.value).split(" on Amazon Bedrock: ", 1)[1].rsplit(" (HTTP 400); ", 1)[0]
+    assert words in str(answered.value)
+
+
 def test_streaming_yields_the_text_in_order(chain, creds, gateway):
     headers = runtime.portkey_headers("claude-sonnet-4.5", creds, custom_host=chain.bedrock_url)
     body = runtime.chat_request("claude-sonnet-4.5", [{"role": "user", "content": "one two three four"}])
