@@ -55,6 +55,22 @@ def test_models_json_is_typed(capsys):
     assert isinstance(legacy["replacement"], str)
 
 
+def test_models_marks_an_entry_whose_profiles_only_catalog_sync_knows(capsys, monkeypatch):
+    monkeypatch.delenv("PORTKEY_BEDROCK_ALLOWED_MODELS", raising=False)
+    assert main(["models", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    pending, fable = rows["claude-opus-5.5"], rows["claude-fable-5"]
+    assert (pending["bedrock_id"], pending["allowed"], pending["offers_from_sync"]) == (None, False, True)
+    assert (fable["bedrock_id"], fable["allowed"], fable["offers_from_sync"]) == (
+        "global.anthropic.claude-fable-5",
+        True,
+        False,
+    )
+    assert main(["models"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("claude-opus-5.5 "))
+    assert "(no profile on an AWS page yet: catalog sync)" in line and line.rstrip().endswith("no")
+
+
 def test_models_hides_end_of_life_models_unless_all(capsys):
     assert main(["models"]) == 0
     table = capsys.readouterr().out
