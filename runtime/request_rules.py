@@ -31,15 +31,20 @@ _OPENAI_TOOL_CHOICE = {"auto": "auto", "none": "none", "required": "any"}
 # Converse inferenceConfig fields -> catalog parameter names
 _CONVERSE_INFERENCE = {"temperature": ("temperature",), "topP": ("top_p",), "stopSequences": ("stop", "stop_sequences")}
 _PARAM_NAMES = ("temperature", "top_p", "top_k", "stop", "stop_sequences")
+# Anthropic, Claude Sonnet 5.5 migration guide
+# (https://platform.claude.com/docs/en/models/sonnet-5-5/migration-guide#turn-off-up-front-thinking):
+# `between_tools` "takes no other field" and "At `xhigh` or `max`, it returns a 400 error."
+BETWEEN_TOOLS_REFUSED_EFFORTS = ("xhigh", "max")
 
 
 class RequestView:
     """What the rules look at, whatever the request's shape: ``params`` (catalog parameter name ->
     value sent), the ``thinking`` object sent (or None), the ``tool_choice`` kind sent (``auto``,
-    ``none``, ``any``, ``tool``, or None) and ``max_tokens`` (or None). (A plain class, not a
-    NamedTuple: `typing` stays unloaded, see tests/unit/runtime/test_import_hygiene.py.)"""
+    ``none``, ``any``, ``tool``, or None), ``max_tokens`` (or None) and the ``output_config.effort``
+    sent (or None). (A plain class, not a NamedTuple: `typing` stays unloaded, see
+    tests/unit/runtime/test_import_hygiene.py.)"""
 
-    __slots__ = ("max_tokens", "params", "thinking", "tool_choice")
+    __slots__ = ("effort", "max_tokens", "params", "thinking", "tool_choice")
 
     def __init__(
         self,
@@ -47,14 +52,16 @@ class RequestView:
         thinking: "Any" = None,
         tool_choice: str | None = None,
         max_tokens: int | None = None,
+        effort: object = None,
     ) -> None:
         self.params = params
         self.thinking = thinking
         self.tool_choice = tool_choice
         self.max_tokens = max_tokens
+        self.effort = effort
 
     def _key(self) -> "tuple[Any, ...]":
-        return (dict(self.params), self.thinking, self.tool_choice, self.max_tokens)
+        return (dict(self.params), self.thinking, self.tool_choice, self.max_tokens, self.effort)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, RequestView) and self._key() == other._key()
@@ -64,7 +71,7 @@ class RequestView:
     def __repr__(self) -> str:
         return (
             f"RequestView(params={dict(self.params)!r}, thinking={self.thinking!r}, "
-            f"tool_choice={self.tool_choice!r}, max_tokens={self.max_tokens!r})"
+            f"tool_choice={self.tool_choice!r}, max_tokens={self.max_tokens!r}, effort={self.effort!r})"
         )
 
 
@@ -113,6 +120,12 @@ def _int_or_none(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _effort(fields: "Mapping[str, Any]") -> object:
+    """The ``output_config.effort`` of a request's fields (None when not sent)."""
+    config = fields.get("output_config")
+    return config.get("effort") if isinstance(config, dict) else None
+
+
 def openai_view(body: "Mapping[str, Any]") -> RequestView:
     """The view of an OpenAI-format chat body (what ``chat_request`` builds and Portkey receives).
     Parameters count at the top level and in ``additional_model_request_fields`` (passed to
@@ -127,7 +140,9 @@ def openai_view(body: "Mapping[str, Any]") -> RequestView:
     max_tokens = _int_or_none(fields.get("max_tokens"))
     if max_tokens is None:
         max_tokens = _int_or_none(fields.get("max_completion_tokens"))
-    return RequestView(params, fields.get("thinking"), _tool_choice_kind(fields.get("tool_choice")), max_tokens)
+    return RequestView(
+        params, fields.get("thinking"), _tool_choice_kind(fields.get("tool_choice")), max_tokens, _effort(fields)
+    )
 
 
 def converse_view(body: "Mapping[str, Any]") -> RequestView:
@@ -136,7 +151,7 @@ def converse_view(body: "Mapping[str, Any]") -> RequestView:
     choice in ``toolConfig.toolChoice`` (``{"auto": {}}``, ``{"any": {}}``, ``{"tool": {...}}``).
 
     >>> converse_view({"inferenceConfig": {"topP": 0.9, "maxTokens": 10}, "toolConfig": {"toolChoice": {"any": {}}}})
-    RequestView(params={'top_p': 0.9}, thinking=None, tool_choice='any', max_tokens=10)
+    RequestView(params={'top_p': 0.9}, thinking=None, tool_choice='any', max_tokens=10, effort=None)
     """
     inference = body.get("inferenceConfig")
     inference = inference if isinstance(inference, dict) else {}
@@ -154,6 +169,7 @@ def converse_view(body: "Mapping[str, Any]") -> RequestView:
         extra.get("thinking"),
         kind if kind in TOOL_CHOICES else None,
         _int_or_none(inference.get("maxTokens")),
+        _effort(extra),
     )
 
 
@@ -173,16 +189,26 @@ def _in_range(value: float, bounds: "Mapping[str, float]") -> bool:
 
 
 def _thinking_message(mode: object, accepted: "tuple[str, ...]") -> str:
-    """Bedrock's words for a thinking type the model does not take. Where adaptive thinking is the
-    way, Anthropic's (https://platform.claude.com/docs/en/models/opus-5-5/whats-new-opus-5-5 quotes
-    them for ``disabled`` and ``enabled``); otherwise a line naming the types it takes.
+    """Bedrock's words for a thinking type the model does not take. ``disabled`` where
+    ``between_tools`` is the way to turn thinking off: Anthropic's (Claude Sonnet 5.5 migration
+    guide, https://platform.claude.com/docs/en/models/sonnet-5-5/migration-guide). Where adaptive
+    thinking is the way, Anthropic's (https://platform.claude.com/docs/en/models/opus-5-5/whats-new-opus-5-5
+    quotes them for ``disabled`` and ``enabled``); otherwise a line naming the types it takes.
 
     >>> print(_thinking_message("disabled", ("adaptive",)))  # doctest: +NORMALIZE_WHITESPACE
     "thinking.type.disabled" is not supported for this model.
     Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.
     >>> _thinking_message("adaptive", ("enabled", "disabled"))
     "thinking.type: 'adaptive' is not supported for this model; supported: enabled, disabled"
+    >>> _thinking_message("disabled", ("adaptive", "between_tools")).split(". ")[0]
+    'To turn thinking off on this model, send "thinking": {"type": "between_tools"} instead of {"type": "disabled"}'
     """
+    if mode == "disabled" and "between_tools" in accepted:
+        return (
+            'To turn thinking off on this model, send "thinking": {"type": "between_tools"} instead of '
+            '{"type": "disabled"}. The model does not think before responding. The short updates it writes '
+            "between tool calls come back as thinking blocks."
+        )
     if "adaptive" in accepted and isinstance(mode, str):
         return (
             f'"thinking.type.{mode}" is not supported for this model. '
@@ -200,10 +226,39 @@ def _thinking_fix(mode: object, accepted: "tuple[str, ...]") -> str:
     return f"use thinking={{'type': '{usable[0]}'}} or omit thinking" if usable else "omit thinking"
 
 
+def _between_tools_violation(thinking: "Mapping[str, Any]", effort: object) -> Violation | None:
+    """What Anthropic documents ``between_tools`` refuses (HTTP 400): another field beside
+    ``type``, or effort ``xhigh`` / ``max`` (see :data:`BETWEEN_TOOLS_REFUSED_EFFORTS`). The page
+    gives no error text for these, so the words are the project's.
+
+    >>> _between_tools_violation({"type": "between_tools", "display": "summarized"}, None).message
+    'thinking.type "between_tools" takes no other field (sent: display).'
+    >>> _between_tools_violation({"type": "between_tools"}, "max").fix
+    "lower output_config.effort to high or below, or use thinking={'type': 'adaptive'}"
+    >>> _between_tools_violation({"type": "between_tools"}, "high") is None
+    True
+    """
+    extra = sorted(str(key) for key in thinking if key != "type")
+    if extra:
+        return Violation(
+            BAD_REQUEST,
+            f'thinking.type "between_tools" takes no other field (sent: {", ".join(extra)}).',
+            "send thinking={'type': 'between_tools'} alone",
+        )
+    if effort in BETWEEN_TOOLS_REFUSED_EFFORTS:
+        return Violation(
+            BAD_REQUEST,
+            f'thinking.type "between_tools" is not supported at effort {effort!r}; it takes low, medium or high.',
+            "lower output_config.effort to high or below, or use thinking={'type': 'adaptive'}",
+        )
+    return None
+
+
 def first_violation(model: "Model", view: RequestView) -> Violation | None:
     """The first of `model`'s request rules that `view` breaks, or None. In order: a rejected
     parameter, a parameter outside its allowed values, two parameters of an exclusive group, a
-    thinking type the model does not take, a tool choice it does not take, too many output tokens.
+    thinking type the model does not take (or ``between_tools`` with another field or at effort
+    ``xhigh`` / ``max``), a tool choice it does not take, too many output tokens.
 
     >>> from runtime.catalog import load_catalog
     >>> haiku = load_catalog().model("claude-haiku-4.5")
@@ -240,6 +295,10 @@ def first_violation(model: "Model", view: RequestView) -> Violation | None:
         mode = thinking.get("type")
         if mode not in rules.thinking:
             return Violation(BAD_REQUEST, _thinking_message(mode, rules.thinking), _thinking_fix(mode, rules.thinking))
+        if mode == "between_tools":
+            capped = _between_tools_violation(thinking, view.effort)
+            if capped is not None:
+                return capped
     if rules.tool_choice is not None and view.tool_choice is not None and view.tool_choice not in rules.tool_choice:
         # Anthropic's words name "tool" before "any"
         refused = " and ".join(f'"{kind}"' for kind in reversed(TOOL_CHOICES) if kind not in rules.tool_choice)

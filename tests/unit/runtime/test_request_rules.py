@@ -23,6 +23,15 @@ def adaptive_only_words(mode: str) -> str:
     )
 
 
+# Anthropic's words for disabled thinking where between_tools turns thinking off (Claude Sonnet 5.5
+# migration guide, https://platform.claude.com/docs/en/models/sonnet-5-5/migration-guide)
+BETWEEN_TOOLS_WORDS = (
+    'To turn thinking off on this model, send "thinking": {"type": "between_tools"} instead of '
+    '{"type": "disabled"}. The model does not think before responding. The short updates it writes '
+    "between tool calls come back as thinking blocks."
+)
+FORCED_TOOL_WORDS = 'tool_choice: type "tool" and "any" are not supported for this model.'
+
 SOURCE = "https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle.html"
 
 
@@ -115,6 +124,47 @@ CASES = [
         None,
     ),
     (
+        "disabled thinking where between_tools turns it off",
+        BETWEEN_TOOLS,
+        {"thinking": {"type": "disabled"}},
+        {"additionalModelRequestFields": {"thinking": {"type": "disabled"}}},
+        BETWEEN_TOOLS_WORDS,
+    ),
+    (
+        "between_tools at high effort",
+        BETWEEN_TOOLS,
+        {
+            "thinking": {"type": "between_tools"},
+            "additional_model_request_fields": {"output_config": {"effort": "high"}},
+        },
+        {"additionalModelRequestFields": {"thinking": {"type": "between_tools"}, "output_config": {"effort": "high"}}},
+        None,
+    ),
+    (
+        "between_tools at xhigh effort",
+        BETWEEN_TOOLS,
+        {
+            "thinking": {"type": "between_tools"},
+            "additional_model_request_fields": {"output_config": {"effort": "xhigh"}},
+        },
+        {"additionalModelRequestFields": {"thinking": {"type": "between_tools"}, "output_config": {"effort": "xhigh"}}},
+        """thinking.type "between_tools" is not supported at effort 'xhigh'; it takes low, medium or high.""",
+    ),
+    (
+        "between_tools with another field",
+        BETWEEN_TOOLS,
+        {"thinking": {"type": "between_tools", "budget_tokens": 1024}},
+        {"additionalModelRequestFields": {"thinking": {"type": "between_tools", "budget_tokens": 1024}}},
+        'thinking.type "between_tools" takes no other field (sent: budget_tokens).',
+    ),
+    (
+        "adaptive thinking at max effort (only between_tools is capped)",
+        BETWEEN_TOOLS,
+        {"thinking": {"type": "adaptive"}, "additional_model_request_fields": {"output_config": {"effort": "max"}}},
+        {"additionalModelRequestFields": {"thinking": {"type": "adaptive"}, "output_config": {"effort": "max"}}},
+        None,
+    ),
+    (
         "auto tool choice",
         BETWEEN_TOOLS,
         {"tool_choice": "auto"},
@@ -126,14 +176,14 @@ CASES = [
         BETWEEN_TOOLS,
         {"tool_choice": "required"},
         {"toolConfig": {"tools": [], "toolChoice": {"any": {}}}},
-        'tool_choice: type "tool" and "any" are not supported for this model.',
+        FORCED_TOOL_WORDS,
     ),
     (
         "forced tool choice (a named tool)",
         BETWEEN_TOOLS,
         {"tool_choice": {"type": "function", "function": {"name": "lookup"}}},
         {"toolConfig": {"tools": [], "toolChoice": {"tool": {"name": "lookup"}}}},
-        'tool_choice: type "tool" and "any" are not supported for this model.',
+        FORCED_TOOL_WORDS,
     ),
     ("max_tokens at the limit", NO_RULES, {"max_tokens": 1000}, {"inferenceConfig": {"maxTokens": 1000}}, None),
     (
@@ -178,6 +228,9 @@ def test_the_views_normalize_both_shapes_alike():
     converse = converse_view({"inferenceConfig": {"stopSequences": ["x"], "maxTokens": 7}})
     assert converse == RequestView({"stop": ["x"], "stop_sequences": ["x"]}, None, None, 7)
     assert converse_view({"inferenceConfig": "garbage", "toolConfig": {"toolChoice": {"weird": {}}}}).params == {}
+    effort = {"output_config": {"effort": "low"}}
+    assert openai_view({"additional_model_request_fields": effort}).effort == "low"
+    assert converse_view({"additionalModelRequestFields": effort}).effort == "low"
 
 
 # -- the real catalog, through the runtime's chat_request and the double's check_request_rules --
@@ -215,3 +268,4 @@ def test_a_default_request_passes_every_model_rules_in_both_shapes():
         body = {"max_tokens": entry.default_max_tokens, "messages": []}
         assert first_violation(entry, openai_view(body)) is None, entry.name
         assert first_violation(entry, converse_view({"inferenceConfig": {"maxTokens": body["max_tokens"]}})) is None
+
