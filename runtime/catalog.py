@@ -126,7 +126,8 @@ def today_utc() -> str:
 
 
 class Lifecycle:
-    """Where a model stands on Bedrock: ``status`` as AWS's lifecycle page records it, the dates
+    """Where a model stands on Bedrock: ``status`` as AWS's lifecycle page records it (or ``active``,
+    without dates, on Anthropic's page saying the model is on Bedrock: see catalog_rules), the dates
     (``YYYY-MM-DD`` strings or None), the catalog name of the ``replacement``, and the ``source``."""
 
     __slots__ = ("eol_date", "legacy_date", "replacement", "source", "status")

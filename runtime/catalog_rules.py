@@ -7,6 +7,7 @@ import marshal
 import sys
 
 from runtime.catalog import (
+    ACTIVE,
     ANY_COMMERCIAL_REGION,
     EOL,
     GLOBAL_SCOPE,
@@ -59,8 +60,16 @@ def catalog_problems(data: "Mapping[str, Any]") -> list[str]:
             if not is_doc_url(url):
                 problems.append(f"{name}: source {url!r} is not an AWS or Anthropic documentation https URL")
         life = model["lifecycle"]
-        if not is_aws_url(life["source"]):
-            problems.append(f"{name}: lifecycle source {life['source']!r} is not an AWS https URL")
+        # Lifecycle facts come from AWS. One exception: Anthropic's model page may state that a
+        # model is offered on Bedrock under its id (the project accepts it for ids) while no AWS
+        # page can be cited yet. That backs `active` and nothing more: no Bedrock date,
+        # replacement or legacy/eol status ever comes from Anthropic (its dates are its own API's).
+        availability_only = life["status"] == ACTIVE and not (life.keys() & {"legacy_date", "eol_date", "replacement"})
+        if not (is_aws_url(life["source"]) or (availability_only and is_doc_url(life["source"]))):
+            problems.append(
+                f"{name}: lifecycle source {life['source']!r} is not an AWS https URL "
+                "(an Anthropic docs page may back only status active, without dates or replacement)"
+            )
         status = life["status"]
         if status in (LEGACY, EOL) and not (life.get("legacy_date") or life.get("eol_date")):
             problems.append(f"{name}: a {status} model needs its AWS legacy_date or eol_date")

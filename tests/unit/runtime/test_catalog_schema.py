@@ -68,6 +68,14 @@ def test_every_entry_has_aws_sources(catalog_data):
         assert all(is_doc_url(url) for url in docs), model["name"]
 
 
+def test_an_anthropic_page_backs_active_without_dates_only(catalog_data):
+    anthropic = "https://platform.claude.com/docs/en/models/opus-4-5/overview"
+    _model(catalog_data, "claude-large")["lifecycle"]["source"] = anthropic
+    assert catalog_problems(catalog_data) == []
+    _model(catalog_data, "claude-large")["lifecycle"]["eol_date"] = "2099-01-01"
+    assert any("claude-large: lifecycle source" in p for p in catalog_problems(catalog_data))
+
+
 def test_loaded_catalog_matches_file(catalog_data):
     catalog = load_catalog()
     assert catalog.names() == [m["name"] for m in catalog_data["models"]]
@@ -236,7 +244,8 @@ def _anthropic_lookalike_rules_source(d):
 
 
 def _anthropic_lifecycle_source(d):
-    d["models"][0]["lifecycle"]["source"] = "https://platform.claude.com/docs/en/models/opus-4-5/overview"
+    """Anthropic's Legacy status is its own API's: a legacy entry needs AWS's page."""
+    _model(d, "claude-sonnet-4.5")["lifecycle"]["source"] = "https://platform.claude.com/docs/en/models/overview"
 
 
 def _extra_field(d):
