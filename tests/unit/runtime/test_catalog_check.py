@@ -153,13 +153,13 @@ def test_global_profile_covers_any_destination(answers: dict[str, Any]) -> None:
 
 
 def test_newer_model_of_a_listed_family(answers: dict[str, Any]) -> None:
-    new = dict(models_of(answers)[0], modelId="anthropic.claude-opus-5", modelName="Claude Opus 5")
+    new = dict(models_of(answers)[0], modelId="anthropic.claude-opus-9", modelName="Claude Opus 9")
     new["modelLifecycle"] = {"status": "ACTIVE"}
     models_of(answers).append(new)
     (drift,) = check(answers).drifts
-    assert (drift.kind, drift.subject) == (NEW_MODEL, "anthropic.claude-opus-5")
+    assert (drift.kind, drift.subject) == (NEW_MODEL, "anthropic.claude-opus-9")
     assert drift.message == (
-        "anthropic.claude-opus-5 (Claude Opus 5, family claude-opus) is ACTIVE on Bedrock in us-east-1 but not in "
+        "anthropic.claude-opus-9 (Claude Opus 9, family claude-opus) is ACTIVE on Bedrock in us-east-1 but not in "
         "the catalog; add it to runtime/catalog.json with its AWS model-card URL as source"
     )
 

@@ -57,15 +57,41 @@ def test_seed_models_keep_their_names_and_ids(catalog_data):
 
 
 def test_every_entry_has_aws_sources(catalog_data):
-    """Lifecycle and routing only from AWS pages; the id and request rules may also cite
-    Anthropic's model pages (the project rule), but every entry names at least one AWS page."""
+    """Routing only from AWS pages; the id and request rules may also cite Anthropic's model pages
+    (the project rule). Every entry names an AWS page, except one whose id and availability only
+    Anthropic's page states: it is `active` without dates and waits for catalog sync's profiles."""
     for model in catalog_data["models"]:
         assert model["sources"], model["name"]
-        assert any(is_aws_url(url) for url in model["sources"]), model["name"]
-        aws_only = [model["lifecycle"]["source"], *(o["source"] for o in model["offers"])]
-        assert all(is_aws_url(url) for url in aws_only), model["name"]
-        docs = [*model["sources"], model.get("request_rules", {}).get("source", model["sources"][0])]
+        life = model["lifecycle"]
+        anthropic_only = not any(is_aws_url(url) for url in model["sources"])
+        if anthropic_only:
+            assert model["offers_from_sync"] and not model["offers"], model["name"]
+            assert life == {"status": "active", "source": life["source"]}, model["name"]
+        else:
+            assert is_aws_url(life["source"]), model["name"]
+        assert all(is_aws_url(offer["source"]) for offer in model["offers"]), model["name"]
+        docs = [*model["sources"], life["source"], model.get("request_rules", {}).get("source", model["sources"][0])]
         assert all(is_doc_url(url) for url in docs), model["name"]
+
+
+def test_claude_sonnet_5_5_and_opus_5_cite_their_pages(catalog_data):
+    sonnet = _model(catalog_data, "claude-sonnet-5.5")
+    assert sonnet["model_id"] == "anthropic.claude-sonnet-5-5"
+    assert sonnet["lifecycle"] == {
+        "status": "active",
+        "source": "https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5",
+    }
+    assert sonnet["request_rules"]["thinking"] == ["adaptive", "between_tools"]
+    assert sonnet["request_rules"]["tool_choice"] == ["auto", "none"]
+    opus = _model(catalog_data, "claude-opus-5")
+    assert opus["model_id"] == "anthropic.claude-opus-5"
+    # Bedrock's own lifecycle page, not Anthropic's "Legacy" (its API's status)
+    assert opus["lifecycle"]["status"] == "active" and is_aws_url(opus["lifecycle"]["source"])
+    # in AWS's adaptive-thinking supported table but not its adaptive-only note: no thinking rule
+    assert "request_rules" not in opus
+    assert (
+        "https://docs.aws.amazon.com/bedrock/latest/userguide/claude-messages-adaptive-thinking.html" in opus["sources"]
+    )
 
 
 def test_an_anthropic_page_backs_active_without_dates_only(catalog_data):

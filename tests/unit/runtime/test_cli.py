@@ -128,7 +128,17 @@ def test_resolve_active_model_prints_no_warning(capsys):
 def test_resolve_suggests_aliases(capsys):
     assert main(["resolve", "opus"]) == 2
     err = capsys.readouterr().err
-    assert "did you mean claude-large" in err
+    suggested = err.split("did you mean ", 1)[1].split("?", 1)[0].split(", ")
+    assert {"claude-large", "claude-opus-5", "claude-opus-5.5"} <= set(suggested)
+
+
+def test_resolve_of_a_model_only_catalog_sync_can_route_says_so(capsys):
+    """Claude Sonnet 5.5: its Bedrock id is on Anthropic's page, its profiles on no AWS page."""
+    assert main(["resolve", "claude-sonnet-5.5", "--region", "us-east-1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "claude-sonnet-5.5 (anthropic.claude-sonnet-5-5) has no inference profile" in err
+    assert "python -m runtime catalog sync" in err
 
 
 def test_resolve(capsys):

@@ -12,6 +12,7 @@ from local.bedrock_double.errors import BedrockError
 from local.bedrock_double.model import check_request_rules
 from runtime import RejectedParameterError, chat_request, load_catalog
 from runtime.catalog import Model
+from runtime.portkey import check_request_params
 from runtime.request_rules import RequestView, converse_view, first_violation, openai_view
 
 
@@ -269,3 +270,59 @@ def test_a_default_request_passes_every_model_rules_in_both_shapes():
         assert first_violation(entry, openai_view(body)) is None, entry.name
         assert first_violation(entry, converse_view({"inferenceConfig": {"maxTokens": body["max_tokens"]}})) is None
 
+
+# Claude Sonnet 5.5 has no profile on an AWS page yet (offers_from_sync), so chat_request stops at
+# resolving it; the runtime's checker (check_request_params, what chat_request calls) and the
+# double's (on the foundation-model id) are called directly. Rules: Anthropic's "What's new in
+# Claude Sonnet 5.5" and its migration guide.
+SONNET_55_REFUSALS = [
+    (
+        "disabled thinking",
+        {"thinking": {"type": "disabled"}},
+        {"additionalModelRequestFields": {"thinking": {"type": "disabled"}}},
+        BETWEEN_TOOLS_WORDS,
+    ),
+    (
+        "manual thinking budget",
+        {"thinking": {"type": "enabled", "budget_tokens": 2048}},
+        {"additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": 2048}}},
+        adaptive_only_words("enabled"),
+    ),
+    (
+        "tool_choice any",
+        {"tool_choice": "required"},
+        {"toolConfig": {"tools": [], "toolChoice": {"any": {}}}},
+        FORCED_TOOL_WORDS,
+    ),
+    (
+        "tool_choice tool",
+        {"tool_choice": {"type": "function", "function": {"name": "lookup"}}},
+        {"toolConfig": {"tools": [], "toolChoice": {"tool": {"name": "lookup"}}}},
+        FORCED_TOOL_WORDS,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "openai", "converse", "words"), SONNET_55_REFUSALS, ids=[c[0] for c in SONNET_55_REFUSALS]
+)
+def test_claude_sonnet_5_5_refusals_in_the_runtime_and_the_double(case, openai, converse, words):
+    catalog = load_catalog()
+    with pytest.raises(RejectedParameterError) as refused:
+        check_request_params(catalog.model("claude-sonnet-5.5"), openai)
+    assert str(refused.value).startswith(f"claude-sonnet-5.5 on Amazon Bedrock: {words} (HTTP 400); ")
+    with pytest.raises(BedrockError) as answered:
+        check_request_rules(catalog, "anthropic.claude-sonnet-5-5", converse)
+    assert (answered.value.status, answered.value.message) == (400, words)
+
+
+def test_claude_sonnet_5_5_takes_between_tools_and_auto():
+    catalog = load_catalog()
+    sonnet = catalog.model("claude-sonnet-5.5")
+    fine = {"thinking": {"type": "between_tools"}, "tool_choice": "auto"}
+    assert check_request_params(sonnet, fine) is None
+    body = {
+        "additionalModelRequestFields": {"thinking": {"type": "between_tools"}},
+        "toolConfig": {"toolChoice": {"auto": {}}},
+    }
+    assert check_request_rules(catalog, "anthropic.claude-sonnet-5-5", body) is None
