@@ -136,7 +136,10 @@ def chat_table(gateway_base_url: str, bedrock_url: str, sops_file: Path) -> tupl
     warnings.filterwarnings("ignore", category=runtime.LegacyModelWarning)
     credentials = runtime.Credentials.from_sops(str(sops_file))
     rows, ok = [], True
-    models = load_catalog().names(include_eol=False)  # an end-of-life model would only fail
+    # an end-of-life model would only fail, and so would one with no offer from this region yet
+    from runtime.resolve import pick_region
+
+    models = load_catalog().names(include_eol=False, offered_from=pick_region(credentials.region))
     runs = [*((n, False, "sigv4") for n in models), (models[0], True, "sigv4"), (models[0], False, "api-key")]
     for name, stream, auth in runs:
         headers = runtime.portkey_headers(name, credentials, custom_host=bedrock_url, auth=auth)

@@ -47,9 +47,16 @@ ANY_COMMERCIAL_REGION = "*"
 # the partition this project supports; a region of any other partition is refused
 SUPPORTED_PARTITION = "aws"
 
-# request parameters a catalog entry may list as rejected, and thinking modes it may accept
+# request parameters a catalog entry may list as rejected, the numeric ones it may bound, the
+# thinking modes it may accept (``between_tools``: Claude Sonnet 5.5's lowest setting) and the
+# tool_choice kinds (Anthropic's names)
 KNOWN_PARAMS = ("temperature", "top_p", "top_k", "stop", "stop_sequences")
-THINKING_MODES = ("enabled", "adaptive", "disabled")
+NUMERIC_PARAMS = ("temperature", "top_p", "top_k")
+THINKING_MODES = ("enabled", "adaptive", "disabled", "between_tools")
+TOOL_CHOICE_KINDS = ("auto", "none", "any", "tool")
+# Anthropic's documentation hosts: a model's Bedrock id and its request rules may be cited from
+# Anthropic's model pages; lifecycle and offers (routing) only from AWS pages
+ANTHROPIC_DOC_HOSTS = ("platform.claude.com", "docs.claude.com", "docs.anthropic.com")
 
 # kept for code written against catalog v1 (scope of a profile id); see Catalog.scope_for
 GEO_SCOPE = "geo"
@@ -104,6 +111,22 @@ def is_aws_url(url: object) -> bool:
     return host == "aws.amazon.com" or host.endswith(".aws.amazon.com")
 
 
+def is_doc_url(url: object) -> bool:
+    """True for an AWS URL (:func:`is_aws_url`) or an https page of Anthropic's documentation:
+    what a model's ``sources`` and its ``request_rules.source`` may hold.
+
+    >>> is_doc_url("https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5")
+    True
+    >>> is_doc_url("https://www.anthropic.com/claude"), is_doc_url("https://platform.claude.com.evil.example/x")
+    (False, False)
+    """
+    if is_aws_url(url):
+        return True
+    if not isinstance(url, str) or not url.startswith("https://"):
+        return False
+    return url[len("https://") :].split("/", 1)[0].lower() in ANTHROPIC_DOC_HOSTS
+
+
 def today_utc() -> str:
     """Today's date in UTC as ``YYYY-MM-DD`` (what lifecycle dates are compared with)."""
     import time  # a built-in module: no file to load
@@ -112,7 +135,8 @@ def today_utc() -> str:
 
 
 class Lifecycle:
-    """Where a model stands on Bedrock: ``status`` as AWS's lifecycle page records it, the dates
+    """Where a model stands on Bedrock: ``status`` as AWS's lifecycle page records it (or ``active``,
+    without dates, on Anthropic's page saying the model is on Bedrock: see catalog_rules), the dates
     (``YYYY-MM-DD`` strings or None), the catalog name of the ``replacement``, and the ``source``."""
 
     __slots__ = ("eol_date", "legacy_date", "replacement", "source", "status")
@@ -144,19 +168,27 @@ class Lifecycle:
 
 class RequestRules:
     """What Bedrock refuses for a model: ``rejected_params`` (HTTP 400 when sent),
-    ``exclusive_params`` (groups of which at most one may be sent) and the ``thinking`` types it
-    accepts (``enabled`` = extended thinking with a budget, ``adaptive``, ``disabled``; empty: the
-    model has no extended thinking, so a ``thinking`` field is refused; None: no AWS page states a
-    rule, nothing is checked)."""
+    ``param_ranges`` (parameter -> the ``min`` / ``max`` / ``below`` bounds of the values it takes),
+    ``exclusive_params`` (groups of which at most one may be sent), the ``thinking`` types it
+    accepts (``enabled`` = extended thinking with a budget, ``adaptive``, ``disabled``,
+    ``between_tools``; empty: the model has no extended thinking, so a ``thinking`` field is
+    refused; None: no page states a rule, nothing is checked) and the ``tool_choice`` kinds it
+    accepts (``auto``, ``none``, ``any``, ``tool``; None: not checked). The one checker is
+    :func:`runtime.request_rules.first_violation`."""
 
-    __slots__ = ("exclusive_params", "rejected_params", "source", "thinking")
+    __slots__ = ("exclusive_params", "param_ranges", "rejected_params", "source", "thinking", "tool_choice")
 
     def __init__(self, data: "Mapping[str, Any]") -> None:
         self.rejected_params: tuple[str, ...] = tuple(data.get("rejected_params", ()))
+        self.param_ranges: dict[str, dict[str, float]] = {
+            param: dict(bounds) for param, bounds in data.get("param_ranges", {}).items()
+        }
         self.exclusive_params: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in data.get("exclusive_params", ()))
         thinking = data.get("thinking")
-        # None: AWS documents no thinking rule for the model (nothing is checked)
+        # None: no page documents a thinking rule for the model (nothing is checked)
         self.thinking: tuple[str, ...] | None = None if thinking is None else tuple(thinking)
+        tool_choice = data.get("tool_choice")
+        self.tool_choice: tuple[str, ...] | None = None if tool_choice is None else tuple(tool_choice)
         self.source: str | None = data.get("source")
 
     def __repr__(self) -> str:
@@ -376,12 +408,17 @@ class Catalog:
     def __iter__(self) -> "Iterator[Model]":
         return iter(self.models)
 
-    def names(self, *, include_eol: bool = True, day: str | None = None) -> list[str]:
-        """Catalog names in catalog order; ``include_eol=False`` leaves out models past end of life."""
+    def names(self, *, include_eol: bool = True, day: str | None = None, offered_from: str | None = None) -> list[str]:
+        """Catalog names in catalog order; ``include_eol=False`` leaves out models past end of life,
+        ``offered_from`` those no offer can be called from that region (e.g. an entry whose
+        profiles only ``catalog sync`` knows)."""
+        models = self.models
+        if offered_from is not None:
+            models = tuple(m for m in models if any(offered_from in offer.routes for offer in m.offers))
         if include_eol:
-            return [model.name for model in self.models]
+            return [model.name for model in models]
         day = day or today_utc()
-        return [model.name for model in self.models if not model.is_eol(day)]
+        return [model.name for model in models if not model.is_eol(day)]
 
     def model(self, name: str) -> Model:
         """The model of a catalog name (exact; see ``runtime.resolve.find_model`` for aliases)."""
@@ -427,6 +464,12 @@ class Catalog:
                 return offer
         from runtime.errors import RegionError  # the error path only: keeps `import runtime` cheap
 
+        if not model.offers:
+            raise RegionError(
+                f"{model.name} ({model.model_id}) has no inference profile confirmed on an AWS page in the "
+                "shipped catalog yet; run `python -m runtime catalog sync` to read its profiles from Bedrock, "
+                "or pick another model"
+            )
         kinds = ", ".join(offer.scope or "on-demand" for offer in model.offers)
         sample = ", ".join(model.source_regions()[:4])
         raise RegionError(

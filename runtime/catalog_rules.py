@@ -7,13 +7,16 @@ import marshal
 import sys
 
 from runtime.catalog import (
+    ACTIVE,
     ANY_COMMERCIAL_REGION,
     EOL,
     GLOBAL_SCOPE,
     LEGACY,
+    NUMERIC_PARAMS,
     ON_DEMAND_OFFER,
     SUPPORTED_PARTITION,
     is_aws_url,
+    is_doc_url,
     is_region_name,
     normalize_name,
 )
@@ -54,11 +57,19 @@ def catalog_problems(data: "Mapping[str, Any]") -> list[str]:
         if not model["sources"]:
             problems.append(f"{name}: no sources (list the AWS page that confirms its id)")
         for url in model["sources"]:
-            if not is_aws_url(url):
-                problems.append(f"{name}: source {url!r} is not an AWS https URL")
+            if not is_doc_url(url):
+                problems.append(f"{name}: source {url!r} is not an AWS or Anthropic documentation https URL")
         life = model["lifecycle"]
-        if not is_aws_url(life["source"]):
-            problems.append(f"{name}: lifecycle source {life['source']!r} is not an AWS https URL")
+        # Lifecycle facts come from AWS. One exception: Anthropic's model page may state that a
+        # model is offered on Bedrock under its id (the project accepts it for ids) while no AWS
+        # page can be cited yet. That backs `active` and nothing more: no Bedrock date,
+        # replacement or legacy/eol status ever comes from Anthropic (its dates are its own API's).
+        availability_only = life["status"] == ACTIVE and not (life.keys() & {"legacy_date", "eol_date", "replacement"})
+        if not (is_aws_url(life["source"]) or (availability_only and is_doc_url(life["source"]))):
+            problems.append(
+                f"{name}: lifecycle source {life['source']!r} is not an AWS https URL "
+                "(an Anthropic docs page may back only status active, without dates or replacement)"
+            )
         status = life["status"]
         if status in (LEGACY, EOL) and not (life.get("legacy_date") or life.get("eol_date")):
             problems.append(f"{name}: a {status} model needs its AWS legacy_date or eol_date")
@@ -76,16 +87,27 @@ def catalog_problems(data: "Mapping[str, Any]") -> list[str]:
             elif target["lifecycle"]["status"] == EOL or replacement == name:
                 problems.append(f"{name}: replacement {replacement} is itself end of life")
         rules = model.get("request_rules", {})
-        if rules.get("source") is not None and not is_aws_url(rules["source"]):
-            problems.append(f"{name}: request_rules source {rules['source']!r} is not an AWS https URL")
+        if rules.get("source") is not None and not is_doc_url(rules["source"]):
+            problems.append(f"{name}: request_rules source {rules['source']!r} is not an AWS or Anthropic docs URL")
+        for param, bounds in rules.get("param_ranges", {}).items():
+            if param not in NUMERIC_PARAMS:
+                problems.append(f"{name}: param_ranges names {param!r}, which is not numeric")
+            if param in rules.get("rejected_params", ()):
+                problems.append(f"{name}: {param} is both rejected and given a range")
+            low, high = bounds.get("min"), bounds.get("max", bounds.get("below"))
+            if low is not None and high is not None and low > high:
+                problems.append(f"{name}: param_ranges {param} min {low} is above its upper bound {high}")
         limits = model["limits"]
         if limits["default_max_tokens"] > limits.get("max_output_tokens", limits["default_max_tokens"]):
             problems.append(
                 f"{name}: default_max_tokens {limits['default_max_tokens']} exceeds "
                 f"max_output_tokens {limits.get('max_output_tokens')}"
             )
-        if not model["offers"]:
-            problems.append(f"{name}: no offers")
+        if not model["offers"] and not model.get("offers_from_sync"):
+            problems.append(
+                f"{name}: no offers (cite the AWS page of its profiles, or set offers_from_sync: "
+                "catalog sync reads them)"
+            )
         for offer in model["offers"]:
             where = f"{name} offer {offer.get('profile_id') or offer['kind']}"
             if not is_aws_url(offer["source"]):

@@ -80,7 +80,9 @@ def _models_rows(region: str, include_eol: bool) -> list[dict[str, Any]]:
                 "rejected_params": list(model.request_rules.rejected_params),
                 "thinking": None if model.request_rules.thinking is None else list(model.request_rules.thinking),
                 "capabilities": dict(model.capabilities),
-                "allowed": status != EOL and (admitted is None or model.name in admitted),
+                # "all" admits what is offered from the region, as the stack's allowed_models does
+                "allowed": status != EOL and (offer is not None if admitted is None else model.name in admitted),
+                "offers_from_sync": not model.offers,
                 "sources": list(model.sources),
                 "lifecycle_source": life.source,
                 # a model `catalog sync` added: no request rules, no output limits (not on the control plane)
@@ -97,7 +99,12 @@ def _table_row(row: Mapping[str, Any]) -> dict[str, str]:
         "status": row["status"],
         "eol_date": row["eol_date"] or "-",
         "replacement": row["replacement"] or "-",
-        "bedrock_id": row["bedrock_id"] or "(not offered in this region)",
+        "bedrock_id": row["bedrock_id"]
+        or (
+            "(no profile on an AWS page yet: catalog sync)"
+            if row.get("offers_from_sync")
+            else "(not offered in this region)"
+        ),
         "max_tokens": str(row["max_tokens"]),
         "rules": "none (synced)" if row["synced"] else "catalog",
         "allowed": "yes" if row["allowed"] else "no",

@@ -174,8 +174,12 @@ def check_models(region: str) -> tuple[list[Check], list[str]]:
     admitted = allowed_models(None, catalog)
     checks, names = [], []
     for model in catalog:
-        if (admitted is not None and model.name not in admitted) or (admitted is None and model.is_eol()):
-            continue  # an end-of-life model is checked (and fails) only when the allow-list names it
+        if (admitted is not None and model.name not in admitted) or (
+            admitted is None and (model.is_eol() or not model.offers)
+        ):
+            # an end-of-life model, or one whose profiles only `catalog sync` knows (no offer in the
+            # shipped catalog), is checked (and fails) only when the allow-list names it
+            continue
         try:
             bedrock_id = resolve_model(model.name, region)
         except PortkeyBedrockError as err:

@@ -412,38 +412,17 @@ def chat_request(
 
 
 def check_request_params(model: Model, params: Mapping[str, Any]) -> None:
-    """Raise :class:`RejectedParameterError`, one line naming model and parameter, for what
-    Bedrock answers with HTTP 400 for `model`: a rejected sampling parameter, two parameters of
-    an exclusive group, a thinking mode it lacks, or more output tokens than it can produce.
-    Parameters are looked for at the top level and in ``additional_model_request_fields``.
+    """Raise :class:`RejectedParameterError`, one line naming the model, Bedrock's words and the
+    fix, for what Bedrock answers with HTTP 400 for `model` (its catalog ``request_rules``: a
+    rejected or out-of-range sampling parameter, two parameters of an exclusive group, a thinking
+    type or tool choice it does not take, more output tokens than it can produce). The rules are
+    checked by :func:`runtime.request_rules.first_violation`, the same function the Bedrock double
+    uses; parameters count at the top level and in ``additional_model_request_fields``.
     """
-    extra = params.get("additional_model_request_fields")
-    fields = {**extra, **params} if isinstance(extra, dict) else dict(params)
-    rules = model.request_rules
-    sent = [param for param in rules.rejected_params if param in fields]
-    if sent:
+    from runtime.request_rules import first_violation, openai_view  # only when parameters are sent
+
+    violation = first_violation(model, openai_view(params))
+    if violation is not None:
         raise RejectedParameterError(
-            f"{model.name} rejects {sent[0]} on Amazon Bedrock (HTTP 400); omit {sent[0]} for this model"
+            f"{model.name} on Amazon Bedrock: {violation.message} (HTTP {violation.status}); {violation.fix}"
         )
-    for group in rules.exclusive_params:
-        both = [param for param in group if param in fields]
-        if len(both) > 1:
-            raise RejectedParameterError(
-                f"{model.name} accepts only one of {', '.join(group)} on Amazon Bedrock; drop {both[-1]}"
-            )
-    thinking = fields.get("thinking")
-    if isinstance(thinking, dict):
-        mode = thinking.get("type")
-        if rules.thinking is not None and mode not in rules.thinking:
-            usable = [m for m in rules.thinking if m != "disabled"]
-            fix = f"use thinking={{'type': '{usable[0]}'}} or omit thinking" if usable else "omit thinking"
-            raise RejectedParameterError(
-                f"{model.name} does not accept thinking type {mode!r} on Amazon Bedrock (HTTP 400); {fix}"
-            )
-    for key in ("max_tokens", "max_completion_tokens"):
-        value = fields.get(key)
-        limit = model.max_output_tokens
-        if limit is not None and isinstance(value, int) and not isinstance(value, bool) and value > limit:
-            raise RejectedParameterError(
-                f"{model.name} produces at most {limit} output tokens on Amazon Bedrock; lower {key} to {limit} or less"
-            )

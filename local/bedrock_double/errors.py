@@ -51,18 +51,6 @@ MARKETPLACE_ACCESS_DENIED = (
 )
 
 
-def rejected_parameter_message(param: str) -> str:
-    """Bedrock's 400 for a sampling parameter the model no longer takes (Claude Opus 4.7: AWS's
-    card says temperature/top_p/top_k are "no longer supported",
-    https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-anthropic-claude-opus-4-7.html;
-    the wording as reported in https://github.com/RooCodeInc/Roo-Code/issues/12162).
-
-    >>> rejected_parameter_message("temperature")
-    '`temperature` is deprecated for this model.'
-    """
-    return f"`{param}` is deprecated for this model."
-
-
 class BedrockError(PortkeyBedrockError):
     """An error reply of the double, raised anywhere while handling a request."""
 

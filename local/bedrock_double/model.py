@@ -37,9 +37,9 @@ from local.bedrock_double.errors import (
     MARKETPLACE_ACCESS_DENIED,
     ON_DEMAND_NOT_SUPPORTED,
     BedrockError,
-    rejected_parameter_message,
 )
 from runtime.catalog import ANY_COMMERCIAL_REGION
+from runtime.request_rules import converse_view, first_violation
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -54,15 +54,6 @@ PROFILE_ARN_KEY = "bedrock:InferenceProfileArn"
 REQUESTED_REGION_KEY = "aws:RequestedRegion"
 GLOBAL_REQUESTED_REGION = "unspecified"
 ROUTING_MODES = ("round-robin", "random")
-
-# Where a catalog request parameter sits in a Converse body (the gateway's mapping).
-CONVERSE_PARAMS: dict[str, tuple[str, str]] = {
-    "temperature": ("inferenceConfig", "temperature"),
-    "top_p": ("inferenceConfig", "topP"),
-    "stop": ("inferenceConfig", "stopSequences"),
-    "stop_sequences": ("inferenceConfig", "stopSequences"),
-    "top_k": ("additionalModelRequestFields", "top_k"),
-}
 
 
 @dataclass(frozen=True)
@@ -202,27 +193,15 @@ def route_request(
 
 
 def check_request_rules(catalog: Catalog, model_id: str, body: Mapping[str, Any]) -> None:
-    """400 ValidationException for a parameter the model rejects (catalog ``request_rules``:
-    e.g. ``temperature`` on Claude Opus 4.7) or a thinking mode it does not accept."""
+    """400 ValidationException, in Bedrock's words, for a Converse body that breaks the model's
+    catalog ``request_rules``: the runtime's one checker (:func:`runtime.request_rules.first_violation`)
+    on the body's :func:`~runtime.request_rules.converse_view`."""
     hit = catalog.lookup_id(model_id)
     if hit is None:
         return
-    rules = hit[0].request_rules
-    for param in rules.rejected_params:
-        section, key = CONVERSE_PARAMS.get(param, ("inferenceConfig", param))
-        holder = body.get(section)
-        if isinstance(holder, dict) and key in holder:
-            raise BedrockError(400, "ValidationException", rejected_parameter_message(param))
-    extra = body.get("additionalModelRequestFields")
-    thinking = extra.get("thinking") if isinstance(extra, dict) else None
-    accepted = tuple(rules.thinking or ())
-    if isinstance(thinking, dict) and thinking.get("type") not in (*accepted, "disabled", None):
-        modes = ", ".join(accepted) or "none"
-        raise BedrockError(
-            400,
-            "ValidationException",
-            f"thinking.type: {thinking.get('type')!r} is not supported for this model; supported: {modes}",
-        )
+    violation = first_violation(hit[0], converse_view(body))
+    if violation is not None:
+        raise BedrockError(violation.status, "ValidationException", violation.message)
 
 
 def authorize(caller: Caller, target: Route, policy_store: PolicyStore) -> None:

@@ -20,7 +20,7 @@ from runtime.catalog_overlay import empty_overlay
 from runtime.catalog_sync import collect, combine, write_overlay
 from stacks.bedrock_policy import build_statements, policy_document
 from tests.e2e.conftest import FakeKey
-from tests.support.control_plane import REGION, SONNET_46_US, SONNET_55, drifted_fixture
+from tests.support.control_plane import REGION, SONNET_46_US, HAIKU_55, drifted_fixture
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,7 @@ def synced_double(bedrock_key: FakeKey, tmp_path: Path, monkeypatch: pytest.Monk
     merged = load_catalog()
     keys = DictKeyStore()
     record = keys.add(bedrock_key.access_key_id, bedrock_key.secret_access_key, bedrock_key.user_arn.rsplit("/", 1)[1])
-    statements = build_statements(merged, REGION, record.account, ["claude-sonnet-5.5", "claude-sonnet-4.6"])
+    statements = build_statements(merged, REGION, record.account, ["claude-haiku-5.5", "claude-sonnet-4.6"])
     policies = DictPolicyStore({record.user_arn: [policy_document(statements)]})
     server = start_double(key_store=keys, policy_store=policies, catalog=merged)
     yield server
@@ -66,10 +66,10 @@ def chat(gateway: Gateway, key: FakeKey, double: DoubleServer, model: str) -> di
 def test_the_synced_model_and_destination_are_reached(
     gateway: Gateway, bedrock_key: FakeKey, synced_double: DoubleServer
 ) -> None:
-    reply = chat(gateway, bedrock_key, synced_double, f"us.{SONNET_55}")
-    assert reply["choices"][0]["message"]["content"] == f"Hello from us.{SONNET_55}: hi"
+    reply = chat(gateway, bedrock_key, synced_double, f"us.{HAIKU_55}")
+    assert reply["choices"][0]["message"]["content"] == f"Hello from us.{HAIKU_55}: hi"
     [seen] = synced_double.requests()
-    assert seen["model_id"] == f"us.{SONNET_55}" and seen["signature_valid"] is True
+    assert seen["model_id"] == f"us.{HAIKU_55}" and seen["signature_valid"] is True
     assert seen["destination_region"] in ("us-east-1", "us-east-2", "us-west-2")
     synced_double.reset()
     for _ in range(4):  # round-robin over the widened route: the new destination comes up

@@ -91,7 +91,7 @@ def test_pulled_key_is_the_deployed_active_key(chain: Chain, creds: runtime.Cred
     assert creds.region == "us-east-1"
 
 
-@pytest.mark.parametrize("name", runtime.load_catalog().names(include_eol=False))
+@pytest.mark.parametrize("name", runtime.load_catalog().names(include_eol=False, offered_from="us-east-1"))
 def test_every_catalog_model_answers_through_the_gateway(chain, creds, gateway, name):
     headers = runtime.portkey_headers(name, creds, custom_host=chain.bedrock_url)
     body = runtime.chat_request(name, [{"role": "user", "content": "ping"}])
@@ -102,6 +102,28 @@ def test_every_catalog_model_answers_through_the_gateway(chain, creds, gateway, 
     assert seen[0]["signature_valid"] is True
     assert seen[0]["access_key_id"] == creds.access_key_id
     assert seen[0]["status"] == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "sent"),
+    [
+        ("claude-opus-4.7", {"thinking": {"type": "disabled"}}, {"extra_body": {"thinking": {"type": "disabled"}}}),
+        ("claude-haiku-4.5", {"temperature": 0.5, "top_p": 0.9}, {"temperature": 0.5, "top_p": 0.9}),
+    ],
+)
+def test_the_double_refuses_through_the_gateway_what_chat_request_refuses(chain, creds, gateway, name, params, sent):
+    """A request the runtime's chat_request refuses, sent past it to the real gateway: the double
+    answers 400 with the same words (one checker, two adapters; this proves the Converse adapter
+    reads what the gateway really sends)."""
+    hi = [{"role": "user", "content": "ping"}]
+    with pytest.raises(runtime.RejectedParameterError) as refused:
+        runtime.chat_request(name, hi, **params)
+    headers = runtime.portkey_headers(name, creds, custom_host=chain.bedrock_url)
+    with pytest.raises(openai.BadRequestError) as answered:
+        client_for(gateway, headers).chat.completions.create(**runtime.chat_request(name, hi), **sent)
+    assert [r["status"] for r in chain.double.requests()] == [400]
+    words = str(refused.value).split(" on Amazon Bedrock: ", 1)[1].rsplit(" (HTTP 400); ", 1)[0]
+    assert words in str(answered.value)
 
 
 def test_streaming_yields_the_text_in_order(chain, creds, gateway):
@@ -212,7 +234,8 @@ def test_doctor_live_passes_on_the_deployed_chain(chain, creds, gateway, capsys)
     assert doctor_main([*argv, "--live"]) == 0
     out = capsys.readouterr().out
     assert f"accepted by STS as {chain.outputs[constants.OUTPUT_USER_ARN]}" in out
-    usable = runtime.load_catalog().names(include_eol=False)  # end-of-life models are not called
+    # end-of-life models, and those with no offer from the region yet, are not called
+    usable = runtime.load_catalog().names(include_eol=False, offered_from=creds.region)
     for name in usable:
         assert f"ok   {name} answered in" in out
     assert creds.secret_access_key not in out
@@ -227,7 +250,7 @@ def test_doctor_live_in_api_key_mode_on_the_deployed_chain(chain, creds, gateway
     argv = ["--sops", str(chain.sops_file), "--gateway-url", gateway.base_url, "--custom-host", chain.bedrock_url]
     assert doctor_main([*argv, "--live", "--auth", "api-key"]) == 0
     out = capsys.readouterr().out
-    usable = runtime.load_catalog().names(include_eol=False)
+    usable = runtime.load_catalog().names(include_eol=False, offered_from=creds.region)
     for name in usable:
         assert f"ok   {name} answered in" in out
     seen = chain.double.requests()

@@ -21,7 +21,7 @@ from local.moto_patches.bedrock_control import DATA_FILE_NAME
 from runtime.atomicfile import atomic_write_text
 from runtime.catalog import OVERLAY_ENV
 from tests.integration.helpers import MOTO_ACCOUNT, REGION
-from tests.support.control_plane import FABLE_5, SONNET_46_US, SONNET_55, drifted_fixture
+from tests.support.control_plane import FABLE_5, SONNET_46_US, HAIKU_55, drifted_fixture
 
 pytestmark = pytest.mark.integration
 
@@ -49,22 +49,22 @@ def test_each_drift_shows_in_check_and_sync_absorbs_it(local_aws: LocalAws, serv
     before = runtime_cli(local_aws, overlay, "catalog", "check", "--json")
     assert before.returncode == 1, before.stderr
     kinds = {(d["kind"], d["subject"]) for d in json.loads(before.stdout)["drifts"]}
-    assert {("new-model", SONNET_55), ("model-legacy", "claude-opus-4.6"),
+    assert {("new-model", HAIKU_55), ("model-legacy", "claude-opus-4.6"),
             ("destination-missing", "claude-sonnet-4.6")} <= kinds  # fmt: skip
 
     synced = runtime_cli(local_aws, overlay, "catalog", "sync", "--write")
     assert synced.returncode == 0, synced.stderr
-    assert f"sync: new model claude-sonnet-5.5 ({SONNET_55}), active, read in us-east-1" in synced.stdout
+    assert f"sync: new model claude-haiku-5.5 ({HAIKU_55}), active, read in us-east-1" in synced.stdout
     assert (
         "sync: lifecycle of claude-opus-4.6: now legacy, legacy_date 2026-12-01, eol_date 2027-06-01" in synced.stdout
     )
     assert f"sync: profile {SONNET_46_US} from us-east-1: new destination(s) ca-central-1" in synced.stdout
     data = json.loads(overlay.read_text())
     assert re.fullmatch(r"bedrock:ListInferenceProfiles us-east-1 \d{4}-\d\d-\d\d",
-                        data["profiles"][f"us.{SONNET_55}"]["routes"][REGION]["source"])  # fmt: skip
+                        data["profiles"][f"us.{HAIKU_55}"]["routes"][REGION]["source"])  # fmt: skip
 
-    resolved = runtime_cli(local_aws, overlay, "resolve", "claude-sonnet-5.5")
-    assert (resolved.returncode, resolved.stdout) == (0, f"us.{SONNET_55}\n"), resolved.stderr
+    resolved = runtime_cli(local_aws, overlay, "resolve", "claude-haiku-5.5")
+    assert (resolved.returncode, resolved.stdout) == (0, f"us.{HAIKU_55}\n"), resolved.stderr
     warned = runtime_cli(local_aws, overlay, "resolve", "claude-opus-4.6")
     assert "claude-opus-4.6 is Legacy on Amazon Bedrock since 2026-12-01 and reaches end of life on 2027-06-01" in (
         warned.stderr
@@ -73,12 +73,12 @@ def test_each_drift_shows_in_check_and_sync_absorbs_it(local_aws: LocalAws, serv
     after = runtime_cli(local_aws, overlay, "catalog", "check")
     assert after.returncode == 1, after.stderr  # one step left: the account's Marketplace subscription
     (drift,) = [line for line in after.stdout.splitlines() if "not callable" in line]
-    assert drift.startswith(f"access: claude-sonnet-5.5 ({SONNET_55}) is not callable by this account in us-east-1")
+    assert drift.startswith(f"access: claude-haiku-5.5 ({HAIKU_55}) is not callable by this account in us-east-1")
     assert "aws-marketplace:Subscribe" in drift
     assert not [line for line in after.stdout.splitlines() if line.startswith("drift: ")]
 
     subscribed = drifted_fixture()
-    subscribed["regions"][REGION]["GetFoundationModelAvailability"][SONNET_55]["agreementAvailability"] = {
+    subscribed["regions"][REGION]["GetFoundationModelAvailability"][HAIKU_55]["agreementAvailability"] = {
         "status": "AVAILABLE"
     }
     atomic_write_text(served, json.dumps(subscribed), mode=0o644)
@@ -108,7 +108,7 @@ def test_synth_grants_the_synced_profile_and_destination(
     overlay = tmp_path / "catalog.local.json"
     assert runtime_cli(local_aws, overlay, "catalog", "sync", "--write").returncode == 0
     monkeypatch.setenv(OVERLAY_ENV, str(overlay))
-    template = synth_template({"allowed_models": "claude-sonnet-5.5,claude-sonnet-4.6"},
+    template = synth_template({"allowed_models": "claude-haiku-5.5,claude-sonnet-4.6"},
                               {"CDK_DEFAULT_REGION": REGION, "CDK_DEFAULT_ACCOUNT": MOTO_ACCOUNT})  # fmt: skip
     statements = [
         statement
@@ -116,7 +116,7 @@ def test_synth_grants_the_synced_profile_and_destination(
         if resource["Type"] == "AWS::IAM::ManagedPolicy"
         for statement in resource["Properties"]["PolicyDocument"]["Statement"]
     ]
-    profile_arn = f"arn:aws:bedrock:{REGION}:{MOTO_ACCOUNT}:inference-profile/us.{SONNET_55}"
+    profile_arn = f"arn:aws:bedrock:{REGION}:{MOTO_ACCOUNT}:inference-profile/us.{HAIKU_55}"
 
     def resources(statement: dict[str, Any]) -> list[str]:
         value = statement["Resource"]  # CDK writes a single resource as a string
@@ -124,7 +124,7 @@ def test_synth_grants_the_synced_profile_and_destination(
 
     assert any(profile_arn in resources(s) for s in statements)
     # every destination Region of the profile (the new one included): the foundation model, only through it
-    (model_grant,) = [s for s in statements if f"arn:aws:bedrock:*::foundation-model/{SONNET_55}" in resources(s)]
+    (model_grant,) = [s for s in statements if f"arn:aws:bedrock:*::foundation-model/{HAIKU_55}" in resources(s)]
     assert model_grant["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": profile_arn}}
     assert FABLE_5 not in json.dumps(statements)  # synced too, but not allowed: not granted
 

@@ -159,7 +159,7 @@ def test_unsupported_thinking_mode_is_a_validation_exception(catalog):
     adaptive_only = next(m for m in catalog if m.request_rules.thinking == ("adaptive",))
     profile = adaptive_only.offers[0].invoke_id
     check_request_rules(catalog, profile, {"additionalModelRequestFields": {"thinking": {"type": "adaptive"}}})
-    with pytest.raises(BedrockError, match=r"thinking\.type: 'enabled'"):
+    with pytest.raises(BedrockError, match=r'"thinking\.type\.enabled" is not supported for this model'):
         check_request_rules(
             catalog, profile, {"additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": 1024}}}
         )

@@ -270,18 +270,18 @@ def test_a_double_without_a_fixed_catalog_sees_an_overlay_written_after_it_start
     overlay = tmp_path / "catalog.local.json"
     monkeypatch.setenv(OVERLAY_ENV, str(overlay))
     double = Double(DictKeyStore(), DictPolicyStore({}), None)
-    assert double.catalog.lookup_id("us.anthropic.claude-sonnet-5-5") is None
+    assert double.catalog.lookup_id("us.anthropic.claude-haiku-5-5") is None
     data = empty_overlay()
     source = "bedrock:ListFoundationModels us-east-1 2026-12-04"
-    model = {"name": "claude-sonnet-5.5", "description": "Claude Sonnet 5.5", "provider": "anthropic",
+    model = {"name": "claude-haiku-5.5", "description": "Claude Haiku 5.5", "provider": "anthropic",
              "family": "claude-sonnet", "source": source}  # fmt: skip
     route = {"destinations": ["us-east-1"], "source": source}
-    data["models"]["anthropic.claude-sonnet-5-5"] = model
-    data["profiles"]["us.anthropic.claude-sonnet-5-5"] = {"model_id": "anthropic.claude-sonnet-5-5", "scope": "us",
+    data["models"]["anthropic.claude-haiku-5-5"] = model
+    data["profiles"]["us.anthropic.claude-haiku-5-5"] = {"model_id": "anthropic.claude-haiku-5-5", "scope": "us",
                                                           "routes": {"us-east-1": route}}  # fmt: skip
     overlay.write_text(json.dumps(data))
-    found = double.catalog.lookup_id("us.anthropic.claude-sonnet-5-5")
-    assert found is not None and found[0].name == "claude-sonnet-5.5"
+    found = double.catalog.lookup_id("us.anthropic.claude-haiku-5-5")
+    assert found is not None and found[0].name == "claude-haiku-5.5"
 
 
 # --- Host check, body cap, bounded log (issue 18, item 16) -------------------------------------

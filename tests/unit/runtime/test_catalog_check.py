@@ -63,6 +63,13 @@ def profiles_of(answers: dict[str, Any]) -> list[dict[str, Any]]:
     return answers["ListInferenceProfiles"]["inferenceProfileSummaries"]  # type: ignore[no-any-return]
 
 
+def offered_models(region: str = REGION) -> int:
+    """How many catalog models the check covers from `region`: not end of life on DAY, and offered
+    from there (an entry whose profiles only `catalog sync` knows has no offer yet)."""
+    catalog = load_catalog()
+    return sum(1 for m in catalog if m.status_on(DAY) != "eol" and any(region in o.source_regions for o in m.offers))
+
+
 def check(answers: dict[str, Any], region: str = REGION) -> catalog_check.CheckResult:
     return compare(load_catalog(), region, models_of(answers), profiles_of(answers), day=DAY)
 
@@ -75,9 +82,9 @@ def test_clean_when_bedrock_matches_the_catalog(answers: dict[str, Any]) -> None
     result = check(answers)
     assert result.drifts == ()
     assert result.clean
-    assert result.models_checked == 9  # 10 models, claude-sonnet-4 is end of life
+    assert result.models_checked == offered_models() >= 9  # claude-sonnet-4 is end of life
     assert result.profiles_checked >= 9
-    assert result.summary().startswith("catalog check us-east-1: clean (9 models, ")
+    assert result.summary().startswith(f"catalog check us-east-1: clean ({offered_models()} models, ")
 
 
 def test_an_eol_model_absent_from_bedrock_is_expected(answers: dict[str, Any]) -> None:
@@ -161,13 +168,13 @@ def test_global_profile_covers_any_destination(answers: dict[str, Any]) -> None:
 
 
 def test_newer_model_of_a_listed_family(answers: dict[str, Any]) -> None:
-    new = dict(models_of(answers)[0], modelId="anthropic.claude-opus-5", modelName="Claude Opus 5")
+    new = dict(models_of(answers)[0], modelId="anthropic.claude-opus-9", modelName="Claude Opus 9")
     new["modelLifecycle"] = {"status": "ACTIVE"}
     models_of(answers).append(new)
     (drift,) = check(answers).drifts
-    assert (drift.kind, drift.subject) == (NEW_MODEL, "anthropic.claude-opus-5")
+    assert (drift.kind, drift.subject) == (NEW_MODEL, "anthropic.claude-opus-9")
     assert drift.message == (
-        "anthropic.claude-opus-5 (Claude Opus 5, family claude-opus) is ACTIVE on Bedrock in us-east-1 but not in "
+        "anthropic.claude-opus-9 (Claude Opus 9, family claude-opus) is ACTIVE on Bedrock in us-east-1 but not in "
         "the catalog; add it to runtime/catalog.json with its AWS model-card URL as source, or record it in the "
         "overlay: python -m runtime catalog sync --write"
     )
@@ -251,10 +258,9 @@ def test_cli_clean_exit_0(monkeypatch: pytest.MonkeyPatch, answers: dict[str, An
     assert cli_main(["catalog", "check", "--region", REGION]) == 0
     stubber.assert_no_pending_responses()
     out = capsys.readouterr().out.splitlines()
-    assert out[-1].startswith("catalog check us-east-1: clean (9 models, ")
-    assert len(out) == 10 and all(
-        line.startswith("access: ") and line.endswith(" is callable now") for line in out[:-1]
-    )
+    assert out[-1].startswith(f"catalog check us-east-1: clean ({offered_models()} models, ")
+    assert all(line.startswith("access: ") and line.endswith(" is callable now") for line in out[:-1])
+    assert len(out) >= 2
 
 
 def test_cli_drift_exit_1_and_typed_json(monkeypatch: pytest.MonkeyPatch, answers: dict[str, Any], capsys: Any) -> None:
@@ -273,7 +279,7 @@ def test_cli_drift_exit_1_and_typed_json(monkeypatch: pytest.MonkeyPatch, answer
     assert cli_main(["catalog", "check", "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["clean"] is False
-    assert report["models_checked"] == 9
+    assert report["models_checked"] == offered_models()
     assert [d["kind"] for d in report["drifts"]] == [PROFILE_MISSING]
     assert report["drifts"][0]["profile_id"] == "us.anthropic.claude-opus-4-7"
     stubber.assert_no_pending_responses()

@@ -13,6 +13,7 @@ from runtime.catalog import (
     EOL,
     ON_DEMAND_OFFER,
     is_aws_url,
+    is_doc_url,
     load_catalog,
     validate,
 )
@@ -56,18 +57,73 @@ def test_seed_models_keep_their_names_and_ids(catalog_data):
 
 
 def test_every_entry_has_aws_sources(catalog_data):
+    """Routing only from AWS pages; the id and request rules may also cite Anthropic's model pages
+    (the project rule). Every entry names an AWS page, except one whose id and availability only
+    Anthropic's page states: it is `active` without dates and waits for catalog sync's profiles."""
     for model in catalog_data["models"]:
         assert model["sources"], model["name"]
-        urls = [*model["sources"], model["lifecycle"]["source"], *(o["source"] for o in model["offers"])]
-        assert all(is_aws_url(url) for url in urls), model["name"]
+        life = model["lifecycle"]
+        anthropic_only = not any(is_aws_url(url) for url in model["sources"])
+        if anthropic_only:
+            assert model["offers_from_sync"] and not model["offers"], model["name"]
+            assert life == {"status": "active", "source": life["source"]}, model["name"]
+        else:
+            assert is_aws_url(life["source"]), model["name"]
+        assert all(is_aws_url(offer["source"]) for offer in model["offers"]), model["name"]
+        docs = [*model["sources"], life["source"], model.get("request_rules", {}).get("source", model["sources"][0])]
+        assert all(is_doc_url(url) for url in docs), model["name"]
+
+
+def test_claude_sonnet_5_5_and_opus_5_cite_their_pages(catalog_data):
+    sonnet = _model(catalog_data, "claude-sonnet-5.5")
+    assert sonnet["model_id"] == "anthropic.claude-sonnet-5-5"
+    assert sonnet["lifecycle"] == {
+        "status": "active",
+        "source": "https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5",
+    }
+    assert sonnet["request_rules"]["thinking"] == ["adaptive", "between_tools"]
+    assert sonnet["request_rules"]["tool_choice"] == ["auto", "none"]
+    opus = _model(catalog_data, "claude-opus-5")
+    assert opus["model_id"] == "anthropic.claude-opus-5"
+    # Bedrock's own lifecycle page, not Anthropic's "Legacy" (its API's status)
+    assert opus["lifecycle"]["status"] == "active" and is_aws_url(opus["lifecycle"]["source"])
+    # in AWS's adaptive-thinking supported table but not its adaptive-only note: no thinking rule
+    assert "request_rules" not in opus
+    assert (
+        "https://docs.aws.amazon.com/bedrock/latest/userguide/claude-messages-adaptive-thinking.html" in opus["sources"]
+    )
+
+
+def test_an_anthropic_page_backs_active_without_dates_only(catalog_data):
+    anthropic = "https://platform.claude.com/docs/en/models/opus-4-5/overview"
+    _model(catalog_data, "claude-large")["lifecycle"]["source"] = anthropic
+    assert catalog_problems(catalog_data) == []
+    _model(catalog_data, "claude-large")["lifecycle"]["eol_date"] = "2099-01-01"
+    assert any("claude-large: lifecycle source" in p for p in catalog_problems(catalog_data))
 
 
 def test_loaded_catalog_matches_file(catalog_data):
     catalog = load_catalog()
     assert catalog.names() == [m["name"] for m in catalog_data["models"]]
-    for model in catalog:
-        assert model.offers, model.name
+    for model, data in zip(catalog, catalog_data["models"], strict=True):
+        assert model.offers or data.get("offers_from_sync"), model.name
         assert model.default_max_tokens <= (model.max_output_tokens or model.default_max_tokens)
+
+
+def test_an_entry_without_offers_must_say_catalog_sync_reads_them(catalog_data):
+    pending = [m for m in catalog_data["models"] if not m["offers"]]
+    assert pending and all(m["offers_from_sync"] is True for m in pending)
+    del pending[0]["offers_from_sync"]
+    assert any("offers_from_sync" in p for p in catalog_problems(catalog_data))
+
+
+def test_new_rule_kinds_are_accepted(catalog_data):
+    rules = _model(catalog_data, "claude-opus-4.7")["request_rules"]
+    rules["thinking"] = ["adaptive", "between_tools"]
+    rules["tool_choice"] = ["auto", "none"]
+    rules["rejected_params"] = ["top_k"]
+    rules["param_ranges"] = {"temperature": {"min": 1.0, "max": 1.0}, "top_p": {"min": 0.99, "below": 1.0}}
+    assert catalog_problems(catalog_data) == []
 
 
 def _drop_sources(d):
@@ -189,6 +245,35 @@ def _on_demand_without_regions(d):
     d["models"][0]["offers"].append({"kind": ON_DEMAND_OFFER, "regions": [], "source": d["models"][0]["sources"][0]})
 
 
+def _range_on_non_numeric_param(d):
+    _model(d, "claude-opus-4.7")["request_rules"]["param_ranges"] = {"stop": {"min": 1}}
+
+
+def _range_on_rejected_param(d):
+    _model(d, "claude-opus-4.7")["request_rules"]["param_ranges"] = {"temperature": {"min": 1.0, "max": 1.0}}
+
+
+def _range_upside_down(d):
+    _model(d, "claude-opus-4.6")["request_rules"]["param_ranges"] = {"top_p": {"min": 0.99, "below": 0.5}}
+
+
+def _empty_range(d):
+    _model(d, "claude-opus-4.6")["request_rules"]["param_ranges"] = {"top_p": {}}
+
+
+def _unknown_tool_choice(d):
+    _model(d, "claude-opus-4.6")["request_rules"]["tool_choice"] = ["required"]
+
+
+def _anthropic_lookalike_rules_source(d):
+    _model(d, "claude-opus-4.6")["request_rules"]["source"] = "https://platform.claude.com.example.org/docs/"
+
+
+def _anthropic_lifecycle_source(d):
+    """Anthropic's Legacy status is its own API's: a legacy entry needs AWS's page."""
+    _model(d, "claude-sonnet-4.5")["lifecycle"]["source"] = "https://platform.claude.com/docs/en/models/overview"
+
+
 def _extra_field(d):
     d["models"][0]["price"] = 3
 
@@ -228,6 +313,13 @@ def _old_schema_version(d):
         _any_region_on_geo_profile,
         _empty_offers,
         _on_demand_without_regions,
+        _range_on_non_numeric_param,
+        _range_on_rejected_param,
+        _range_upside_down,
+        _empty_range,
+        _unknown_tool_choice,
+        _anthropic_lookalike_rules_source,
+        _anthropic_lifecycle_source,
         _extra_field,
         _old_schema_version,
     ],

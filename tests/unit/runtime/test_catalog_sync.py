@@ -20,7 +20,7 @@ from runtime.resolve import resolve_model
 
 DAY = "2026-12-04"
 REGION = "us-east-1"
-SONNET_55 = "anthropic.claude-sonnet-5-5"
+HAIKU_55 = "anthropic.claude-haiku-5-5"
 
 
 class ClientError(Exception):
@@ -81,16 +81,16 @@ def profiles(answers: dict[str, Any]) -> list[dict[str, Any]]:
 def add_sonnet_55(answers: dict[str, Any], region: str = REGION) -> None:
     """A model Bedrock has that the catalog lacks, with its us. profile."""
     summaries(answers).append({
-        "modelArn": f"arn:aws:bedrock:{region}::foundation-model/{SONNET_55}", "modelId": SONNET_55,
-        "modelName": "Claude Sonnet 5.5", "providerName": "Anthropic", "inputModalities": ["TEXT", "IMAGE"],
+        "modelArn": f"arn:aws:bedrock:{region}::foundation-model/{HAIKU_55}", "modelId": HAIKU_55,
+        "modelName": "Claude Haiku 5.5", "providerName": "Anthropic", "inputModalities": ["TEXT", "IMAGE"],
         "outputModalities": ["TEXT"], "responseStreamingSupported": True,
         "inferenceTypesSupported": ["INFERENCE_PROFILE"],
-        "modelLifecycle": {"status": "ACTIVE", "startOfLifeTime": "2026-09-28T00:00:00Z"},
+        "modelLifecycle": {"status": "ACTIVE", "startOfLifeTime": "2026-10-07T00:00:00Z"},
     })  # fmt: skip
     profiles(answers).append({
-        "inferenceProfileName": "US Claude Sonnet 5.5", "inferenceProfileId": f"us.{SONNET_55}",
-        "inferenceProfileArn": f"arn:aws:bedrock:{region}:123456789012:inference-profile/us.{SONNET_55}",
-        "models": [{"modelArn": f"arn:aws:bedrock:{r}::foundation-model/{SONNET_55}"}
+        "inferenceProfileName": "US Claude Haiku 5.5", "inferenceProfileId": f"us.{HAIKU_55}",
+        "inferenceProfileArn": f"arn:aws:bedrock:{region}:123456789012:inference-profile/us.{HAIKU_55}",
+        "models": [{"modelArn": f"arn:aws:bedrock:{r}::foundation-model/{HAIKU_55}"}
                    for r in ("us-east-1", "us-east-2", "us-west-2")],
         "status": "ACTIVE", "type": "SYSTEM_DEFINED",
     })  # fmt: skip
@@ -128,22 +128,22 @@ def test_a_new_model_is_absorbed_and_resolves(monkeypatch: pytest.MonkeyPatch, a
     assert "not written (dry run; add --write)" in capsys.readouterr().out and not overlay.exists()
     assert run("--region", REGION, "--write") == 0
     out = capsys.readouterr().out
-    assert f"sync: new model claude-sonnet-5.5 ({SONNET_55}), active, read in us-east-1\n" in out
+    assert f"sync: new model claude-haiku-5.5 ({HAIKU_55}), active, read in us-east-1\n" in out
     data = json.loads(overlay.read_text())
     assert problems(data) == []
-    assert data["models"][SONNET_55]["source"] == f"bedrock:ListFoundationModels us-east-1 {DAY}"
-    assert data["lifecycle"][SONNET_55]["start_date"] == "2026-09-28"
-    route = data["profiles"][f"us.{SONNET_55}"]["routes"][REGION]
+    assert data["models"][HAIKU_55]["source"] == f"bedrock:ListFoundationModels us-east-1 {DAY}"
+    assert data["lifecycle"][HAIKU_55]["start_date"] == "2026-10-07"
+    route = data["profiles"][f"us.{HAIKU_55}"]["routes"][REGION]
     assert route == {"destinations": ["us-east-1", "us-east-2", "us-west-2"],
                      "source": f"bedrock:ListInferenceProfiles us-east-1 {DAY}"}  # fmt: skip
-    assert resolve_model("claude-sonnet-5.5", REGION) == f"us.{SONNET_55}"
-    model = load_catalog().model("claude-sonnet-5.5")
+    assert resolve_model("claude-haiku-5.5", REGION) == f"us.{HAIKU_55}"
+    model = load_catalog().model("claude-haiku-5.5")
     assert model.synced and model.request_rules.thinking is None and model.max_output_tokens is None
     assert cli_main(["models", "--json"]) == 0
-    row = next(r for r in json.loads(capsys.readouterr().out) if r["name"] == "claude-sonnet-5.5")
+    row = next(r for r in json.loads(capsys.readouterr().out) if r["name"] == "claude-haiku-5.5")
     assert row["synced"] == f"bedrock:ListFoundationModels us-east-1 {DAY}" and row["thinking"] is None
     assert cli_main(["models"]) == 0
-    assert any("none (synced)" in line for line in capsys.readouterr().out.splitlines() if "claude-sonnet-5.5" in line)
+    assert any("none (synced)" in line for line in capsys.readouterr().out.splitlines() if "claude-haiku-5.5" in line)
 
 
 def test_a_new_destination_is_added_to_the_route(monkeypatch: pytest.MonkeyPatch, answers: Any, overlay: Path) -> None:
@@ -213,7 +213,7 @@ def test_facts_of_regions_not_read_are_kept(monkeypatch: pytest.MonkeyPatch, ans
     serve(monkeypatch, answers)
     assert run("--region", "us-west-2", "--write") == 0
     assert run("--region", REGION, "--write") == 0  # us-east-1 lacks it; us-west-2's fact stays
-    assert resolve_model("claude-sonnet-5.5", "us-west-2") == f"us.{SONNET_55}"
+    assert resolve_model("claude-haiku-5.5", "us-west-2") == f"us.{HAIKU_55}"
 
 
 # --- bad input: one line, exit 2, the existing overlay untouched ----------------------------------
@@ -242,9 +242,9 @@ def test_overlay_naming_a_model_bedrock_does_not_list(
     serve(monkeypatch, answers)
     assert run("--region", REGION, "--write") == 0
     before = overlay.read_bytes()
-    summaries(answers[REGION])[:] = [s for s in summaries(answers[REGION]) if s["modelId"] != SONNET_55]
+    summaries(answers[REGION])[:] = [s for s in summaries(answers[REGION]) if s["modelId"] != HAIKU_55]
     assert run("--region", REGION, "--write") == 2
-    assert f"names {SONNET_55} (read in us-east-1), which Bedrock does not list in us-east-1" in one_error_line(capsys)
+    assert f"names {HAIKU_55} (read in us-east-1), which Bedrock does not list in us-east-1" in one_error_line(capsys)
     assert overlay.read_bytes() == before
 
 

@@ -55,6 +55,22 @@ def test_models_json_is_typed(capsys):
     assert isinstance(legacy["replacement"], str)
 
 
+def test_models_marks_an_entry_whose_profiles_only_catalog_sync_knows(capsys, monkeypatch):
+    monkeypatch.delenv("PORTKEY_BEDROCK_ALLOWED_MODELS", raising=False)
+    assert main(["models", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    pending, fable = rows["claude-opus-5.5"], rows["claude-fable-5"]
+    assert (pending["bedrock_id"], pending["allowed"], pending["offers_from_sync"]) == (None, False, True)
+    assert (fable["bedrock_id"], fable["allowed"], fable["offers_from_sync"]) == (
+        "global.anthropic.claude-fable-5",
+        True,
+        False,
+    )
+    assert main(["models"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("claude-opus-5.5 "))
+    assert "(no profile on an AWS page yet: catalog sync)" in line and line.rstrip().endswith("no")
+
+
 def test_models_hides_end_of_life_models_unless_all(capsys):
     assert main(["models"]) == 0
     table = capsys.readouterr().out
@@ -113,7 +129,17 @@ def test_resolve_active_model_prints_no_warning(capsys):
 def test_resolve_suggests_aliases(capsys):
     assert main(["resolve", "opus"]) == 2
     err = capsys.readouterr().err
-    assert "did you mean claude-large" in err
+    suggested = err.split("did you mean ", 1)[1].split("?", 1)[0].split(", ")
+    assert {"claude-large", "claude-opus-5", "claude-opus-5.5"} <= set(suggested)
+
+
+def test_resolve_of_a_model_only_catalog_sync_can_route_says_so(capsys):
+    """Claude Sonnet 5.5: its Bedrock id is on Anthropic's page, its profiles on no AWS page."""
+    assert main(["resolve", "claude-sonnet-5.5", "--region", "us-east-1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "claude-sonnet-5.5 (anthropic.claude-sonnet-5-5) has no inference profile" in err
+    assert "python -m runtime catalog sync" in err
 
 
 def test_resolve(capsys):

@@ -271,7 +271,7 @@ def test_chat_request_refuses_sampling_parameters_opus_4_7_rejects(params, param
     with pytest.raises(RejectedParameterError) as info:
         runtime.chat_request("claude-opus-4.7", HI, **params)
     assert str(info.value) == (
-        f"claude-opus-4.7 rejects {parameter} on Amazon Bedrock (HTTP 400); omit {parameter} for this model"
+        f"claude-opus-4.7 on Amazon Bedrock: `{parameter}` is deprecated for this model. (HTTP 400); omit {parameter}"
     )
     assert isinstance(info.value, ConfigError)
 
@@ -283,7 +283,10 @@ def test_the_same_parameters_pass_for_a_model_that_accepts_them():
 
 @pytest.mark.parametrize("thinking", [{"type": "enabled", "budget_tokens": 2048}, {"type": "disabled"}])
 def test_chat_request_refuses_thinking_types_opus_4_7_rejects(thinking):
-    with pytest.raises(RejectedParameterError, match=r"claude-opus-4\.7 does not accept thinking type") as info:
+    with pytest.raises(
+        RejectedParameterError,
+        match=r'claude-opus-4\.7 on Amazon Bedrock: "thinking\.type\.(enabled|disabled)" is not supported',
+    ) as info:
         runtime.chat_request("claude-opus-4.7", HI, thinking=thinking)
     assert "use thinking={'type': 'adaptive'}" in str(info.value)
 
@@ -292,14 +295,20 @@ def test_adaptive_thinking_passes_where_documented_and_is_refused_on_older_model
     body = runtime.chat_request("claude-opus-4.7", HI, thinking={"type": "adaptive"})
     assert body["thinking"] == {"type": "adaptive"}
     assert runtime.chat_request("claude-sonnet-4.6", HI, thinking={"type": "adaptive"})["thinking"]
-    with pytest.raises(RejectedParameterError, match=r"claude-sonnet-4\.5 does not accept thinking type 'adaptive'"):
+    with pytest.raises(
+        RejectedParameterError,
+        match=r"claude-sonnet-4\.5 on Amazon Bedrock: thinking\.type: 'adaptive' is not supported",
+    ):
         runtime.chat_request("claude-sonnet-4.5", HI, thinking={"type": "adaptive"})
     budget = {"type": "enabled", "budget_tokens": 2048}
     assert runtime.chat_request("claude-sonnet-4.5", HI, thinking=budget)["thinking"] == budget
 
 
 def test_temperature_and_top_p_together_are_refused_where_aws_says_so():
-    with pytest.raises(RejectedParameterError, match=r"claude-haiku-4\.5 accepts only one of temperature, top_p"):
+    with pytest.raises(
+        RejectedParameterError,
+        match=r"claude-haiku-4\.5 on Amazon Bedrock: `temperature` and `top_p` cannot both be specified",
+    ):
         runtime.chat_request("claude-haiku-4.5", HI, temperature=0.5, top_p=0.9)
     assert runtime.chat_request("claude-haiku-4.5", HI, temperature=0.5)["temperature"] == 0.5
 
@@ -307,7 +316,10 @@ def test_temperature_and_top_p_together_are_refused_where_aws_says_so():
 def test_max_tokens_above_the_model_output_limit_is_refused():
     limit = runtime.load_catalog().model("claude-opus-4.7").max_output_tokens
     assert runtime.chat_request("claude-opus-4.7", HI, max_tokens=limit)["max_tokens"] == limit
-    with pytest.raises(RejectedParameterError, match=f"produces at most {limit} output tokens"):
+    with pytest.raises(
+        RejectedParameterError,
+        match=f"> {limit}, which is the maximum allowed number of output tokens.*lower max_tokens to {limit}",
+    ):
         runtime.chat_request("claude-opus-4.7", HI, max_tokens=limit + 1)
 
 

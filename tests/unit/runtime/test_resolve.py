@@ -127,8 +127,12 @@ def test_profile_id_of_another_geography_is_refused():
     [
         ("claude-sonet-4.5", "did you mean claude-sonnet-4.5"),
         ("claud-large", "did you mean claude-large"),
-        ("opus", "did you mean claude-large, claude-opus-4.6, claude-opus-4.7, claude-opus-4.8?"),
-        ("sonnet", "did you mean claude-sonnet-4.6, claude-sonnet-4.5? "),
+        (
+            "opus",
+            "did you mean claude-opus-5, claude-large, claude-opus-4.6, claude-opus-4.7, claude-opus-4.8, "
+            "claude-opus-5.5?",
+        ),
+        ("sonnet", "did you mean claude-sonnet-5.5, claude-sonnet-4.6, claude-sonnet-4.5? "),
         ("gpt-4o", None),
         ("", None),
         ("   ", None),
@@ -355,3 +359,23 @@ def test_the_cli_prints_its_own_line_not_the_python_warning(fresh_process, capsy
     err = capsys.readouterr().err
     assert err.startswith("warning: claude-sonnet-4.5 is Legacy") and err.count("\n") == 1
     assert "LegacyModelWarning" not in err and "FutureWarning" not in err
+
+
+def test_a_new_model_with_an_aws_confirmed_profile_resolves():
+    assert runtime.resolve_model("claude-fable-5", "us-east-1") == "global.anthropic.claude-fable-5"
+    assert runtime.resolve_model("fable-5", "eu-west-3") == "global.anthropic.claude-fable-5"
+
+
+@pytest.mark.parametrize(
+    ("asked", "name", "model_id"),
+    [
+        ("claude-opus-5.5", "claude-opus-5.5", "anthropic.claude-opus-5-5"),
+        ("sonnet-5.5", "claude-sonnet-5.5", "anthropic.claude-sonnet-5-5"),
+        ("opus-5", "claude-opus-5", "anthropic.claude-opus-5"),
+    ],
+)
+def test_a_model_whose_profiles_no_aws_page_lists_points_to_catalog_sync(asked, name, model_id):
+    with pytest.raises(RegionError) as info:
+        runtime.resolve_model(asked, "us-east-1")
+    assert str(info.value).startswith(f"{name} ({model_id}) has no inference profile")
+    assert "python -m runtime catalog sync" in str(info.value)

@@ -42,7 +42,7 @@ def test_cdk_json_holds_the_defaults_and_they_match_the_dataclass():
     assert from_json.secret_name == "portkey/bedrock-access"
     assert from_json.policy_mode == "least-privilege"
     assert (from_json.access_key_serial, from_json.retained_access_key_serial) == (1, None)
-    assert from_json.allowed_models == tuple(load_catalog().names(include_eol=False))
+    assert from_json.allowed_models == tuple(load_catalog().names(include_eol=False, offered_from=from_json.region))
     assert json.loads(Path(CDK_JSON).read_text(encoding="utf-8"))["app"].endswith(".venv/bin/python app.py")
 
 
@@ -63,7 +63,8 @@ def test_from_context_reads_a_construct_node():
 
 def test_allowed_models_comma_string_and_all():
     assert config(allowed_models="claude-large, haiku-4.5").allowed_models == ("claude-large", "claude-haiku-4.5")
-    assert config(allowed_models="ALL").allowed_models == tuple(load_catalog().names(include_eol=False))
+    everything = config(allowed_models="ALL")
+    assert everything.allowed_models == tuple(load_catalog().names(include_eol=False, offered_from=everything.region))
 
 
 def test_all_never_includes_an_end_of_life_model():
