@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,6 +25,7 @@ from runtime.constants import DEFAULT_REGION, DEFAULT_STACK_NAME, ENV_CDK_DEFAUL
 from runtime.errors import ConfigError, PortkeyBedrockError
 from runtime.resolve import end_of_life_message, find_model
 from stacks.bedrock_policy import API_KEYS_MODES, API_KEYS_OFF, POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
+from stacks.role_settings import ROLE_CONTEXT_KEYS, RoleSettings, parse_role_settings
 from stacks.source_regions import check_offered
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ CONTEXT_KEYS = (
     CTX_RETAINED_ACCESS_KEY_SERIAL,
     CTX_KMS_PRINCIPALS,
     CTX_SOURCE_REGIONS,
+    *ROLE_CONTEXT_KEYS,  # principal, role_trust, ... (stacks/role_settings.py)
 )
 ALL_MODELS = "all"
 
@@ -222,6 +224,7 @@ class StackConfig:
     # where the key may call Bedrock from (quotas count per source region); empty: `region` only
     source_regions: tuple[str, ...] = ()
     api_keys: str = API_KEYS_OFF  # "short-term": bedrock:CallWithBearerToken for SHORT_TERM keys
+    role: RoleSettings = field(default_factory=RoleSettings)  # principal=user|role|both and the invoke role's trust
 
     @property
     def policy_regions(self) -> tuple[str, ...]:
@@ -343,6 +346,7 @@ class StackConfig:
             kms_principals=tuple(dict.fromkeys(principals)),
             source_regions=sources,
             api_keys=api_keys,
+            role=parse_role_settings(context),
         )
 
     def model_ids(self, catalog: Catalog | None = None) -> list[str]:

@@ -24,6 +24,14 @@ VARIANTS = {
     "RotationPhase2": {"access_key_serial": "2"},
     "ApiKeys": {"api_keys": "short-term"},
     "TwoRegions": {"source_regions": "us-east-1,us-west-2"},
+    "RoleOnly": {
+        "principal": "role",
+        "role_trust": "arn:aws:iam::111122223333:role/app,ecs-tasks.amazonaws.com,repo:acme/app:ref:refs/heads/main",
+        "github_oidc_provider": "create",
+        "role_external_id": "portkey-ext-1",
+        "maximum_session_duration": "7200",
+    },
+    "Both": {"principal": "both", "role_trust": "lambda.amazonaws.com,ec2.amazonaws.com"},
 }
 
 
