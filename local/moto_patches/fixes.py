@@ -13,6 +13,8 @@ a test process before ``mock_aws``).
 * A modified resource whose moto model has no update (``AWS::KMS::Key``, ...) is replaced by
   ``None`` in the stack, so every later ``Ref``/``GetAtt`` of it fails ("references undefined
   resource"). :func:`fix_update_without_model` keeps the existing resource instead.
+* ``sts:AssumeRole`` ignores trust policies and ``MaxSessionDuration``:
+  :func:`local.moto_patches.trust.fix_assume_role_trust` checks both.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from local.moto_patches.changesets import fix_change_sets
 from local.moto_patches.secrets import register_secret_model
+from local.moto_patches.trust import fix_assume_role_trust
 
 _kms_patched = False
 _policy_patched = False
@@ -142,3 +145,4 @@ def install() -> None:
     fix_kms_key_policy()
     fix_managed_policy()
     fix_update_without_model()
+    fix_assume_role_trust()
