@@ -8,6 +8,7 @@ module; the gateway is the session's. No sleeps: expiry and refresh move injecte
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -183,3 +184,41 @@ def test_rotating_the_users_key_does_not_disturb_role_clients(deployed, double, 
         assert _chat(client, gateway, model_id).status_code == 200  # and a fresh one
     assert [r["status"] for r in double.requests()] == [200, 200, 200]
     assert result.outputs[constants.OUTPUT_ROLE_ARN] == deployed.outputs[constants.OUTPUT_ROLE_ARN]
+
+
+def test_doctor_auth_role_assumes_compares_trust_and_chats(deployed, double, gateway, monkeypatch, capsys):
+    from runtime.doctor import main as doctor
+
+    monkeypatch.setenv(constants.ENV_AWS_ACCESS_KEY_ID, deployed.app.access_key_id)
+    monkeypatch.setenv(constants.ENV_AWS_SECRET_ACCESS_KEY, deployed.app.secret_access_key)
+    argv = ["--auth", "role", "--stack", STACK, "--region", REGION]
+    argv += ["--gateway-url", gateway.base_url, "--custom-host", deployed.bedrock_url]
+    assert doctor(argv) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    role_arn = deployed.outputs[constants.OUTPUT_ROLE_ARN]
+    assert f"ok   role {role_arn} assumed: temporary key ASIA" in out
+    assert f"ok   trust of {role_arn} is what stack {STACK} deployed (1 statement(s))" in out
+    assert deployed.app.secret_access_key not in out
+    assert double.requests()[-1]["user_arn"] == role_arn and double.requests()[-1]["status"] == 200
+
+    iam = deployed.target.client("iam")
+    role_name = role_arn.rsplit("/", 1)[-1]
+    original = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
+    widened = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"AWS": [APP_ARN, f"arn:aws:iam::{MOTO_ACCOUNT}:root"]},
+            }
+        ],
+    }
+    iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(widened))
+    try:
+        assert doctor(argv) == 1
+        out = capsys.readouterr().out
+        assert f"FAIL trust of {role_arn} differs from stack {STACK}'s; the role's trust was changed" in out
+    finally:
+        document = original if isinstance(original, str) else json.dumps(original)
+        iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=document)
