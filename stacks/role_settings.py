@@ -13,6 +13,14 @@ and no user, no access key, no secret) or ``both``. ``role_trust`` is a comma li
   token's ``aud`` pinned to ``sts.amazonaws.com`` and its ``sub`` to exactly this subject.
 
 A wildcard is refused everywhere: there is no ``*`` principal and no ``*`` in a subject.
+
+Sources for the service pins: AWS's Lambda guide ("you can include the aws:SourceAccount and
+aws:SourceArn global condition context keys in your role trust policy",
+https://docs.aws.amazon.com/lambda/latest/dg/permissions-managed-policies.html) and ECS's task-role
+trust example with ``aws:SourceAccount``. For ``ec2.amazonaws.com`` no AWS page seen here says EC2
+sends ``aws:SourceAccount`` when it assumes an instance role (a scanner's tracker reports it as a
+false positive there, https://github.com/prowler-cloud/prowler/issues/2810): the pin follows the
+issue's requirement; check an instance profile once before relying on it.
 """
 
 from __future__ import annotations
