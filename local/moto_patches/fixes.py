@@ -2,6 +2,8 @@
 a test process before ``mock_aws``).
 
 * ``AWS::SecretsManager::Secret`` in CloudFormation (:mod:`local.moto_patches.secrets`);
+* ``AWS::IAM::OIDCProvider`` in CloudFormation (:mod:`local.moto_patches.oidc`, the invoke role's
+  GitHub provider);
 * change sets as ``cdk deploy`` uses them (:mod:`local.moto_patches.changesets`);
 * ``AWS::KMS::Key`` from CloudFormation: moto stores the ``KeyPolicy`` object as is, and every
   later KMS call that checks the policy (DescribeKey, Encrypt, ...) crashes on ``json.loads`` of
@@ -23,6 +25,7 @@ import json
 from typing import Any
 
 from local.moto_patches.changesets import fix_change_sets
+from local.moto_patches.oidc import register_oidc_provider_model
 from local.moto_patches.secrets import register_secret_model
 from local.moto_patches.trust import fix_assume_role_trust
 
@@ -141,6 +144,7 @@ def fix_update_without_model() -> None:
 def install() -> None:
     """Install every fix above; idempotent."""
     register_secret_model()
+    register_oidc_provider_model()
     fix_change_sets()
     fix_kms_key_policy()
     fix_managed_policy()
