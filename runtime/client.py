@@ -140,16 +140,22 @@ def gateway_http_client(
 
 
 def gateway_async_http_client(
-    source: CredentialsSource,
+    source: CredentialsSource | None = None,
     *,
     region: str | None = None,
     custom_host: str | None = None,
     auth: str = AUTH_SIGV4,
+    role_arn: str | None = None,
+    role_options: dict[str, Any] | None = None,
     **httpx_options: Any,
 ) -> httpx.AsyncClient:
-    """:func:`gateway_http_client` for ``AsyncOpenAI`` / ``AsyncPortkey``."""
+    """:func:`gateway_http_client` for ``AsyncOpenAI`` / ``AsyncPortkey`` (``role_arn=`` too)."""
     import httpx
 
+    if role_arn is not None:
+        source = role_source(source, role_arn, region, **(role_options or {}))
+    elif source is None:
+        raise CredentialsError("gateway_async_http_client needs a source (SOPS file or callable) or role_arn=")
     hook = FreshHeaders(source, region=region, custom_host=custom_host, auth=auth)
     hooks = dict(httpx_options.pop("event_hooks", None) or {})
     hooks["request"] = [*hooks.get("request", []), hook.async_hook]

@@ -9,10 +9,14 @@ template too).
 
 from __future__ import annotations
 
-from aws_cdk import Duration
-from aws_cdk import aws_iam as iam
-from constructs import Construct
+from typing import Any
 
+import jsii
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct, IValidation
+
+from stacks.checks.trust import trust_problems
 from stacks.role_settings import (
     GITHUB_OIDC_AUDIENCE,
     GITHUB_OIDC_HOST,
@@ -69,6 +73,8 @@ class InvokeRole(Construct):
             max_session_duration=Duration.seconds(settings.maximum_session_duration),
             description="Invoke the allowed Bedrock models with temporary credentials (portkey-bedrock-access)",
         )
+        # the same trust check as `python -m stacks.synth`, at every synth (cdk deploy included)
+        self.node.add_validation(TrustValidation(self.role))
 
     def _github_provider(self, settings: RoleSettings) -> str:
         if settings.github_oidc_provider == OIDC_CREATE:
@@ -85,3 +91,16 @@ class InvokeRole(Construct):
     @property
     def role_arn(self) -> str:
         return self.role.role_arn
+
+
+@jsii.implements(IValidation)
+class TrustValidation:
+    """Fails synthesis when the role's trust policy has a finding of `stacks.checks.trust`."""
+
+    def __init__(self, role: iam.Role) -> None:
+        self._role = role
+
+    def validate(self) -> list[str]:
+        document: Any = Stack.of(self._role).resolve(self._role.assume_role_policy.to_json())  # type: ignore[union-attr]
+        role = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": document}}
+        return trust_problems({"Resources": {self._role.node.path: role}})

@@ -77,3 +77,34 @@ def test_the_external_id_never_shows_in_its_error():
     with pytest.raises(ConfigError) as err:
         parse_role_settings({"principal": "role", "role_trust": ROLE, "role_external_id": "x y secretish"})
     assert "secretish" not in str(err.value)
+
+
+def test_bad_role_context_fails_synth_with_one_line(tmp_path, capsys):
+    from stacks.synth import main
+
+    code = main(["-c", "principal=role", "-c", "role_trust=*", "-o", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("error: context key role_trust='*' is invalid: a wildcard principal")
+
+
+def test_a_wildcard_added_to_the_trust_fails_synthesis():
+    """The construct's validation (every synth, cdk deploy included) refuses what role_settings would."""
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_iam as iam
+
+    from stacks.constructs.invoke_role import InvokeRole
+
+    app = App()
+    stack = Stack(app, "T")
+    settings = parse_role_settings({"principal": "role", "role_trust": ROLE})
+    role = InvokeRole(stack, "R", settings=settings, account="111122223333").role
+    app.synth()  # clean
+    app = App()
+    stack = Stack(app, "T")
+    role = InvokeRole(stack, "R", settings=settings, account="111122223333").role
+    role.assume_role_policy.add_statements(
+        iam.PolicyStatement(actions=["sts:AssumeRole"], principals=[iam.AnyPrincipal()])
+    )
+    with pytest.raises(RuntimeError, match="trusts a wildcard principal"):
+        app.synth()
