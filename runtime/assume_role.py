@@ -90,10 +90,15 @@ def assume_error(err: Exception, role_arn: str, duration: int) -> CredentialsErr
     return CredentialsError(f"cannot assume {role_arn}: {detail}; {fix}")
 
 
+_SESSION: list[Any] = []  # one botocore session per process: its loaders cache the STS model
+
+
 def _sts_client(base: Credentials, region: str | None) -> Any:
     import botocore.session
 
-    session = botocore.session.get_session()
+    if not _SESSION:
+        _SESSION.append(botocore.session.get_session())
+    session = _SESSION[0]
     return session.create_client(
         "sts",
         region_name=region or base.region or session.get_config_variable("region") or "us-east-1",
@@ -143,9 +148,15 @@ def assume_role(
     from botocore.exceptions import BotoCoreError, ClientError
     from botocore.utils import parse_timestamp
 
+    clients: dict[Credentials, Any] = {}
+
     def refresh() -> dict[str, Any]:
-        # a fresh client from the base's current value: a refreshing base may have rotated
-        client = _sts_client(base.frozen(), region)
+        # the client of the base's current value: a refreshing base (the default chain) may have moved on
+        current = base.frozen()
+        if current not in clients:
+            clients.clear()
+            clients[current] = _sts_client(current, region)
+        client = clients[current]
         try:
             metadata: dict[str, Any] = create_assume_role_refresher(client, params)()
         except (ClientError, BotoCoreError) as err:
