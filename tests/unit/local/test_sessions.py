@@ -89,6 +89,7 @@ def test_server_evaluates_the_roles_policy_and_its_injected_clock_expires_the_se
     response, data = send(double, sign_like_gateway, path_for(profile_id), **sign)
     assert response.status == 200, data
     assert double.requests()[-1]["user_arn"] == ROLE_ARN
+    assert TOKEN not in json.dumps(double.requests()) and SESSION_SECRET not in json.dumps(double.requests())
     client = DoubleClient(f"http://127.0.0.1:{double.port}")
     client.set_clock_offset(16 * 60)  # past the session's expiry (checked before the signature's age)
     status, error_type, _ = error_of(*send(double, sign_like_gateway, path_for(profile_id), **sign))
