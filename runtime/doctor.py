@@ -234,6 +234,8 @@ def classify_refusal(status: int, text: str) -> str | None:
     'policy-denial'
     >>> classify_refusal(403, "Model access is denied ... (aws-marketplace:Subscribe)")
     'model-access'
+    >>> classify_refusal(403, "bedrock error: The security token included in the request is expired")
+    'session-expired'
     >>> classify_refusal(429, ""), classify_refusal(500, "boom")
     ('throttled', None)
     """
