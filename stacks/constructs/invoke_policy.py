@@ -27,13 +27,13 @@ FULL_ACCESS_MANAGED_POLICY = "AmazonBedrockFullAccess"
 class BedrockInvokePolicy(Construct):
     """Least-privilege mode: customer-managed policies of `statements` (more than one only when
     IAM's 6,144-character limit requires; `policy_arn` then joins their ARNs with commas), attached with
-    ``users=[user]`` and ``roles=[...]`` (the invoke role gets the same policies; moto ignores
-    ``AWS::IAM::User.ManagedPolicyArns``, which
-    ``user.add_managed_policy`` emits, but honours the policy's own ``Users`` list).
+    ``users=[user]`` and ``roles=[...]`` (the invoke role gets the same policies; moto ignores the
+    ``ManagedPolicyArns`` of ``AWS::IAM::User`` and ``AWS::IAM::Role`` alike, which
+    ``add_managed_policy`` emits, but honours the policy's own ``Users`` / ``Roles`` lists).
 
     Full mode: the AWS-managed AmazonBedrockFullAccess, attached the only way CDK can attach an
-    AWS-managed policy, through the user's ManagedPolicyArns. Known limitation: under moto the
-    policy is not attached; full mode is an explicit opt-in and not the tested default.
+    AWS-managed policy, through the user's (and role's) ManagedPolicyArns. Known limitation: under
+    moto the policy is not attached; full mode is an explicit opt-in and not the tested default.
     """
 
     def __init__(
