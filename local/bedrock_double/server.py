@@ -277,7 +277,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if bearer:
                 endpoint = endpoint_region(self.headers.get("Host", "")) or double.region
-                caller = verify_bearer(authorization, key_store=double.key_store, endpoint=endpoint)
+                caller = verify_bearer(authorization, key_store=double.key_store, endpoint=endpoint, now=double.now())
                 entry["access_key_id"] = caller.access_key_id
             else:
                 caller = verify(
