@@ -187,5 +187,5 @@ def authorize_bearer(caller: Caller, policy_store: PolicyStore) -> None:
         raise BedrockError(
             403,
             "AccessDeniedException",
-            f"User: {caller.key.user_arn} is not authorized to perform: {BEARER_ACTION} {why}",
+            f"User: {caller.key.caller_arn} is not authorized to perform: {BEARER_ACTION} {why}",
         )

@@ -32,6 +32,16 @@ class KeyRecord:
     active: bool = True
     session_token: str | None = field(default=None, repr=False)
     expires: datetime | None = None
+    session_arn: str | None = None  # arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, as AWS names the caller
+
+    @property
+    def caller_arn(self) -> str:
+        """Who AWS says made the call: the session's assumed-role ARN, else the user's ARN.
+
+        >>> KeyRecord("u", "arn:aws:iam::1:user/u", "s").caller_arn
+        'arn:aws:iam::1:user/u'
+        """
+        return self.session_arn or self.user_arn
 
     @property
     def account(self) -> str:
@@ -84,7 +94,9 @@ class DictKeyStore:
 
     def add_session(self, access_key_id: str, secret: str, token: str, role_arn: str, expires: datetime) -> KeyRecord:
         """An STS session of `role_arn` (what AssumeRole hands out)."""
-        record = KeyRecord(role_arn.rsplit("/", 1)[-1], role_arn, secret, True, token, expires)
+        name = role_arn.rsplit("/", 1)[-1]
+        session_arn = f"{role_arn.replace(':iam::', ':sts::').rsplit(':role/', 1)[0]}:assumed-role/{name}/session"
+        record = KeyRecord(name, role_arn, secret, True, token, expires, session_arn)
         self._keys[access_key_id] = record
         return record
 
@@ -168,6 +180,7 @@ class MotoKeyStore:
                         True,
                         session.session_token,
                         _aware(session.expiration),
+                        str(session.arn),
                     )
         return None
 

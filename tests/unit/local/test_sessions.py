@@ -83,8 +83,9 @@ def test_server_evaluates_the_roles_policy_and_its_injected_clock_expires_the_se
     key_store.add_session(SESSION_KEY, SESSION_SECRET, TOKEN, ROLE_ARN, datetime.now(UTC) + timedelta(minutes=15))
     sign = dict(key_id=SESSION_KEY, secret=SESSION_SECRET, token=TOKEN, region=REGION)
     response, _ = send(double, sign_like_gateway, path_for(profile_id), **sign)
-    status, error_type, _ = error_of(response, _)
+    status, error_type, message = error_of(response, _)
     assert (status, error_type) == (403, "AccessDeniedException")  # the role has no policy yet
+    assert message.startswith("User: arn:aws:sts::123456789012:assumed-role/portkey-bedrock-invoke/session is not")
     policy_store.set(ROLE_ARN, policy_store.documents_for(alice.user_arn))
     response, data = send(double, sign_like_gateway, path_for(profile_id), **sign)
     assert response.status == 200, data
@@ -121,6 +122,7 @@ def test_moto_stores_see_sessions_and_role_policies(monkeypatch):
         creds = boto3.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="s1")["Credentials"]
         record = MotoKeyStore().secret_for(creds["AccessKeyId"])
         assert record is not None and record.user_arn == role["Arn"]
+        assert record.caller_arn == "arn:aws:sts::123456789012:assumed-role/invoke/s1"
         assert record.session_token == creds["SessionToken"] and record.secret == creds["SecretAccessKey"]
         assert record.expires is not None and record.expires.tzinfo is not None
         assert creds["SessionToken"] not in repr(record) and creds["SecretAccessKey"] not in repr(record)
