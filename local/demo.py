@@ -1,10 +1,11 @@
 """`make demo`: the whole chain on one machine, with no AWS account.
 
 local AWS (moto + the Bedrock double) -> `cdk deploy` with the real CLI -> `secrets pull` into an
-age-encrypted SOPS file under `.local/` -> the real Portkey gateway -> one chat per catalog model and
-one streamed reply -> `doctor` -> `catalog check` / `catalog sync` -> stop what it started (`--keep`
-leaves local AWS running for `make rotate`; `make down` stops it later). Ctrl-C at any step stops
-what the demo started, prints one line and exits 130.
+age-encrypted SOPS file under `.local/` -> the real Portkey gateway -> one chat per catalog model,
+one streamed reply, one apiKey chat and one chat as the invoke role (temporary credentials) ->
+`doctor` -> `catalog check` / `catalog sync` -> stop what it started (`--keep` leaves local AWS
+running for `make rotate`; `make down` stops it later). Ctrl-C at any step stops what the demo
+started, prints one line and exits 130.
 
 Prints steps with timings and a table; never a secret.
 """
@@ -29,6 +30,7 @@ from runtime.constants import (
     ENV_SOPS_AGE_KEY_FILE,
     OUTPUT_KMS_KEY_ARN,
     OUTPUT_POLICY_ARN,
+    OUTPUT_ROLE_ARN,
     OUTPUT_SECRET_ARN,
     OUTPUT_USER_ARN,
     OUTPUT_USER_NAME,
@@ -174,6 +176,49 @@ def chat_table(gateway_base_url: str, bedrock_url: str, sops_file: Path) -> tupl
     return rows, ok
 
 
+DEMO_APP_USER = "demo-app"  # the app's own identity (think: an ECS task role); trusted by the invoke role
+
+
+def demo_app_credentials() -> tuple[str, Any]:
+    """(ARN, credentials) of the demo's app identity in local AWS: an IAM user with no Bedrock
+    rights whose key only ever goes to STS (created on first use, a fresh key each run)."""
+    import boto3
+
+    import runtime
+
+    iam = boto3.client("iam")
+    try:
+        arn = iam.get_user(UserName=DEMO_APP_USER)["User"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        arn = iam.create_user(UserName=DEMO_APP_USER)["User"]["Arn"]
+    for old in iam.list_access_keys(UserName=DEMO_APP_USER)["AccessKeyMetadata"]:
+        iam.delete_access_key(UserName=DEMO_APP_USER, AccessKeyId=old["AccessKeyId"])
+    key = iam.create_access_key(UserName=DEMO_APP_USER)["AccessKey"]
+    return str(arn), runtime.Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+
+
+def role_chat_row(gateway_base_url: str, bedrock_url: str, role_arn: str, app: Any) -> tuple[dict[str, str], bool]:
+    """One chat as the invoke role: temporary credentials from STS, refreshed by botocore, sent per
+    request by `runtime.gateway_http_client(role_arn=...)`; no IAM user key involved."""
+    import runtime
+
+    name = load_catalog().names(include_eol=False)[0]
+    body = runtime.chat_request(name, [{"role": "user", "content": "Say hello"}], max_tokens=64)
+    started = time.perf_counter()
+    with runtime.gateway_http_client(lambda: app, role_arn=role_arn, custom_host=bedrock_url) as client:
+        reply = client.post(f"{gateway_base_url}/chat/completions", json=body)
+    latency = (time.perf_counter() - started) * 1000
+    ok = reply.status_code == 200
+    if ok:
+        text, status = str(reply.json()["choices"][0]["message"]["content"] or ""), "200"
+    else:
+        from runtime.doctor import describe_http_error
+
+        text, status = describe_http_error(reply.status_code, reply.content, name)[:80], str(reply.status_code)
+    row = {"name": f"{name} (role)", "bedrock_id": body["model"], "status": status, "latency_ms": f"{latency:.0f}"}
+    return {**row, "reply": text[:48]}, ok
+
+
 def lifecycle_examples() -> tuple[str | None, str | None]:
     """A model that is Legacy today and one past end of life today (None where the catalog has none)."""
     from runtime.catalog import EOL, LEGACY, load_catalog
@@ -316,9 +361,12 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
         os.environ.update(state.env())
         env = dict(os.environ)
         print(f"    AWS_ENDPOINT_URL={state.endpoint}  bedrock double={state.bedrock_url}")
-    with step("cdk bootstrap + cdk deploy (real CDK CLI)"):
-        # api_keys=short-term: the chat table's apiKey row sends a short-term Bedrock API key
-        run([sys.executable, "-m", "stacks.deploy", "--quiet", "-c", "api_keys=short-term"], env)
+    with step("cdk bootstrap + cdk deploy (real CDK CLI): the user and its key, and the invoke role"):
+        app_arn, app = demo_app_credentials()
+        # api_keys=short-term: the chat table's apiKey row sends a short-term Bedrock API key;
+        # principal=both: the "(role)" row chats as the invoke role, which trusts the demo app only
+        deploy = [sys.executable, "-m", "stacks.deploy", "--quiet", "-c", "api_keys=short-term"]
+        run([*deploy, "-c", "principal=both", "-c", f"role_trust={app_arn}"], env)
         outputs = stack_outputs(DEFAULT_STACK_NAME)
     with step(f"secrets pull into an age-encrypted SOPS file under {paths.state_dir.name}/"):
         if not paths.age_keys.exists():
@@ -340,17 +388,20 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
         print("    " + redact_dotenv(dotenv).replace("\n", "\n    "))
     print(f"    user {outputs.get(OUTPUT_USER_NAME)} ({outputs.get(OUTPUT_USER_ARN)})")
     print(f"    secret {outputs.get(OUTPUT_SECRET_ARN)}  KMS key {outputs.get(OUTPUT_KMS_KEY_ARN)}")
+    print(f"    role {outputs.get(OUTPUT_ROLE_ARN)} (trusts {app_arn})")
     for line in [ln for arn in outputs[OUTPUT_POLICY_ARN].split(",") for ln in policy_brief(arn)]:
         print(f"    policy: {line}")
     with step("model lifecycle: the catalog today (a Legacy model warns, an end-of-life one is refused)"):
         lifecycle_ok = lifecycle_demo(env)
-    with step("Portkey gateway 1.15.2 (npm) -> Bedrock double, one chat per model + one stream + one apiKey chat"):
+    with step("Portkey gateway 1.15.2 (npm) -> Bedrock double, one chat per model, a stream, apiKey, the role"):
         gateway = start_gateway()
         gateways.append(gateway)
         if state.bedrock_url is None:
             raise DemoFailed("local AWS started without the Bedrock double; see .local/aws.log")
         rows, chats_ok = chat_table(gateway.base_url, state.bedrock_url, paths.sops_file)
-        print(format_table(rows))
+        role_row, role_ok = role_chat_row(gateway.base_url, state.bedrock_url, outputs[OUTPUT_ROLE_ARN], app)
+        print(format_table([*rows, role_row]))
+        chats_ok = chats_ok and role_ok
     with step("doctor"):
         doctor = [sys.executable, "-m", "runtime", "doctor", "--sops", str(paths.sops_file), "--live"]
         doctor += ["--gateway-url", gateway.base_url, "--custom-host", state.bedrock_url]

@@ -17,6 +17,7 @@ import os
 
 from runtime.constants import AUTH_SIGV4, DEFAULT_API_KEY_TTL_SECONDS
 from runtime.credentials import Credentials
+from runtime.errors import CredentialsError
 from runtime.portkey import bedrock_auth_headers, check_auth
 
 TYPE_CHECKING = False
@@ -89,12 +90,28 @@ class FreshHeaders:
         request.headers.update(self.headers())
 
 
+def role_source(
+    source: CredentialsSource | None, role_arn: str, region: str | None = None, **role_options: Any
+) -> Callable[[], Credentials]:
+    """A callable giving the role's current credentials: `source` (a SOPS file, a callable, or
+    None for the default chain) supplies the base credentials once; botocore refreshes the role's."""
+    if source is None:
+        base = None
+    elif callable(source):
+        base = source()
+    else:
+        base = Credentials.from_sops(os.fspath(source))
+    return Credentials.from_role(role_arn, source=base, region=region, **role_options).frozen
+
+
 def gateway_http_client(
-    source: CredentialsSource,
+    source: CredentialsSource | None = None,
     *,
     region: str | None = None,
     custom_host: str | None = None,
     auth: str = AUTH_SIGV4,
+    role_arn: str | None = None,
+    role_options: dict[str, Any] | None = None,
     **httpx_options: Any,
 ) -> httpx.Client:
     """An ``httpx.Client`` for ``OpenAI(http_client=...)`` or ``Portkey(http_client=...)`` that sends
@@ -103,9 +120,18 @@ def gateway_http_client(
     ``auth="api-key"`` sends a short-term Bedrock API key (``Authorization: Bearer …``, re-minted
     before it expires and after a rotation) instead of the secret access key. `httpx_options` go to
     ``httpx.Client`` (``timeout=``, ``limits=``...).
+
+    `role_arn` (the stack's ``RoleArn`` output): every request carries the role's temporary
+    credentials and session token as of now, assumed with `source` (or the default chain when
+    `source` is None) and refreshed by botocore before they expire. `role_options` go to
+    :meth:`Credentials.from_role` (``session_name=``, ``duration=``, ``external_id=``).
     """
     import httpx
 
+    if role_arn is not None:
+        source = role_source(source, role_arn, region, **(role_options or {}))
+    elif source is None:
+        raise CredentialsError("gateway_http_client needs a source (SOPS file or callable) or role_arn=")
     hook = FreshHeaders(source, region=region, custom_host=custom_host, auth=auth)
     hooks = dict(httpx_options.pop("event_hooks", None) or {})
     hooks["request"] = [*hooks.get("request", []), hook]
@@ -114,16 +140,22 @@ def gateway_http_client(
 
 
 def gateway_async_http_client(
-    source: CredentialsSource,
+    source: CredentialsSource | None = None,
     *,
     region: str | None = None,
     custom_host: str | None = None,
     auth: str = AUTH_SIGV4,
+    role_arn: str | None = None,
+    role_options: dict[str, Any] | None = None,
     **httpx_options: Any,
 ) -> httpx.AsyncClient:
-    """:func:`gateway_http_client` for ``AsyncOpenAI`` / ``AsyncPortkey``."""
+    """:func:`gateway_http_client` for ``AsyncOpenAI`` / ``AsyncPortkey`` (``role_arn=`` too)."""
     import httpx
 
+    if role_arn is not None:
+        source = role_source(source, role_arn, region, **(role_options or {}))
+    elif source is None:
+        raise CredentialsError("gateway_async_http_client needs a source (SOPS file or callable) or role_arn=")
     hook = FreshHeaders(source, region=region, custom_host=custom_host, auth=auth)
     hooks = dict(httpx_options.pop("event_hooks", None) or {})
     hooks["request"] = [*hooks.get("request", []), hook.async_hook]

@@ -67,6 +67,7 @@ DEFAULT_RETRY_STATUS_CODES = (429, 500, 502, 503, 504)
 # demo read them. Stable; documented in the README.
 OUTPUT_USER_NAME = "UserName"
 OUTPUT_USER_ARN = "UserArn"
+OUTPUT_ROLE_ARN = "RoleArn"  # principal=role|both: the invoke role to assume
 OUTPUT_POLICY_ARN = "PolicyArn"
 OUTPUT_SECRET_ARN = "SecretArn"
 OUTPUT_KMS_KEY_ARN = "KmsKeyArn"

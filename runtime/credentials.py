@@ -1,4 +1,5 @@
-"""AWS credentials as a value whose `repr`/`str` never show the secret."""
+"""AWS credentials as a value whose `repr`/`str` never show the secret; temporary credentials of a
+role or of the default chain kept fresh by botocore (`Credentials.from_role`, `from_default_chain`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,12 @@ from runtime.errors import CredentialsError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
+    from datetime import datetime
+    from typing import Any
+
+DEFAULT_SESSION_NAME = "portkey-bedrock-access"
+DEFAULT_SESSION_SECONDS = 3600  # STS's default, and IAM's default MaxSessionDuration
 
 
 # Credentials.from_sops cache: path as given -> ((device, inode, size, mtime_ns), credentials).
@@ -171,3 +177,99 @@ class Credentials:
         """Credentials from ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
         ``AWS_SESSION_TOKEN`` and ``AWS_REGION`` (or ``AWS_DEFAULT_REGION``)."""
         return cls.from_mapping(os.environ if env is None else env)
+
+    def frozen(self) -> Credentials:
+        """These credentials as of now: a static value (``self`` here; a refreshing subclass returns
+        one consistent snapshot, so a key id is never paired with another session's secret)."""
+        return self
+
+    @classmethod
+    def from_default_chain(cls, *, region: str | None = None) -> RefreshingCredentials:
+        """The credentials botocore's default chain finds (environment, shared config/SSO, web
+        identity, container or instance metadata), refreshed by botocore when they are temporary."""
+        from runtime.assume_role import default_chain
+
+        return default_chain(region)
+
+    @classmethod
+    def from_role(
+        cls,
+        role_arn: str,
+        *,
+        session_name: str = DEFAULT_SESSION_NAME,
+        duration: int = DEFAULT_SESSION_SECONDS,
+        source: Credentials | None = None,
+        external_id: str | None = None,
+        region: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> RefreshingCredentials:
+        """Temporary credentials of `role_arn` (``sts:AssumeRole`` with `source`, else the default
+        chain), kept fresh by botocore's ``RefreshableCredentials``: re-assumed in its advisory
+        window before expiry, blocking in the mandatory one. `clock` (aware UTC datetimes) is for
+        tests. The role is assumed once here, so a trust or duration problem fails now, one line."""
+        from runtime.assume_role import assume_role
+
+        return assume_role(
+            role_arn,
+            session_name=session_name,
+            duration=duration,
+            source=source,
+            external_id=external_id,
+            region=region,
+            clock=clock,
+        )
+
+
+class RefreshingCredentials(Credentials):
+    """Credentials backed by a botocore credentials object (``RefreshableCredentials`` for a role or
+    the default chain's temporary credentials). Each attribute read, and :meth:`frozen`, returns the
+    current value; use :meth:`frozen` for a consistent key/secret/token triple. Never pickled, and
+    its repr names where the credentials come from, never a key or token."""
+
+    __slots__ = ("_botocore", "_label")
+
+    _botocore: Any
+    _label: str
+
+    def __init__(self, botocore_credentials: Any, *, region: str | None, label: str) -> None:
+        object.__setattr__(self, "_botocore", botocore_credentials)
+        object.__setattr__(self, "_label", label)
+        object.__setattr__(self, "region", region or None)
+
+    def frozen(self) -> Credentials:
+        snapshot = self._botocore.get_frozen_credentials()
+        return Credentials(snapshot.access_key, snapshot.secret_key, snapshot.token, self.region)
+
+    @property  # a read-only view of the refreshed value
+    def access_key_id(self) -> str:  # type: ignore[override]
+        return self.frozen().access_key_id
+
+    @property  # a read-only view of the refreshed value
+    def secret_access_key(self) -> str:  # type: ignore[override]
+        return self.frozen().secret_access_key
+
+    @property  # a read-only view of the refreshed value
+    def session_token(self) -> str | None:  # type: ignore[override]
+        return self.frozen().session_token
+
+    @property
+    def label(self) -> str:
+        """Where these credentials come from (``role arn:…/name`` or ``default chain (env)``)."""
+        return str(self._label)
+
+    def __repr__(self) -> str:
+        return f"RefreshingCredentials(source={self._label!r}, region={self.region!r})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("RefreshingCredentials cannot be pickled; pickle .frozen() or re-assume the role")
+
+    def as_env(self) -> dict[str, str]:
+        return self.frozen().as_env()

@@ -34,6 +34,7 @@ from runtime.portkey import chat_request, check_http_url, gateway_url, portkey_h
 from runtime.resolve import allowed_models, lifecycle_warning, pick_region, resolve_model
 
 TIMEOUT_SECONDS = 10.0
+AUTH_ROLE = "role"  # doctor only: temporary credentials of the stack's invoke role
 EXIT_USAGE = 2
 # The project's own launcher binds to loopback and runs headless (npx @portkey-ai/gateway listens
 # on every interface and serves a log UI that shows provider keys).
@@ -58,6 +59,12 @@ FIX_API_KEYS_OFF = (
     "the stack does not allow short-term Bedrock API keys; redeploy with -c api_keys=short-term "
     "(python -m stacks.deploy) or use auth=sigv4"
 )
+# an STS session (a role's temporary credentials) used after its expiry
+FIX_SESSION_EXPIRED = (
+    "the role session expired; let botocore refresh it: Credentials.from_role(...) or "
+    "gateway_http_client(role_arn=...) instead of credentials frozen once"
+)
+_SESSION_EXPIRED_MARKS = ("security token included in the request is expired", "expiredtokenexception")
 _API_KEY_EXPIRED_MARKS = ("bearer token has expired",)
 _API_KEYS_OFF_MARKS = ("bedrock:callwithbearertoken",)
 # Marks of each kind in Bedrock's / STS's error code or message (lower case).
@@ -223,7 +230,7 @@ def check_live(
 def classify_refusal(status: int, text: str) -> str | None:
     """The kind of a refused Bedrock/STS call from its status and error code or message:
     ``rejected-key``, ``model-access``, ``policy-denial``, ``throttled``, ``api-key-expired``,
-    ``api-keys-off`` (no bedrock:CallWithBearerToken: the stack option is off), or None.
+    ``api-keys-off`` (no bedrock:CallWithBearerToken: the stack option is off), ``session-expired``, or None.
 
     >>> classify_refusal(403, "bedrock error: The security token included in the request is invalid.")
     'rejected-key'
@@ -231,6 +238,8 @@ def classify_refusal(status: int, text: str) -> str | None:
     'policy-denial'
     >>> classify_refusal(403, "Model access is denied ... (aws-marketplace:Subscribe)")
     'model-access'
+    >>> classify_refusal(403, "bedrock error: The security token included in the request is expired")
+    'session-expired'
     >>> classify_refusal(429, ""), classify_refusal(500, "boom")
     ('throttled', None)
     """
@@ -241,6 +250,8 @@ def classify_refusal(status: int, text: str) -> str | None:
         return "api-key-expired"
     if any(mark in lowered for mark in _API_KEYS_OFF_MARKS):
         return "api-keys-off"
+    if any(mark in lowered for mark in _SESSION_EXPIRED_MARKS):
+        return "session-expired"
     if any(mark in lowered for mark in _REJECTED_KEY_MARKS):
         return "rejected-key"
     # before the policy test: Bedrock's model-access denial also says "not authorized to perform"
@@ -272,6 +283,7 @@ def describe_http_error(status: int, body: bytes, name: str) -> str:
         "throttled": "retry later or add retry/fallback (runtime.portkey_config)",
         "api-key-expired": FIX_API_KEY_EXPIRED,
         "api-keys-off": FIX_API_KEYS_OFF,
+        "session-expired": FIX_SESSION_EXPIRED,
     }
     kind = classify_refusal(status, message)
     fix = fixes[kind] if kind else "check the gateway log and the Bedrock service status"
@@ -293,18 +305,29 @@ def run_checks(args: argparse.Namespace, emit: Callable[[Check], None]) -> bool:
         credentials = Credentials.load(args.sops)
         record(Check(True, f"credentials found ({'SOPS file ' + args.sops if args.sops else 'environment'})"))
     except PortkeyBedrockError as err:
-        record(Check(False, str(err)))
+        if args.auth == AUTH_ROLE and not args.sops:
+            record(Check(True, "no key in the environment: the role is assumed with botocore's default chain"))
+        else:
+            record(Check(False, str(err)))
     try:
         region = pick_region(args.region or (credentials.region if credentials else None))
     except PortkeyBedrockError as err:
         record(Check(False, str(err)))
         return False
-    if credentials is not None:
+    if credentials is not None and args.auth != AUTH_ROLE:
         record(check_sts(credentials, region, args.stack))
     model_checks, names = check_models(region)
     for check in [*model_checks, *check_lifecycle(names)]:
         record(check)
-    if args.live and credentials is not None:
+    if args.auth == AUTH_ROLE:  # assume the stack's role, compare its trust, one chat as the role
+        from runtime.doctor_role import role_checks
+
+        def live(role: Credentials) -> Check:
+            return check_live(names[0], role, region, url, args.custom_host)
+
+        for check in role_checks(credentials, region, args.stack, args.role_arn, live):
+            record(check)
+    elif args.live and credentials is not None:
         for name in names:
             record(check_live(name, credentials, region, url, args.custom_host, args.auth))
     if args.live and args.operator:
@@ -347,10 +370,12 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--operator-profile", help="AWS profile of the operator credentials for --operator")
     parser.add_argument(
         "--auth",
-        choices=AUTH_MODES,
+        choices=(*AUTH_MODES, AUTH_ROLE),
         default=AUTH_SIGV4,
-        help="sigv4 (the secret key) or api-key (a short-term Bedrock API key; stack option api_keys=short-term)",
+        help="sigv4 (the secret key), api-key (a short-term Bedrock API key; stack option api_keys=short-term) "
+        "or role (assume the stack's invoke role with these credentials, else the default chain)",
     )
+    parser.add_argument("--role-arn", help="with --auth role: the role to assume (default: the stack's RoleArn)")
     try:
         args = parser.parse_args(list(argv))
         if args.gateway_url is not None:

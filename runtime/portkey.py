@@ -196,6 +196,7 @@ def bedrock_auth_headers(
     >>> bedrock_auth_headers(creds)["x-portkey-aws-region"]
     'eu-west-1'
     """
+    credentials = credentials.frozen()  # one consistent key/secret/token (a role's are refreshed)
     resolved_region = pick_region(region or credentials.region)
     if check_auth(auth) == AUTH_API_KEY:
         headers = {
@@ -329,6 +330,7 @@ def portkey_config(
     """
     from runtime.fallback import FALLBACK_STATUS_CODES, chain_pairs, check_request_timeout, retry_codes
 
+    credentials = credentials.frozen()  # one consistent key/secret/token (a role's are refreshed)
     ordered = [names] if isinstance(names, str) else list(names)
     if not ordered:
         raise ConfigError("portkey_config needs at least one model name")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -26,6 +26,7 @@ from runtime.errors import ConfigError, PortkeyBedrockError
 from runtime.resolve import end_of_life_message, find_model
 from stacks.bedrock_policy import API_KEYS_MODES, API_KEYS_OFF, POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
 from stacks.principals import parse_principals
+from stacks.role_settings import ROLE_CONTEXT_KEYS, RoleSettings, parse_role_settings
 from stacks.source_regions import check_offered
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ CONTEXT_KEYS = (
     CTX_KMS_PRINCIPALS,
     CTX_SOURCE_REGIONS,
     CTX_SECRET_READERS,
+    *ROLE_CONTEXT_KEYS,  # principal, role_trust, ... (stacks/role_settings.py)
 )
 ALL_MODELS = "all"
 
@@ -225,6 +227,7 @@ class StackConfig:
     # where the key may call Bedrock from (quotas count per source region); empty: `region` only
     source_regions: tuple[str, ...] = ()
     api_keys: str = API_KEYS_OFF  # "short-term": bedrock:CallWithBearerToken for SHORT_TERM keys
+    role: RoleSettings = field(default_factory=RoleSettings)  # principal=user|role|both and the invoke role's trust
 
     @property
     def policy_regions(self) -> tuple[str, ...]:
@@ -337,6 +340,7 @@ class StackConfig:
             secret_readers=parse_principals(CTX_SECRET_READERS, ctx.get(CTX_SECRET_READERS)),
             source_regions=sources,
             api_keys=api_keys,
+            role=parse_role_settings(context),
         )
 
     def model_ids(self, catalog: Catalog | None = None) -> list[str]:

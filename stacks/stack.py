@@ -1,4 +1,5 @@
-"""The stack: an IAM user, its Bedrock invoke policy, its access key(s) in a KMS-encrypted secret.
+"""The stack: an IAM user and/or an invoke role, their Bedrock invoke policy, the user's access key(s)
+in a KMS-encrypted secret (``principal=user|role|both``, see `stacks.role_settings`).
 
 It only wires the constructs of `stacks.constructs.invoke_policy` and `stacks.constructs.access_credentials`
 together and publishes the outputs named in `runtime.constants` (never the key id or the secret).
@@ -19,6 +20,7 @@ from runtime.constants import (
     OUTPUT_MODEL_IDS,
     OUTPUT_POLICY_ARN,
     OUTPUT_REGION,
+    OUTPUT_ROLE_ARN,
     OUTPUT_SECRET_ARN,
     OUTPUT_SOURCE_REGIONS,
     OUTPUT_USER_ARN,
@@ -28,6 +30,7 @@ from stacks.bedrock_policy import POLICY_MODE_FULL
 from stacks.config import StackConfig
 from stacks.constructs.access_credentials import AccessCredentials
 from stacks.constructs.invoke_policy import BedrockInvokePolicy
+from stacks.constructs.invoke_role import InvokeRole
 from stacks.source_regions import build_region_statements
 
 
@@ -54,7 +57,11 @@ class PortkeyBedrockAccessStack(Stack):
         catalog = catalog or load_catalog()
         self.config = config
 
-        self.user = iam.User(self, "User", user_name=config.user_name)
+        # principal=user|both: the seed's IAM user and access key; role|both: the invoke role
+        self.user = iam.User(self, "User", user_name=config.user_name) if config.role.has_user else None
+        self.invoke_role = (
+            InvokeRole(self, "InvokeRole", settings=config.role, account=self.account) if config.role.has_role else None
+        )
         statements = (
             []
             if config.policy_mode == POLICY_MODE_FULL
@@ -68,30 +75,41 @@ class PortkeyBedrockAccessStack(Stack):
             )
         )
         self.invoke_policy = BedrockInvokePolicy(
-            self, "BedrockInvoke", user=self.user, statements=statements, mode=config.policy_mode
-        )
-        self.credentials = AccessCredentials(
             self,
-            "Credentials",
+            "BedrockInvoke",
             user=self.user,
-            region=config.region,
-            secret_name=config.secret_name,
-            access_key_serial=config.access_key_serial,
-            retained_access_key_serial=config.retained_access_key_serial,
-            kms_principals=config.kms_principals,
-            secret_readers=config.secret_readers,
+            statements=statements,
+            mode=config.policy_mode,
+            roles=[self.invoke_role.role] if self.invoke_role else [],
         )
-
         outputs = {
-            OUTPUT_USER_NAME: self.user.user_name,
-            OUTPUT_USER_ARN: self.user.user_arn,
             OUTPUT_POLICY_ARN: self.invoke_policy.policy_arn,
-            OUTPUT_SECRET_ARN: self.credentials.secret.secret_arn,
-            OUTPUT_KMS_KEY_ARN: self.credentials.key.key_arn,
             OUTPUT_REGION: config.region,
             OUTPUT_MODEL_IDS: ",".join(config.model_ids(catalog)),
-            OUTPUT_ACCESS_KEY_SERIAL: str(config.access_key_serial),
             OUTPUT_SOURCE_REGIONS: ",".join(config.policy_regions),
         }
+        if self.invoke_role is not None:
+            outputs[OUTPUT_ROLE_ARN] = self.invoke_role.role_arn
+        if self.user is not None:
+            self.credentials = AccessCredentials(
+                self,
+                "Credentials",
+                user=self.user,
+                region=config.region,
+                secret_name=config.secret_name,
+                access_key_serial=config.access_key_serial,
+                retained_access_key_serial=config.retained_access_key_serial,
+                kms_principals=config.kms_principals,
+                secret_readers=config.secret_readers,
+            )
+            outputs.update(
+                {
+                    OUTPUT_USER_NAME: self.user.user_name,
+                    OUTPUT_USER_ARN: self.user.user_arn,
+                    OUTPUT_SECRET_ARN: self.credentials.secret.secret_arn,
+                    OUTPUT_KMS_KEY_ARN: self.credentials.key.key_arn,
+                    OUTPUT_ACCESS_KEY_SERIAL: str(config.access_key_serial),
+                }
+            )
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

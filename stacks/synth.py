@@ -49,9 +49,11 @@ def synth(context: dict[str, str] | None = None, outdir: str = "cdk.out") -> str
     path = str(stack.template_full_path)
     with open(path, encoding="utf-8") as handle:
         template = json.load(handle)
-    problems = secret_leaks(template)
+    from stacks.checks.trust import trust_problems
+
+    problems = secret_leaks(template) + trust_problems(template)
     if problems:
-        raise ScanError(f"secret hygiene check failed: {'; '.join(problems)}")
+        raise ScanError(f"secret/trust hygiene check failed: {'; '.join(problems)}")
     try:
         problems = scan(template)
     except ImportError as err:  # the gate never switches itself off

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, quote
 
 from local.bedrock_double.errors import INVALID_TOKEN, BedrockError
-from local.bedrock_double.sigv4 import Caller
+from local.bedrock_double.sigv4 import Caller, check_session_token
 from local.bedrock_double.stores import KeyStore, PolicyStore
 
 PREFIX = "bedrock-api-key-"
@@ -149,6 +149,9 @@ def verify_bearer(
     if not hmac.compare_digest(expected, params["X-Amz-Signature"]):
         raise _unrecognized()
     now = now or datetime.now(UTC)
+    # a key minted from a role session carries its token in the (signed) query: the same rules as SigV4
+    token_param = params.get("X-Amz-Security-Token")
+    check_session_token(key, [token_param] if token_param else [], ["x-amz-security-token"], now)
     if signed_at > now + MAX_SKEW:
         raise _unrecognized()
     if now >= signed_at + timedelta(seconds=int(expires)):
@@ -184,5 +187,5 @@ def authorize_bearer(caller: Caller, policy_store: PolicyStore) -> None:
         raise BedrockError(
             403,
             "AccessDeniedException",
-            f"User: {caller.key.user_arn} is not authorized to perform: {BEARER_ACTION} {why}",
+            f"User: {caller.key.caller_arn} is not authorized to perform: {BEARER_ACTION} {why}",
         )

@@ -68,3 +68,7 @@ class DoubleClient:
             return bool(self._call("GET", "/_double/health")["status"] == "ok")
         except OSError:
             return False
+
+    def set_clock_offset(self, seconds: float) -> None:
+        """Move the double's clock (signature age, session expiry) by `seconds`; 0 resets."""
+        self._call("POST", "/_double/clock", {"offset_seconds": seconds})

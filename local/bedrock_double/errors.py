@@ -19,6 +19,9 @@ FAULTS: dict[int, tuple[str, str]] = {
 }
 
 INVALID_TOKEN = "The security token included in the request is invalid."  # noqa: S105 - a message
+# Bedrock's 403 ExpiredTokenException for an expired STS session, as quoted from live calls in
+# https://github.com/anthropics/claude-code/issues/28032 (no final period)
+EXPIRED_TOKEN = "The security token included in the request is expired"  # noqa: S105 - a message
 BAD_SIGNATURE = (
     "The request signature we calculated does not match the signature you provided. "
     "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."

@@ -219,7 +219,7 @@ def authorize(caller: Caller, target: Route, policy_store: PolicyStore) -> None:
         raise BedrockError(
             403,
             "AccessDeniedException",
-            f"User: {caller.key.user_arn} is not authorized to perform: {check.action} "
+            f"User: {caller.key.caller_arn} is not authorized to perform: {check.action} "
             f"on resource: {check.resource} {why}",
         )
 

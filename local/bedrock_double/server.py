@@ -42,7 +42,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -99,6 +99,11 @@ class Double:
         self.quotas = Quotas()
         # the region this double answers for, when a test sets it (bearer keys of other regions: 403)
         self.region: str | None = None
+        # the clock of the signature-age and session-expiry checks: real time plus a test's offset
+        self.clock_offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.clock_offset
 
     @property
     def catalog(self) -> Catalog:
@@ -119,6 +124,7 @@ class Double:
         self._unsubscribed.clear()
         self.quotas.clear()
         self.router = Router(self.router.mode, self.router.seed)
+        self.clock_offset = timedelta(0)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -261,6 +267,13 @@ class _Handler(BaseHTTPRequestHandler):
                     raise ConfigError('region is {"region": "us-east-1"} or {"region": null}')
                 self.double.region = region
                 self._send_json(200, {"region": region})
+            elif (method, path) == ("POST", "/_double/clock"):
+                data = json.loads(body or b"{}")
+                offset = data.get("offset_seconds") if isinstance(data, dict) else None
+                if isinstance(offset, bool) or not isinstance(offset, int | float):
+                    raise ConfigError('clock is {"offset_seconds": number} (added to real time; 0 resets)')
+                self.double.clock_offset = timedelta(seconds=offset)
+                self._send_json(200, {"offset_seconds": offset})
             elif (method, path) == ("GET", "/_double/health"):
                 self._send_json(200, {"status": "ok"})
             else:
@@ -301,10 +314,17 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if bearer:
                 endpoint = endpoint_region(self.headers.get("Host", "")) or double.region
-                caller = verify_bearer(authorization, key_store=double.key_store, endpoint=endpoint)
+                caller = verify_bearer(authorization, key_store=double.key_store, endpoint=endpoint, now=double.now())
                 entry["access_key_id"] = caller.access_key_id
             else:
-                caller = verify(method="POST", path=self.path, headers=headers, body=body, key_store=double.key_store)
+                caller = verify(
+                    method="POST",
+                    path=self.path,
+                    headers=headers,
+                    body=body,
+                    key_store=double.key_store,
+                    now=double.now(),
+                )
             entry.update(signature_valid=True, signed_host=caller.signed_host, region=caller.region)
             entry["user_arn"] = caller.key.user_arn
             entry["secret_in_headers"] = any(caller.key.secret in value for _, value in headers)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from local.bedrock_double.errors import BAD_SIGNATURE, INVALID_TOKEN, BedrockError
+from local.bedrock_double.errors import BAD_SIGNATURE, EXPIRED_TOKEN, INVALID_TOKEN, BedrockError
 from local.bedrock_double.stores import KeyRecord, KeyStore
 
 MAX_SKEW = timedelta(minutes=5)
@@ -91,6 +91,28 @@ def _header_values(headers: Sequence[tuple[str, str]], name: str) -> list[str]:
     return [value for key, value in headers if key.lower() == name]
 
 
+def check_session_token(key: KeyRecord, tokens: Sequence[str], signed: Sequence[str], now: datetime) -> None:
+    """An STS session key needs its own token, signed, and unexpired; a long-term key takes none.
+
+    >>> from datetime import UTC, datetime
+    >>> key = KeyRecord("r", "arn:aws:iam::1:role/r", "s", True, "tok", datetime(2026, 1, 1, tzinfo=UTC))
+    >>> check_session_token(key, ["tok"], ["x-amz-security-token"], datetime(2025, 12, 31, tzinfo=UTC))
+    >>> try:
+    ...     check_session_token(key, ["tok"], ["x-amz-security-token"], datetime(2026, 1, 1, tzinfo=UTC))
+    ... except BedrockError as err:
+    ...     print(err.status, err.error_type)
+    403 ExpiredTokenException
+    """
+    if key.session_token is None:
+        if tokens:
+            raise BedrockError(403, "UnrecognizedClientException", INVALID_TOKEN)
+        return
+    if not tokens or not hmac.compare_digest(tokens[0], key.session_token) or "x-amz-security-token" not in signed:
+        raise BedrockError(403, "UnrecognizedClientException", INVALID_TOKEN)
+    if key.expires is not None and now >= key.expires:
+        raise BedrockError(403, "ExpiredTokenException", EXPIRED_TOKEN)
+
+
 def compute_signature(
     *,
     method: str,
@@ -142,6 +164,8 @@ def verify(
     key = key_store.secret_for(auth.access_key_id)
     if key is None or not key.active:
         raise BedrockError(403, "UnrecognizedClientException", INVALID_TOKEN)
+    now = now or datetime.now(UTC)
+    check_session_token(key, _header_values(headers, "x-amz-security-token"), auth.signed_headers, now)
     amz_date = next(iter(_header_values(headers, "x-amz-date")), "")
     try:
         signed_at = datetime.strptime(amz_date, _AMZ_DATE).replace(tzinfo=UTC)
@@ -151,7 +175,6 @@ def verify(
             "IncompleteSignatureException",
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
         ) from None
-    now = now or datetime.now(UTC)
     if signed_at < now - MAX_SKEW:
         limit = (now - MAX_SKEW).strftime(_AMZ_DATE)
         raise BedrockError(

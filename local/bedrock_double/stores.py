@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import unquote
 
@@ -19,12 +20,28 @@ DEFAULT_ACCOUNT = "123456789012"  # moto's default account id
 
 @dataclass(frozen=True)
 class KeyRecord:
-    """The owner and secret of one access key. The secret never shows in a repr."""
+    """The owner and secret of one access key. The secret never shows in a repr.
+
+    For an STS session (``ASIA…`` key) `user_arn` is the assumed **role's** ARN (whose policies
+    apply), `session_token` the token the request must carry, `expires` its expiry (aware UTC).
+    """
 
     user_name: str
     user_arn: str
     secret: str = field(repr=False)
     active: bool = True
+    session_token: str | None = field(default=None, repr=False)
+    expires: datetime | None = None
+    session_arn: str | None = None  # arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, as AWS names the caller
+
+    @property
+    def caller_arn(self) -> str:
+        """Who AWS says made the call: the session's assumed-role ARN, else the user's ARN.
+
+        >>> KeyRecord("u", "arn:aws:iam::1:user/u", "s").caller_arn
+        'arn:aws:iam::1:user/u'
+        """
+        return self.session_arn or self.user_arn
 
     @property
     def account(self) -> str:
@@ -75,6 +92,14 @@ class DictKeyStore:
         self._keys[access_key_id] = record
         return record
 
+    def add_session(self, access_key_id: str, secret: str, token: str, role_arn: str, expires: datetime) -> KeyRecord:
+        """An STS session of `role_arn` (what AssumeRole hands out)."""
+        name = role_arn.rsplit("/", 1)[-1]
+        session_arn = f"{role_arn.replace(':iam::', ':sts::').rsplit(':role/', 1)[0]}:assumed-role/{name}/session"
+        record = KeyRecord(name, role_arn, secret, True, token, expires, session_arn)
+        self._keys[access_key_id] = record
+        return record
+
     def secret_for(self, access_key_id: str) -> KeyRecord | None:
         return self._keys.get(access_key_id)
 
@@ -122,8 +147,15 @@ def _default_document(policy: Any) -> dict[str, Any] | None:
     return None
 
 
+def _aware(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # moto keeps naive UTC
+
+
 class MotoKeyStore:
-    """Access keys of the moto IAM backend in this process (every account moto knows)."""
+    """Access keys of the moto IAM backend in this process (every account moto knows), and the
+    sessions moto's STS handed out (AssumeRole), each tied to its role."""
 
     def secret_for(self, access_key_id: str) -> KeyRecord | None:
         for backend in _iam_backends():
@@ -131,12 +163,31 @@ class MotoKeyStore:
                 for key in list(user.access_keys):
                     if key.access_key_id == access_key_id:
                         return KeyRecord(user.name, user.arn, key.secret_access_key, key.status == "Active")
+        return self._session(access_key_id)
+
+    @staticmethod
+    def _session(access_key_id: str) -> KeyRecord | None:
+        from moto.sts.models import sts_backends
+
+        for account in list(sts_backends.keys()):
+            for backend in list(sts_backends[account].values()):
+                session = backend.get_assumed_role_from_access_key(access_key_id)
+                if session is not None:
+                    return KeyRecord(
+                        session.role_arn.rsplit("/", 1)[-1],
+                        session.role_arn,
+                        session.secret_access_key,
+                        True,
+                        session.session_token,
+                        _aware(session.expiration),
+                        str(session.arn),
+                    )
         return None
 
 
 class MotoPolicyStore:
-    """Identity policies of a moto IAM user: attached managed policies (default version),
-    inline policies, and the same for the user's groups."""
+    """Identity policies of a moto IAM user (attached managed policies at their default version,
+    inline policies, and the same for the user's groups) or of a role (an STS session's)."""
 
     def documents_for(self, user_arn: str) -> list[dict[str, Any]]:
         account = user_arn.split(":")[4] if user_arn.count(":") >= 5 else DEFAULT_ACCOUNT
@@ -144,10 +195,15 @@ class MotoPolicyStore:
         from moto.iam.models import iam_backends
 
         backend = iam_backends[account]["global"]
-        user = backend.users.get(name)
-        if user is None:
-            return []
-        holders: list[Any] = [user, *backend.get_groups_for_user(name)]
+        holders: list[Any]
+        if ":role/" in user_arn:
+            role = next((r for r in backend.get_roles() if r.arn == user_arn), None)
+            holders = [role] if role is not None else []
+        else:
+            user = backend.users.get(name)
+            if user is None:
+                return []
+            holders = [user, *backend.get_groups_for_user(name)]
         documents: list[dict[str, Any]] = []
         for holder in holders:
             for policy in list(holder.managed_policies.values()):

@@ -2,6 +2,8 @@
 a test process before ``mock_aws``).
 
 * ``AWS::SecretsManager::Secret`` in CloudFormation (:mod:`local.moto_patches.secrets`);
+* ``AWS::IAM::OIDCProvider`` in CloudFormation (:mod:`local.moto_patches.oidc`, the invoke role's
+  GitHub provider);
 * change sets as ``cdk deploy`` uses them (:mod:`local.moto_patches.changesets`);
 * ``AWS::KMS::Key`` from CloudFormation: moto stores the ``KeyPolicy`` object as is, and every
   later KMS call that checks the policy (DescribeKey, Encrypt, ...) crashes on ``json.loads`` of
@@ -13,6 +15,8 @@ a test process before ``mock_aws``).
 * A modified resource whose moto model has no update (``AWS::KMS::Key``, ...) is replaced by
   ``None`` in the stack, so every later ``Ref``/``GetAtt`` of it fails ("references undefined
   resource"). :func:`fix_update_without_model` keeps the existing resource instead.
+* ``sts:AssumeRole`` ignores trust policies and ``MaxSessionDuration``:
+  :func:`local.moto_patches.trust.fix_assume_role_trust` checks both.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import json
 from typing import Any
 
 from local.moto_patches.changesets import fix_change_sets
+from local.moto_patches.oidc import register_oidc_provider_model
 from local.moto_patches.secrets import register_secret_model
+from local.moto_patches.trust import fix_assume_role_trust
 
 _kms_patched = False
 _policy_patched = False
@@ -138,7 +144,9 @@ def fix_update_without_model() -> None:
 def install() -> None:
     """Install every fix above; idempotent."""
     register_secret_model()
+    register_oidc_provider_model()
     fix_change_sets()
     fix_kms_key_policy()
     fix_managed_policy()
     fix_update_without_model()
+    fix_assume_role_trust()

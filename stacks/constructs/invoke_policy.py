@@ -27,12 +27,13 @@ FULL_ACCESS_MANAGED_POLICY = "AmazonBedrockFullAccess"
 class BedrockInvokePolicy(Construct):
     """Least-privilege mode: customer-managed policies of `statements` (more than one only when
     IAM's 6,144-character limit requires; `policy_arn` then joins their ARNs with commas), attached with
-    ``users=[user]`` (moto ignores ``AWS::IAM::User.ManagedPolicyArns``, which
-    ``user.add_managed_policy`` emits, but honours the policy's own ``Users`` list).
+    ``users=[user]`` and ``roles=[...]`` (the invoke role gets the same policies; moto ignores the
+    ``ManagedPolicyArns`` of ``AWS::IAM::User`` and ``AWS::IAM::Role`` alike, which
+    ``add_managed_policy`` emits, but honours the policy's own ``Users`` / ``Roles`` lists).
 
     Full mode: the AWS-managed AmazonBedrockFullAccess, attached the only way CDK can attach an
-    AWS-managed policy, through the user's ManagedPolicyArns. Known limitation: under moto the
-    policy is not attached; full mode is an explicit opt-in and not the tested default.
+    AWS-managed policy, through the user's (and role's) ManagedPolicyArns. Known limitation: under
+    moto the policy is not attached; full mode is an explicit opt-in and not the tested default.
     """
 
     def __init__(
@@ -40,25 +41,29 @@ class BedrockInvokePolicy(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        user: iam.IUser,
+        user: iam.IUser | None,
         statements: Sequence[Statement],
         mode: str = POLICY_MODE_LEAST_PRIVILEGE,
+        roles: Sequence[iam.IRole] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.policy: iam.IManagedPolicy
         self.policies: list[iam.IManagedPolicy] = []
         if check_policy_mode(mode) == POLICY_MODE_FULL:
             self.policy = iam.ManagedPolicy.from_aws_managed_policy_name(FULL_ACCESS_MANAGED_POLICY)
-            user.add_managed_policy(self.policy)
+            holders: list[iam.IUser | iam.IRole] = [*([user] if user else []), *roles]
+            for holder in holders:
+                holder.add_managed_policy(self.policy)
             self.policies.append(self.policy)
-            Validations.of(user).acknowledge(
-                Acknowledgment(
-                    # cdk-nag names the exact managed policy in a granular finding id
-                    id=f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{FULL_ACCESS_MANAGED_POLICY}]",
-                    reason="policyMode=full is an explicit operator choice of the AWS-managed "
-                    "AmazonBedrockFullAccess; the default least-privilege mode attaches none",
+            for holder in holders:
+                Validations.of(holder).acknowledge(
+                    Acknowledgment(
+                        # cdk-nag names the exact managed policy in a granular finding id
+                        id=f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{FULL_ACCESS_MANAGED_POLICY}]",
+                        reason="policyMode=full is an explicit operator choice of the AWS-managed "
+                        "AmazonBedrockFullAccess; the default least-privilege mode attaches none",
+                    )
                 )
-            )
         else:
             validate_statements(statements)
             # IAM caps a managed policy at 6,144 characters; the catalog's models can need more,
@@ -69,7 +74,8 @@ class BedrockInvokePolicy(Construct):
                     "Policy" if index == 0 else f"Policy{index + 1}",
                     description="Invoke the catalog's Bedrock models through their inference profiles only",
                     statements=[iam.PolicyStatement.from_json(s) for s in part],
-                    users=[user],
+                    users=[user] if user else None,
+                    roles=list(roles) or None,
                 )
                 self.policies.append(policy)
                 for finding in any_region_model_findings(part):

@@ -20,7 +20,7 @@ from runtime.catalog_overlay import empty_overlay
 from runtime.catalog_sync import collect, combine, write_overlay
 from stacks.bedrock_policy import build_statements, policy_document
 from tests.e2e.conftest import FakeKey
-from tests.support.control_plane import REGION, SONNET_46_US, HAIKU_55, drifted_fixture
+from tests.support.control_plane import HAIKU_55, REGION, SONNET_46_US, drifted_fixture
 
 pytestmark = pytest.mark.e2e
 

@@ -21,7 +21,7 @@ from local.moto_patches.bedrock_control import DATA_FILE_NAME
 from runtime.atomicfile import atomic_write_text
 from runtime.catalog import OVERLAY_ENV
 from tests.integration.helpers import MOTO_ACCOUNT, REGION
-from tests.support.control_plane import FABLE_5, SONNET_46_US, HAIKU_55, drifted_fixture
+from tests.support.control_plane import FABLE_5, HAIKU_55, SONNET_46_US, drifted_fixture
 
 pytestmark = pytest.mark.integration
 

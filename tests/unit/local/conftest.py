@@ -69,6 +69,7 @@ def sign_like_gateway(
     host: str = "127.0.0.1",
     port: int = 8080,
     service: str = "bedrock",
+    token: str | None = None,
 ) -> tuple[str, list[tuple[str, str]], bytes]:
     """(path, headers as sent, body): signed over the port-less host, sent with Host:port."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -78,7 +79,7 @@ def sign_like_gateway(
         data=raw,
         headers={"content-type": "application/json", "x-amz-content-sha256": hashlib.sha256(raw).hexdigest()},
     )
-    SigV4Auth(Credentials(key_id, secret), service, region).add_auth(request)
+    SigV4Auth(Credentials(key_id, secret, token), service, region).add_auth(request)
     headers = [(k.lower(), str(v)) for k, v in request.headers.items()]
     headers.append(("host", f"{host}:{port}"))
     return path, headers, raw

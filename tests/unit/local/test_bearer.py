@@ -139,3 +139,16 @@ def test_server_refuses_a_permitted_key_for_an_ungranted_model(bearer_double, ca
 def test_server_refuses_a_key_for_another_region_when_its_region_is_set(bearer_double, profile_id):
     bearer_double.double.region = "us-east-1"
     assert post(bearer_double, mint(region="eu-west-1"), profile_id)[:2] == (403, "InvalidSignatureException")
+
+
+def test_a_key_minted_from_a_role_session_needs_a_live_session(key_store):
+    from datetime import UTC, datetime
+
+    role = "arn:aws:iam::123456789012:role/portkey-bedrock-invoke"
+    expires = datetime.now(UTC) + timedelta(minutes=30)
+    key_store.add_session("ASIAUNITTESTSESSION2", SECRET, "session-token-1", role, expires)
+    token = mint_bedrock_api_key(Credentials("ASIAUNITTESTSESSION2", SECRET, "session-token-1"), REGION, 900)
+    assert check(key_store, token).key.user_arn == role
+    assert refused(key_store, token, now=expires + timedelta(seconds=1))[:2] == (403, "ExpiredTokenException")
+    key_store.add_session("ASIAUNITTESTSESSION2", SECRET, "another-token", role, expires)
+    assert refused(key_store, token)[:2] == (403, "UnrecognizedClientException")

@@ -25,6 +25,14 @@ VARIANTS = {
     "ApiKeys": {"api_keys": "short-term"},
     "TwoRegions": {"source_regions": "us-east-1,us-west-2"},
     "SecretReaders": {"secret_readers": "arn:aws:iam::111122223333:role/ci,arn:aws:iam::111122223333:user/ops"},
+    "RoleOnly": {
+        "principal": "role",
+        "role_trust": "arn:aws:iam::111122223333:role/app,ecs-tasks.amazonaws.com,repo:acme/app:ref:refs/heads/main",
+        "github_oidc_provider": "create",
+        "role_external_id": "portkey-ext-1",
+        "maximum_session_duration": "7200",
+    },
+    "Both": {"principal": "both", "role_trust": "lambda.amazonaws.com,ec2.amazonaws.com"},
 }
 
 
