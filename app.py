@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """CDK entry point (cdk.json "app"): `npx cdk synth`, `npx cdk diff`, `npx cdk deploy`.
 
-The deployed stack is the source of truth for the access-key serials: they are looked up here
-(stacks/deployed_keys.py) and fed to the app as context defaults, so a plain `npx cdk deploy`
-keeps the deployed key. Only `-c access_key_serial=N` (python -m stacks.rotate) rotates.
+The deployed stack is the baseline of every setting: its access-key serials and its recorded
+settings (the `Config` output) are looked up here (stacks/deployed_keys.py) and override
+cdk.json, so a plain `npx cdk deploy` keeps the deployed key and settings. A `-c key=value`, or a
+cdk.json value edited since the last deploy, changes a setting; a widening of the grant stops here
+(exit 2) unless `-c allow_widening=true`. Only `-c access_key_serial=N` (stacks.rotate) rotates.
 """
 
 import os
@@ -19,8 +21,8 @@ def main() -> int:
     try:
         from stacks.app import build_app
 
-        build_app(lookup.result()).synth()
-    except PortkeyBedrockError as err:  # bad context, unreadable deployed serial: one line, not a traceback
+        build_app(resolved=lookup.result()).synth()
+    except PortkeyBedrockError as err:  # bad context, unreadable stack, a widening: one line, not a traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

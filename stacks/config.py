@@ -45,6 +45,7 @@ CTX_RETAINED_ACCESS_KEY_SERIAL = "retained_access_key_serial"
 CTX_KMS_PRINCIPALS = "kms_principals"
 CTX_SOURCE_REGIONS = "source_regions"
 CTX_API_KEYS = "api_keys"  # "short-term": the user may call Bedrock with short-term API keys
+CTX_ALLOW_WIDENING = "allow_widening"  # a deploy flag, not a setting: see stacks/deployed_config.py
 CONTEXT_KEYS = (
     CTX_API_KEYS,
     CTX_STACK_NAME,
@@ -58,6 +59,7 @@ CONTEXT_KEYS = (
     CTX_RETAINED_ACCESS_KEY_SERIAL,
     CTX_KMS_PRINCIPALS,
     CTX_SOURCE_REGIONS,
+    CTX_ALLOW_WIDENING,
 )
 ALL_MODELS = "all"
 

@@ -31,9 +31,11 @@ from runtime.constants import (
     ENV_AWS_SESSION_TOKEN,
     ENV_CDK_DEFAULT_ACCOUNT,
     OUTPUT_ACCESS_KEY_SERIAL,
+    OUTPUT_CONFIG,
 )
 from runtime.errors import PortkeyBedrockError
 from stacks.config import CTX_ACCESS_KEY_SERIAL, CTX_RETAINED_ACCESS_KEY_SERIAL
+from stacks.deployed_config import DeployedConfig
 
 # How the CDK CLI hands its context (cdk.json, cdk.context.json, -c) to the app: JSON in this
 # variable, or, when large, a file named by the second one (aws-cdk-lib cx-api).
@@ -58,6 +60,11 @@ class Deployed:
     active_serial: int | None
     retained_serials: tuple[int, ...] = ()
     account: str | None = None
+
+    @property
+    def config(self) -> DeployedConfig | None:
+        """The recorded settings (the ``Config`` output); None for a stack deployed before it existed."""
+        return DeployedConfig.parse(self.outputs.get(OUTPUT_CONFIG))
 
 
 def access_key_serials(template: Mapping[str, Any]) -> list[int]:
@@ -217,8 +224,10 @@ def serial_context(
     caller_account: Callable[[], str] | None = None,
     cli_has_credentials: bool,
     note: Note | None = None,
-) -> dict[str, str]:
-    """The serial context to synthesize with (the app's defaults; the CLI's ``-c`` still wins).
+    settle: Callable[[Deployed | None], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The serial context to synthesize with (the app's defaults; the CLI's ``-c`` still wins),
+    or, with `settle`, what `settle` makes of the deployed stack (app.py: serials and settings).
 
     - a serial given explicitly (``-c access_key_serial=N``): no lookup, {};
     - the stack is deployed: its active (and retained) serials;
@@ -232,7 +241,7 @@ def serial_context(
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    if serial_is_given(given):
+    if settle is None and serial_is_given(given):
         return {}
     try:
         deployed = lookup()
@@ -258,7 +267,7 @@ def serial_context(
             f"the app's AWS credentials are for account {found_account}, the CDK CLI deploys into {account}; "
             f"export {ENV_AWS_PROFILE}=<name> as well as --profile, or pass -c {CTX_ACCESS_KEY_SERIAL}=N explicitly"
         )
-    return deploy_context({}, deployed)
+    return settle(deployed) if settle is not None else deploy_context({}, deployed)
 
 
 def boto_clients(region: str, environ: Mapping[str, str]) -> Callable[[str], Any]:
@@ -336,11 +345,13 @@ def app_serial_context(
     account: str | None,
     given: Mapping[str, object],
     environ: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """What ``app.py`` feeds to :func:`stacks.app.build_app`: the deployed serials, looked up
-    with boto3 in the app's own environment (see :func:`serial_context`)."""
+    settle: Callable[[Deployed | None], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """What ``app.py`` feeds to :func:`stacks.app.build_app`: the deployed serials (or what
+    `settle` makes of the deployed stack), looked up with boto3 in the app's own environment
+    (see :func:`serial_context`)."""
     env = os.environ if environ is None else environ
-    if serial_is_given(given):
+    if settle is None and serial_is_given(given):
         return {}
     clients = boto_clients(region, env)
 
@@ -364,18 +375,59 @@ def app_serial_context(
         caller_account=lambda: str(clients("sts").get_caller_identity()["Account"]),
         cli_has_credentials=bool(env.get(ENV_CDK_DEFAULT_ACCOUNT)),
         note=lambda line: print(line, file=sys.stderr),
+        settle=settle,
     )
 
 
-def entry_context(environ: Mapping[str, str]) -> dict[str, str]:
-    """The context ``app.py`` passes to :func:`stacks.app.build_app` under the CLI's: the deployed
-    stack's access-key serials, for the stack name, region and account of the config. The only
-    AWS call of the app; build_app stays pure. A bad context value fails here, in one line."""
-    from stacks.config import StackConfig, cdk_json_context
+def explicit_settings(given: Mapping[str, Any], cdk_json: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings the CLI's context holds that are not cdk.json's: the ``-c`` values (and
+    cdk.context.json's). A ``-c`` equal to cdk.json's value cannot be told apart from it.
+
+    >>> explicit_settings({"api_keys": "short-term", "policy_mode": "least-privilege", "@x": 1},
+    ...                   {"api_keys": "off", "policy_mode": "least-privilege"})
+    {'api_keys': 'short-term'}
+    """
+    from stacks.deployed_config import _same, setting_keys
+
+    keys = setting_keys()
+    return {k: v for k, v in given.items() if k in keys and (k not in cdk_json or not _same(v, cdk_json[k]))}
+
+
+def entry_context(environ: Mapping[str, str]) -> dict[str, Any]:
+    """What ``app.py`` passes to :func:`stacks.app.build_app` over the CLI's context: the deployed
+    stack's access-key serials and its settings as the baseline (stacks/deployed_config.py), for
+    the stack name, region and account of the config. The only AWS call of the app; build_app
+    stays pure. A bad context value, an unknown key or a refused widening fails here, in one line.
+    Nothing when ``python -m stacks.deploy`` / ``stacks.rotate`` resolved the context already."""
+    from stacks.config import CTX_ALLOW_WIDENING, StackConfig, cdk_json_context
+    from stacks.context_keys import check_context_keys
+    from stacks.deployed_config import CTX_RESOLVED, is_true, resolve_settings
 
     given = cli_context(environ)
-    config = StackConfig.from_mapping({**cdk_json_context(), **given}, environ=environ)
-    return app_serial_context(config.stack_name, config.region, config.account, given, environ)
+    check_context_keys(given)
+    if is_true(given.get(CTX_RESOLVED)):
+        return {}
+    cdk_json = cdk_json_context()
+    config = StackConfig.from_mapping({**cdk_json, **given}, environ=environ)
+    explicit = explicit_settings(given, cdk_json)
+
+    def settle(deployed: Deployed | None) -> dict[str, Any]:
+        context: dict[str, Any] = {} if serial_is_given(given) else deploy_context({}, deployed)
+        context.update(
+            resolve_settings(
+                config.stack_name,
+                explicit,
+                cdk_json,
+                deployed,
+                environ=environ,
+                allow_widening=is_true(given.get(CTX_ALLOW_WIDENING)),
+                flag=f"-c {CTX_ALLOW_WIDENING}=true",
+                say=lambda line: print(line, file=sys.stderr),
+            )
+        )
+        return context
+
+    return app_serial_context(config.stack_name, config.region, config.account, given, environ, settle=settle)
 
 
 class BackgroundLookup:
@@ -385,7 +437,7 @@ class BackgroundLookup:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._done = _thread.allocate_lock()
         self._done.acquire()
-        self._value: dict[str, str] = {}
+        self._value: dict[str, Any] = {}
         self._error: BaseException | None = None
         _thread.start_new_thread(self._run, (dict(environ),))
 
@@ -397,7 +449,7 @@ class BackgroundLookup:
         finally:
             self._done.release()
 
-    def result(self) -> dict[str, str]:
+    def result(self) -> dict[str, Any]:
         with self._done:
             if self._error is not None:
                 raise self._error
