@@ -193,10 +193,8 @@ def _source_regions(value: object, region: str, catalog: Catalog) -> tuple[str, 
     if not items:
         return ()  # StackConfig.policy_regions: the deploy region
     for item in items:
-        if not is_region_name(item):
-            raise _fail(key, item, "use AWS region names such as us-east-1,us-west-2")
         try:
-            catalog.check_partition(item)
+            catalog.check_region(item)  # the catalog owns "is this a region": "unknown region us-east-7"
         except PortkeyBedrockError as err:
             raise ConfigError(f"context key {key}: {err}") from None
     return tuple(dict.fromkeys(items))
@@ -268,7 +266,7 @@ class StackConfig:
             raise _fail(CTX_REGION, region_value, "use an AWS region name such as us-east-1")
         region = region_value.strip()
         try:
-            catalog.check_partition(region)
+            catalog.check_region(region)
         except PortkeyBedrockError as err:
             raise ConfigError(f"context key {CTX_REGION}: {err}") from None
 

@@ -30,7 +30,7 @@ from stacks import deployed_keys
 from stacks.cdk_cli import CdkError, Target, cdk_deploy, ensure_bootstrapped
 from stacks.config import CTX_STACK_NAME, cdk_json_context
 from stacks.context_keys import check_context_keys
-from stacks.deployed_config import CTX_RESOLVED, WideningRefused, context_text, resolve_settings, setting_keys
+from stacks.deployed_config import CTX_RESOLVED, WideningRefused, context_text, resolve_settings
 from stacks.deployed_keys import Deployed as Deployed
 from stacks.deployed_keys import access_key_serials as access_key_serials
 from stacks.deployed_keys import deploy_context
@@ -78,11 +78,10 @@ def deploy(
     full: dict[str, object] = dict(deploy_context(given, deployed))
     if stack != DEFAULT_STACK_NAME:
         full.setdefault(CTX_STACK_NAME, stack)
-    explicit = {key: value for key, value in given.items() if key in setting_keys()}
     full.update(
         resolve_settings(
             stack,
-            explicit,
+            given,
             cdk_json_context(),
             deployed,
             environ={ENV_CDK_DEFAULT_REGION: target.region},

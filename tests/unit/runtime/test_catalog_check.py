@@ -335,3 +335,10 @@ def test_secret_never_echoed_on_denied(monkeypatch: pytest.MonkeyPatch, capsys: 
     captured = capsys.readouterr()
     assert secret not in captured.err + captured.out
     assert "AWS rejected the credentials (UnrecognizedClientException)" in captured.err
+
+
+def test_an_unknown_region_is_exit_2_not_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert catalog_check.main(["--region", "us-east-7"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "error: unknown region us-east-7; use an AWS region such as us-east-2"
+    assert "clean" not in captured.out

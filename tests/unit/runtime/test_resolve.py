@@ -316,3 +316,12 @@ def test_nova_models_have_an_in_region_on_demand_offer(name):
     with pytest.raises(ProfileRequiredError, match=f"use the inference profile eu.{model.model_id}"):
         runtime.resolve_model(model.model_id, "eu-west-1")
     assert runtime.resolve_model(name, "eu-west-1") == f"eu.{model.model_id}"
+
+
+def test_an_unknown_region_is_named_by_resolve() -> None:
+    from runtime.errors import RegionError
+    from runtime.resolve import resolve_model
+
+    with pytest.raises(RegionError, match=r"^unknown region us-east-7; use an AWS region such as us-east-2$"):
+        resolve_model("claude-haiku-4.5", region="us-east-7")
+    assert resolve_model("claude-haiku-4.5", region="us-west-2").startswith("us.")  # a known region passes
