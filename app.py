@@ -25,6 +25,9 @@ def main() -> int:
     except PortkeyBedrockError as err:  # bad context, unreadable stack, a widening: one line, not a traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C reaches the CLI's whole process group, this app (and jsii) too
+        print("interrupted: synth stopped, nothing deployed by this app", file=sys.stderr, flush=True)
+        os._exit(130)  # not sys.exit: jsii's exit hooks would print their own KeyboardInterrupt traceback
     return 0
 
 

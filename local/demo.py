@@ -250,15 +250,19 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             signal.signal(signal.SIGINT, previous)
     if interrupted:
-        left = "; local AWS left running (make down stops it)" if args.keep or not aws.started_here else ""
-        print(f"demo interrupted: stopped the gateway and local AWS it had started{left}", file=sys.stderr)
+        print(f"demo interrupted: stopped the gateway and local AWS it had started{left_running(aws)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if outcome != 0 and outcome != 2:
         return outcome
     verdict = "ok" if outcome == 0 else "FAILED"
-    kept = "; local AWS left running (make down stops it)" if args.keep or not aws.started_here else ""
-    print(f"demo {verdict} in {time.perf_counter() - started:.1f} s{kept}")
+    print(f"demo {verdict} in {time.perf_counter() - started:.1f} s{left_running(aws)}")
     return 0 if verdict == "ok" else 1
+
+
+def left_running(aws: Any) -> str:
+    """The note for a local AWS that is up after the demo (--keep, or someone else's server); never
+    for one a Ctrl-C stopped while it was starting (it asks the server, not the flags)."""
+    return "; local AWS left running (make down stops it)" if aws.status() is not None else ""
 
 
 def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:

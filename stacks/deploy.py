@@ -27,7 +27,7 @@ from pathlib import Path
 from runtime.constants import DEFAULT_STACK_NAME, ENV_CDK_DEFAULT_REGION
 from runtime.errors import ConfigError, PortkeyBedrockError
 from stacks import deployed_keys
-from stacks.cdk_cli import CdkError, Target, cdk_deploy, ensure_bootstrapped
+from stacks.cdk_cli import CdkError, Target, cdk_deploy, ensure_bootstrapped, stop_on_sigterm
 from stacks.config import CTX_STACK_NAME, cdk_json_context
 from stacks.context_keys import check_context_keys
 from stacks.deployed_config import CTX_RESOLVED, WideningRefused, context_text, resolve_settings
@@ -151,8 +151,13 @@ def main(argv: list[str] | None = None, *, local_target: LocalTarget | None = No
 
     where = target.endpoint or f"AWS {target.region}"
     began = time.monotonic()
+    stop_on_sigterm()
     try:
         outputs = deploy(target, args.stack, context, quiet=args.quiet, allow_widening=args.allow_widening)
+    except KeyboardInterrupt:
+        print(f"interrupted: the CDK CLI was stopped; check {args.stack} (CloudFormation may still be "
+              "finishing an update) and run the deploy again", file=sys.stderr)  # fmt: skip
+        return 130
     except (WideningRefused, ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -46,7 +46,7 @@ from runtime.constants import (
     OUTPUT_USER_ARN,
 )
 from runtime.errors import PortkeyBedrockError
-from stacks.cdk_cli import CdkError, Target
+from stacks.cdk_cli import CdkError, Target, stop_on_sigterm
 from stacks.config import CTX_ACCESS_KEY_SERIAL, CTX_RETAINED_ACCESS_KEY_SERIAL, REPO_ROOT
 from stacks.deploy import (
     Deployer,
@@ -377,6 +377,7 @@ def main(
         return 2
     from botocore.exceptions import BotoCoreError, ClientError
 
+    stop_on_sigterm()
     try:
         for path in args.register:
             print(f"registered {register_sops_file(target, path)} for every rotation", flush=True)
@@ -390,6 +391,10 @@ def main(
     except NoStack as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: the secret still points at a working key; run python -m stacks.rotate again to finish",
+              file=sys.stderr)  # fmt: skip
+        return 130
     except (BotoCoreError, ClientError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

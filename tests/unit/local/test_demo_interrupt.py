@@ -18,6 +18,9 @@ class FakeAws:
         self.stopped = True
         return True
 
+    def status(self) -> object | None:
+        return None if self.stopped or not self.started_here else object()
+
 
 class FakeGateway:
     def __init__(self, on_stop=None) -> None:
@@ -61,6 +64,16 @@ def test_keep_leaves_local_aws_running_and_says_so(monkeypatch, fakes, capsys, t
     assert demo.main(["--keep", "--state-dir", str(tmp_path)]) == 130
     assert not fakes.stopped
     assert "local AWS left running (make down stops it)" in capsys.readouterr().err
+
+
+def test_ctrl_c_while_local_aws_starts_does_not_say_it_was_left_running(monkeypatch, fakes, capsys, tmp_path):
+    def steps(aws, paths, gateways):
+        aws.started_here = False  # LocalAws.start stopped the half-started server and re-raised
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "_run", steps)
+    assert demo.main(["--state-dir", str(tmp_path)]) == 130
+    assert capsys.readouterr().err == "demo interrupted: stopped the gateway and local AWS it had started\n"
 
 
 def test_a_failed_step_is_one_line_and_stops_local_aws(monkeypatch, fakes, capsys, tmp_path):
