@@ -113,10 +113,72 @@ def add_config_output(
 
 @dataclass(frozen=True)
 class DeployedConfig:
-    """The ``Config`` output of a deployed stack."""
+    """The ``Config`` output of a deployed stack (`derived`: read from the other outputs and the
+    template of a stack deployed before the ``Config`` output existed)."""
 
     settings: dict[str, Any]
     cdk_json: dict[str, Any]
+    derived: bool = False
+
+    @classmethod
+    def derive(
+        cls, outputs: Mapping[str, str], template_text: str, cdk_json: Mapping[str, Any]
+    ) -> DeployedConfig | None:
+        """What the outputs and template of an older stack say about its grant: models
+        (``ModelIds``), source regions, ``api_keys``, ``policy_mode``, user and secret names.
+        cdk.json is taken as unchanged since, so these deployed values stay the baseline.
+
+        >>> derived = DeployedConfig.derive({"ModelIds": "us.anthropic.claude-sonnet-4-6", "Region": "us-east-1",
+        ...     "SourceRegions": "us-east-1", "UserName": "u",
+        ...     "SecretArn": "arn:aws:secretsmanager:us-east-1:1:secret:p/b-AbCdEf"}, "{}", {})
+        >>> derived.settings  # doctest: +NORMALIZE_WHITESPACE
+        {'allowed_models': ['claude-sonnet-4.6'], 'source_regions': [], 'api_keys': 'off',
+         'policy_mode': 'least-privilege', 'user_name': 'u', 'secret_name': 'p/b'}
+        >>> DeployedConfig.derive({}, "{}", {}) is None
+        True
+        """
+        from runtime.catalog import load_catalog
+        from runtime.constants import (
+            OUTPUT_MODEL_IDS,
+            OUTPUT_REGION,
+            OUTPUT_SECRET_ARN,
+            OUTPUT_SOURCE_REGIONS,
+            OUTPUT_USER_NAME,
+        )
+        from stacks.bedrock_policy import (
+            API_KEYS_OFF,
+            API_KEYS_SHORT_TERM,
+            POLICY_MODE_FULL,
+            POLICY_MODE_LEAST_PRIVILEGE,
+        )
+        from stacks.config import (
+            CTX_ALLOWED_MODELS,
+            CTX_API_KEYS,
+            CTX_POLICY_MODE,
+            CTX_SECRET_NAME,
+            CTX_SOURCE_REGIONS,
+            CTX_USER_NAME,
+        )
+        from stacks.constructs.invoke_policy import FULL_ACCESS_MANAGED_POLICY
+
+        if OUTPUT_MODEL_IDS not in outputs:
+            return None
+        catalog = load_catalog()
+        found = [catalog.lookup_id(item.strip()) for item in outputs[OUTPUT_MODEL_IDS].split(",") if item.strip()]
+        sources = [item for item in outputs.get(OUTPUT_SOURCE_REGIONS, "").split(",") if item]
+        settings: dict[str, Any] = {
+            CTX_ALLOWED_MODELS: [entry[0].name for entry in found if entry is not None],
+            CTX_SOURCE_REGIONS: [] if sources in ([], [outputs.get(OUTPUT_REGION)]) else sources,
+            CTX_API_KEYS: API_KEYS_SHORT_TERM if "bedrock:CallWithBearerToken" in template_text else API_KEYS_OFF,
+            CTX_POLICY_MODE: POLICY_MODE_FULL if FULL_ACCESS_MANAGED_POLICY in template_text
+            else POLICY_MODE_LEAST_PRIVILEGE,
+        }  # fmt: skip
+        if outputs.get(OUTPUT_USER_NAME):
+            settings[CTX_USER_NAME] = outputs[OUTPUT_USER_NAME]
+        secret = outputs.get(OUTPUT_SECRET_ARN, "").split(":secret:", 1)
+        if len(secret) == 2 and len(secret[1]) > 7 and secret[1][-7] == "-":
+            settings[CTX_SECRET_NAME] = secret[1][:-7]  # Secrets Manager appends "-" and six characters
+        return cls(settings, dict(cdk_json), derived=True)
 
     @classmethod
     def parse(cls, text: str | None) -> DeployedConfig | None:
@@ -276,10 +338,11 @@ def resolve_settings(
     """The settings to deploy `stack` with over cdk.json and `explicit` (see the module
     docstring), after showing what changes and refusing a widening without `flag`."""
     recorded = deployed.config if deployed is not None else None
-    if deployed is not None and recorded is None:
+    if recorded is not None and recorded.derived:
         say(
-            f"note: {stack} records no settings yet (deployed before its {OUTPUT_CONFIG} output): deploying "
-            "cdk.json and -c as given; later deploys start from what this one records"
+            f"note: {stack} records no settings yet (deployed before its {OUTPUT_CONFIG} output): its models, "
+            "source regions, actions, user and secret names are read from its outputs and template instead; "
+            "this deploy records them all"
         )
     chosen = baseline_context(explicit, cdk_json, recorded, exact=exact)
     merged = {**cdk_json, **explicit, **chosen}

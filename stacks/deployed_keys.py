@@ -20,7 +20,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from runtime.constants import (
@@ -60,11 +60,19 @@ class Deployed:
     active_serial: int | None
     retained_serials: tuple[int, ...] = ()
     account: str | None = None
+    # the deployed template: an older stack's settings are derived from it (stacks/deployed_config.py)
+    template_text: str = field(default="", compare=False, repr=False)
 
     @property
     def config(self) -> DeployedConfig | None:
-        """The recorded settings (the ``Config`` output); None for a stack deployed before it existed."""
-        return DeployedConfig.parse(self.outputs.get(OUTPUT_CONFIG))
+        """The recorded settings (the ``Config`` output); for a stack deployed before that output
+        existed, what its other outputs and template say (``derived``); None when neither."""
+        from stacks.config import cdk_json_context
+
+        recorded = DeployedConfig.parse(self.outputs.get(OUTPUT_CONFIG))
+        if recorded is not None or not self.outputs:
+            return recorded
+        return DeployedConfig.derive(self.outputs, self.template_text, cdk_json_context())
 
 
 def access_key_serials(template: Mapping[str, Any]) -> list[int]:
@@ -121,7 +129,10 @@ def read_deployed(cfn: Any, stack: str) -> Deployed | None:
     active = int(serial_text) if serial_text.isdigit() else None
     retained = tuple(s for s in access_key_serials(template) if s != active)
     account = stack_account(str(described.get("StackId", "")))
-    return Deployed(outputs=outputs, active_serial=active, retained_serials=retained, account=account)
+    text = body if isinstance(body, str) else json.dumps(body)
+    return Deployed(
+        outputs=outputs, active_serial=active, retained_serials=retained, account=account, template_text=text
+    )
 
 
 def deploy_context(given: Mapping[str, str], deployed: Deployed | None) -> dict[str, str]:

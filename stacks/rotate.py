@@ -280,7 +280,7 @@ def rotate(
     if deployed is None or deployed.active_serial is None:
         raise NoStack(f"there is no stack {stack} in {target.endpoint or target.region}; deploy it first "
                       "(python -m stacks.deploy, or make demo KEEP=1 locally)")  # fmt: skip
-    if deployed.config is None:
+    if deployed.config is None or deployed.config.derived:
         raise RotationError(
             f"{stack} records no settings (deployed before its {OUTPUT_CONFIG} output), so a rotation could "
             "change what the key may do; redeploy it once with its -c values (python -m stacks.deploy), then rotate"

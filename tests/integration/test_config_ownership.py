@@ -228,3 +228,28 @@ def test_plain_cdk_deploy_through_app_py_keeps_the_settings_and_refuses_a_wideni
     assert typo.stderr.strip().splitlines()[-1] == (
         "error: unknown context key allowed_model; did you mean allowed_models?"
     )
+
+
+def test_a_stack_from_before_the_config_output_keeps_its_grant(west, capsys):
+    """The upgrade: a stack deployed without the Config output. Its grant is read from its other
+    outputs and template, so the first deploy after the upgrade does not widen it silently either;
+    rotation waits until a deploy has recorded every setting."""
+    from tests.integration.helpers import MOTO_ACCOUNT
+    from tests.support.deployers import cloudformation_deploy, synth_template
+
+    serial = deploy_mod.read_deployed(west, STACK).active_serial
+    environ = {"CDK_DEFAULT_REGION": REGION, "CDK_DEFAULT_ACCOUNT": MOTO_ACCOUNT}
+    template = synth_template({**NARROW, "stack_name": STACK, "access_key_serial": str(serial)}, environ)
+    del template["Outputs"]["Config"]
+    cloudformation_deploy(west, STACK, template)
+    found = deploy_mod.read_deployed(west, STACK).config
+    assert found is not None and found.derived
+    assert {key: found.settings[key] for key in NARROW_SETTINGS} == NARROW_SETTINGS
+    with pytest.raises(rotate_mod.RotationError, match="records no settings"):
+        rotate_mod.rotate(west, STACK, grace_seconds=0, deployer=synth_deployer(), log=lambda _: None)
+    with pytest.raises(WideningRefused, match="models: claude-large"):
+        deploy(west, {"allowed_models": "all"})
+    deploy(west)  # the first deploy after the upgrade: the derived grant, now recorded
+    assert "records no settings yet" in capsys.readouterr().err
+    assert_narrow(west)
+    assert not deploy_mod.read_deployed(west, STACK).config.derived
