@@ -125,8 +125,9 @@ def registry_kind(target: Target) -> str:
     return "local" if target.is_local else "aws"
 
 
-def registered_sops_files(target: Target, registry: Path = SOPS_REGISTRY) -> list[Path]:
+def registered_sops_files(target: Target, registry: Path | None = None) -> list[Path]:
     """The files registered with ``--register`` for this kind of target (``.local/sops-files.json``)."""
+    registry = registry or SOPS_REGISTRY
     try:
         value = json.loads(registry.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -137,10 +138,11 @@ def registered_sops_files(target: Target, registry: Path = SOPS_REGISTRY) -> lis
     return [Path(item) for item in listed if isinstance(item, str)]
 
 
-def register_sops_file(target: Target, path: Path, registry: Path = SOPS_REGISTRY) -> Path:
+def register_sops_file(target: Target, path: Path, registry: Path | None = None) -> Path:
     """Add `path` (absolute) to the registry of this kind of target; returns the absolute path."""
     from runtime.atomicfile import atomic_write_text
 
+    registry = registry or SOPS_REGISTRY
     try:
         value = json.loads(registry.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -165,7 +167,7 @@ def known_sops_files(
     environ: Mapping[str, str] | None = None,
     *,
     local_file: Path | None = None,
-    registry: Path = SOPS_REGISTRY,
+    registry: Path | None = None,
     root: Path = REPO_ROOT,
 ) -> tuple[list[Path], list[Path]]:
     """Every SOPS env file rotation re-pulls: ``--sops-file`` (pulled even when missing),
@@ -364,7 +366,7 @@ def main(
         action="append",
         default=[],
         metavar="PATH",
-        help=f"remember a SOPS env file for every later rotation ({SOPS_REGISTRY.relative_to(REPO_ROOT)})",
+        help="only remember a SOPS env file for every later rotation (.local/sops-files.json)",
     )
     args = parser.parse_args(argv)
     if args.grace_seconds < 0:
@@ -378,12 +380,18 @@ def main(
     from botocore.exceptions import BotoCoreError, ClientError
 
     stop_on_sigterm()
+    if args.register:  # register only: a rotation is never started by the way
+        try:
+            for path in args.register:
+                print(f"registered {register_sops_file(target, path)}: every later rotation re-pulls it")
+        except RotationError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        return 0
     try:
-        for path in args.register:
-            print(f"registered {register_sops_file(target, path)} for every rotation", flush=True)
         sops_files: list[Path] = []
         if not args.no_sops:
-            sops_files, missing = known_sops_files(target, args.sops_file + args.register, local_file=local_sops_file)
+            sops_files, missing = known_sops_files(target, args.sops_file, local_file=local_sops_file)
             for path in missing:
                 print(f"note: {path} does not exist; not re-pulled", file=sys.stderr)
         rotate(target, args.stack, grace_seconds=args.grace_seconds, sops_files=sops_files,
