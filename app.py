@@ -9,25 +9,31 @@ cdk.json value edited since the last deploy, changes a setting; a widening of th
 """
 
 import os
+import signal
 import sys
 
 from runtime.errors import PortkeyBedrockError
 
 
-def main() -> int:
-    from stacks.deployed_keys import BackgroundLookup
+def interrupted(signum: int, frame: object) -> None:
+    """Ctrl-C reaches the CLI's whole process group: this app and jsii's node too. One line and
+    exit 130 at once: a KeyboardInterrupt would surface as a jsii traceback (its node is gone)."""
+    print("interrupted: synth stopped, nothing deployed by this app", file=sys.stderr, flush=True)
+    os._exit(128 + signal.SIGINT)  # not sys.exit: jsii's exit hooks would print their own errors
 
-    lookup = BackgroundLookup(os.environ)  # overlaps the import of aws-cdk-lib below
+
+def main() -> int:
+    signal.signal(signal.SIGINT, interrupted)
     try:
+        from stacks.deployed_keys import BackgroundLookup
+
+        lookup = BackgroundLookup(os.environ)  # overlaps the import of aws-cdk-lib below
         from stacks.app import build_app
 
         build_app(resolved=lookup.result()).synth()
     except PortkeyBedrockError as err:  # bad context, unreadable stack, a widening: one line, not a traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # Ctrl-C reaches the CLI's whole process group, this app (and jsii) too
-        print("interrupted: synth stopped, nothing deployed by this app", file=sys.stderr, flush=True)
-        os._exit(130)  # not sys.exit: jsii's exit hooks would print their own KeyboardInterrupt traceback
     return 0
 
 

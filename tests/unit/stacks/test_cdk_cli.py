@@ -59,9 +59,9 @@ def test_ctrl_c_in_app_py_is_one_line_and_exit_130(tmp_path):
     from stacks.cdk_cli import QUIET_JSII_ENV, REPO_ROOT
 
     script = (
-        "import app, stacks.app\n"
-        "def interrupted(*a, **k): raise KeyboardInterrupt\n"
-        "stacks.app.build_app = interrupted\n"
+        "import os, signal, app, stacks.app\n"
+        "def ctrl_c(*a, **k): os.kill(os.getpid(), signal.SIGINT)\n"
+        "stacks.app.build_app = ctrl_c\n"
         "app.main()\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_"))}
