@@ -2,14 +2,15 @@
 
 local AWS (moto + the Bedrock double) -> `cdk deploy` with the real CLI -> `secrets pull` into an
 age-encrypted SOPS file under `.local/` -> the real Portkey gateway -> one chat per catalog model and
-one streamed reply -> `doctor` -> `catalog check` -> stop what it started (`--keep` leaves local AWS running for
-`make rotate`; `make down` stops it later). Ctrl-C at any step stops what the demo started, prints
-one line and exits 130.
+one streamed reply -> `doctor` -> `catalog check` / `catalog sync` -> stop what it started (`--keep`
+leaves local AWS running for `make rotate`; `make down` stops it later). Ctrl-C at any step stops
+what the demo started, prints one line and exits 130.
 
 Prints steps with timings and a table; never a secret.
 """
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -201,14 +202,52 @@ def lifecycle_demo(env: dict[str, str], legacy: str | None = None, retired: str 
     return ok
 
 
-def catalog_check(env: dict[str, str]) -> bool:
-    """Run `python -m runtime catalog check` (local AWS's throw-away operator credentials); print
-    its lines (the drifts, then the result line). True when clean."""
-    cmd = [sys.executable, "-m", "runtime", "catalog", "check"]
-    done = subprocess.run(cmd, env=env, cwd=REPO_ROOT, text=True, capture_output=True, check=False)
-    for line in (done.stdout + done.stderr).splitlines():
-        print(f"    {line}")
-    return done.returncode == 0
+DEMO_DESTINATION = ("us.anthropic.claude-sonnet-4-6", "ca-central-1")
+
+
+def inject_demo_destination(served: Path) -> str:
+    """Write one destination the catalog lacks into the served control-plane copy (the demo's own
+    data, not an AWS fact); returns the line saying so."""
+    from local.moto_patches.bedrock_control import LIST_PROFILES
+    from runtime.atomicfile import atomic_write_text
+
+    profile_id, region = DEMO_DESTINATION
+    data = json.loads(served.read_text(encoding="utf-8"))
+    for profile in data["regions"]["us-east-1"][LIST_PROFILES]["inferenceProfileSummaries"]:
+        if profile["inferenceProfileId"] == profile_id:
+            model_id = profile_id.split(".", 1)[1]
+            profile["models"].append({"modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model_id}"})
+    atomic_write_text(served, json.dumps(data), mode=0o644)
+    return f"(the fixture holds nothing the catalog lacks: injected {region} as a destination of {profile_id})"
+
+
+def catalog_sync_demo(env: dict[str, str], state_dir: Path) -> bool:
+    """`catalog check` (drift), `catalog sync --write` into the demo's own overlay, `check` again
+    (clean on the merged catalog). The committed fixture lists Claude Fable 5, which the shipped
+    catalog may lack; when it has it, one destination is injected into the served copy instead."""
+    from local.moto_patches.bedrock_control import DATA_FILE_NAME
+    from runtime.constants import ENV_CATALOG_OVERLAY
+
+    overlay = state_dir / "catalog.local.json"
+    overlay.unlink(missing_ok=True)
+    env = {**env, ENV_CATALOG_OVERLAY: str(overlay)}
+    cli = [sys.executable, "-m", "runtime", "catalog"]
+
+    def show(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([*cli, *args], env=env, cwd=REPO_ROOT, text=True, capture_output=True, check=False)
+        print(f"    $ python -m runtime catalog {' '.join(args)}   (exit {done.returncode})")
+        for line in (done.stdout + done.stderr).splitlines():
+            if not line.endswith(" is callable now"):  # one access line per model: only the steps
+                print(f"      {line}")
+        return done
+
+    show("check")
+    synced = show("sync", "--write", str(overlay))
+    if "nothing new" in synced.stdout:
+        print(f"    {inject_demo_destination(state_dir / DATA_FILE_NAME)}")
+        synced = show("sync", "--write", str(overlay))
+    after = show("check")
+    return synced.returncode == 0 and "nothing new" not in synced.stdout and after.returncode == 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -313,8 +352,8 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
         doctor = [sys.executable, "-m", "runtime", "doctor", "--sops", str(paths.sops_file), "--live"]
         doctor += ["--gateway-url", gateway.base_url, "--custom-host", state.bedrock_url]
         doctor_ok = subprocess.run(doctor, env=env, cwd=REPO_ROOT, check=False).returncode == 0
-    with step("catalog check: the catalog against Bedrock's control plane (served by local AWS)"):
-        check_ok = catalog_check(env)
+    with step("catalog check + sync: the catalog against Bedrock's control plane (served by local AWS)"):
+        check_ok = catalog_sync_demo(env, paths.state_dir)
     return 0 if chats_ok and doctor_ok and check_ok and lifecycle_ok else 2
 
 

@@ -16,12 +16,18 @@ import marshal
 import os
 import sys
 
+from runtime.constants import ENV_CATALOG_OVERLAY
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from typing import Any
 
 CATALOG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog.json")
+# the overlay `catalog sync` writes (runtime/catalog_overlay.py): PORTKEY_BEDROCK_CATALOG names it,
+# else catalog.local.json beside cdk.json in the working directory
+OVERLAY_ENV = ENV_CATALOG_OVERLAY
+OVERLAY_FILE = "catalog.local.json"
 SCHEMA_VERSION = 2
 
 # lifecycle states, as AWS's model-lifecycle page names them
@@ -236,6 +242,7 @@ class Model:
         "provider",
         "request_rules",
         "sources",
+        "synced",
     )
 
     def __init__(self, data: "Mapping[str, Any]") -> None:
@@ -254,6 +261,8 @@ class Model:
         self.request_rules = RequestRules(data.get("request_rules", {}))
         self.capabilities: dict[str, bool] = dict(data["capabilities"])
         self.sources: tuple[str, ...] = tuple(data["sources"])
+        # where and when `catalog sync` read a model the shipped catalog lacks (None: shipped)
+        self.synced: str | None = data.get("synced")
         # the offers (the bulk of the file: routing tables) are decoded when first used
         self._packed_offers: bytes | tuple[Mapping[str, Any], ...] = data["offers"]
         self._offers: tuple[Offer, ...] | None = None
@@ -567,13 +576,41 @@ def _read_data(path: str, use_cache: bool) -> dict[str, object]:
 
 
 _default: Catalog | None = None
+_merged: "tuple[tuple[str, int, int, int], Catalog] | None" = None
+
+
+def overlay_path() -> str | None:
+    """The catalog overlay this process reads: ``$PORTKEY_BEDROCK_CATALOG``, else
+    ``catalog.local.json`` beside ``cdk.json`` in the working directory; None when neither applies."""
+    named = os.environ.get(OVERLAY_ENV)
+    if named:
+        return os.path.abspath(named)
+    return os.path.abspath(OVERLAY_FILE) if os.path.isfile("cdk.json") else None
 
 
 def load_catalog(path: str | None = None) -> Catalog:
-    """The packaged catalog (cached for the process), or the one at `path` (not cached)."""
-    global _default
+    """The one catalog: the packaged ``catalog.json`` merged with the overlay `catalog sync` wrote
+    (:func:`overlay_path`, re-read when it changes), cached for the process. ``path``: that file
+    alone (``CATALOG_PATH``: the shipped catalog without any overlay)."""
+    global _default, _merged
     if path is not None and os.path.abspath(path) != CATALOG_PATH:
         return Catalog(_read_data(path, use_cache=False), path=path)
     if _default is None:
         _default = Catalog(_read_data(CATALOG_PATH, use_cache=True))
-    return _default
+    overlay = overlay_path() if path is None else None
+    try:
+        stat = os.stat(overlay) if overlay else None
+    except FileNotFoundError:
+        stat = None  # no overlay yet (`catalog sync --write` creates it)
+    if overlay is None or stat is None:
+        return _default
+    key = (overlay, stat.st_mtime_ns, stat.st_size, stat.st_ino)  # an atomic rewrite is a new inode
+    if _merged is None or _merged[0] != key:
+        import json
+
+        from runtime.catalog_overlay import merge, read_overlay
+
+        with open(CATALOG_PATH, encoding="utf-8") as handle:
+            shipped = json.load(handle)
+        _merged = (key, Catalog(merge(shipped, read_overlay(overlay), where=overlay), path=overlay))
+    return _merged[1]

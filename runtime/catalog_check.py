@@ -10,7 +10,12 @@ line per difference from ``runtime/catalog.json``, with the fix:
 * ``ListInferenceProfiles`` (``SYSTEM_DEFINED``) and ``GetInferenceProfile`` for a catalog
   profile the list lacks: the Region of each ``models[].modelArn`` is a destination of that profile
   from this source Region (AWS: "The Region in each model ARN in the ``models`` field is a
-  destination Region").
+  destination Region");
+* ``GetFoundationModelAvailability`` per allowed model: callable by this account now, or the one
+  step to take (Region, Anthropic's use-case form, the AWS Marketplace subscription).
+
+The catalog compared is the merged one (``runtime/catalog.json`` plus the overlay
+``catalog sync`` writes).
 
 Exit status: 0 clean, 1 drift, 2 bad input / no credentials / access denied. These calls need
 operator credentials (``bedrock:ListFoundationModels``, ``bedrock:GetFoundationModel``,
@@ -45,6 +50,7 @@ OPERATOR_ACTIONS = (
     "bedrock:GetFoundationModel",
     "bedrock:ListInferenceProfiles",
     "bedrock:GetInferenceProfile",
+    "bedrock:GetFoundationModelAvailability",
 )
 SYSTEM_DEFINED = "SYSTEM_DEFINED"
 
@@ -54,7 +60,15 @@ PROFILE_MISSING = "profile-missing"
 DESTINATION_MISSING = "destination-missing"
 DESTINATION_EXTRA = "destination-extra"
 NEW_MODEL = "new-model"
-DRIFT_KINDS = (MODEL_LEGACY, MODEL_MISSING, PROFILE_MISSING, DESTINATION_MISSING, DESTINATION_EXTRA, NEW_MODEL)
+MODEL_ACCESS = "model-access"
+DRIFT_KINDS = (
+    MODEL_LEGACY, MODEL_MISSING, PROFILE_MISSING, DESTINATION_MISSING, DESTINATION_EXTRA, NEW_MODEL, MODEL_ACCESS
+)  # fmt: skip
+AVAILABLE = "AVAILABLE"
+SUBSCRIBE_STEP = (
+    "subscribe in the AWS Marketplace: an operator with aws-marketplace:Subscribe opens the model in the Bedrock "
+    "console's Model catalog and requests access (the portkey-bedrock-access user deliberately cannot)"
+)
 
 
 class CheckError(PortkeyBedrockError):
@@ -81,6 +95,7 @@ class CheckResult:
     models_checked: int
     profiles_checked: int
     drifts: tuple[Drift, ...]
+    access_lines: tuple[str, ...] = ()  # GetFoundationModelAvailability per allowed model
 
     @property
     def clean(self) -> bool:
@@ -104,6 +119,7 @@ class CheckResult:
             "models_checked": self.models_checked,
             "profiles_checked": self.profiles_checked,
             "drifts": [asdict(drift) for drift in self.drifts],
+            "access": list(self.access_lines),
         }
 
 
@@ -130,16 +146,27 @@ def profile_destinations(profile: Mapping[str, Any]) -> set[str]:
 
 
 def _family_of(model_id: str, families: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
-    """(provider, family) of a Bedrock model id when it belongs to a catalog family.
+    """(provider, family) of a Bedrock model id when it belongs to a catalog family, or is a new
+    family of the same line (``claude-fable`` beside ``claude-opus``: the words before the version).
 
     >>> _family_of("anthropic.claude-opus-5", [("anthropic", "claude-opus")])
     ('anthropic', 'claude-opus')
+    >>> _family_of("anthropic.claude-fable-5-1", [("anthropic", "claude-opus")])
+    ('anthropic', 'claude-fable')
     >>> _family_of("anthropic.claude-3-opus-20240229-v1:0", [("anthropic", "claude-opus")]) is None
     True
     """
+    families = list(families)
     for provider, family in families:
         if model_id.startswith(f"{provider}.{family}-"):
             return provider, family
+    for provider, family in families:
+        line = family.split("-")[0]
+        if model_id.startswith(f"{provider}.{line}-"):
+            words = model_id.split(".", 1)[1].split("-")
+            cut = next((i for i, word in enumerate(words) if word[:1].isdigit()), len(words))
+            if cut >= 2:
+                return provider, "-".join(words[:cut])
     return None
 
 
@@ -252,10 +279,93 @@ def _new_models(catalog: Catalog, region: str, model_summaries: Sequence[Mapping
         drifts.append(Drift(
             NEW_MODEL, region, model_id,
             f"{model_id} ({summary.get('modelName', '?')}, family {found[1]}) is ACTIVE on Bedrock in {region} "
-            f"but not in the catalog; add it to {CATALOG_FILE} with its AWS model-card URL as source",
+            f"but not in the catalog; add it to {CATALOG_FILE} with its AWS model-card URL as source, or "
+            "record it in the overlay: python -m runtime catalog sync --write",
             model_id,
         ))  # fmt: skip
     return drifts
+
+
+def access_step(availability: Mapping[str, Any], region: str) -> str | None:
+    """None when a ``GetFoundationModelAvailability`` answer says the account can call the model
+    in `region` now, else the one step to take first.
+
+    >>> ok = {"agreementAvailability": {"status": "AVAILABLE"}, "authorizationStatus": "AUTHORIZED",
+    ...       "entitlementAvailability": "AVAILABLE", "regionAvailability": "AVAILABLE"}
+    >>> access_step(ok, "us-east-1") is None
+    True
+    >>> access_step({**ok, "agreementAvailability": {"status": "NOT_AVAILABLE"}}, "us-east-1")[:30]
+    'subscribe in the AWS Marketpla'
+    >>> access_step({**ok, "regionAvailability": "NOT_AVAILABLE"}, "eu-west-3")
+    'not offered to this account in eu-west-3: call it from another Region (python -m runtime models --region R)'
+    """
+    if availability.get("regionAvailability", AVAILABLE) != AVAILABLE:
+        return (
+            f"not offered to this account in {region}: call it from another Region "
+            "(python -m runtime models --region R)"
+        )
+    if availability.get("authorizationStatus", "AUTHORIZED") != "AUTHORIZED":
+        return (
+            "submit the provider's use-case form (Bedrock console > Model catalog > the model > "
+            "request access; Anthropic asks for it once per account)"
+        )
+    agreement = availability.get("agreementAvailability") or {}
+    status = agreement.get("status", AVAILABLE)
+    if status == "PENDING":
+        return "the Marketplace subscription is pending: wait a few minutes and check again"
+    if status == "ERROR":
+        return f"the Marketplace subscription failed ({agreement.get('errorMessage', 'no message')}); {SUBSCRIBE_STEP}"
+    if status != AVAILABLE:
+        return SUBSCRIBE_STEP
+    if availability.get("entitlementAvailability", AVAILABLE) != AVAILABLE:
+        return "the account is not entitled to the model: request access in the Bedrock console's Model catalog"
+    return None
+
+
+def access_drifts(catalog: Catalog, region: str, answers: Mapping[str, Mapping[str, Any] | None]) -> list[Drift]:
+    """One ``model-access`` drift per model whose availability answer names a step (`answers`:
+    model name -> ``GetFoundationModelAvailability`` body, None: Bedrock does not know the model)."""
+    drifts = []
+    for name, body in answers.items():
+        model = catalog.model(name)
+        step = "Bedrock does not know this model id here" if body is None else access_step(body, region)
+        if step is not None:
+            drifts.append(Drift(MODEL_ACCESS, region, name, f"{name} ({model.model_id}) is not callable by this "
+                                f"account in {region} yet: {step}", model.model_id))  # fmt: skip
+    return drifts
+
+
+def access_lines(catalog: Catalog, region: str, answers: Mapping[str, Mapping[str, Any] | None]) -> list[str]:
+    """One ``access:`` line per asked model: callable now, or the step (what check and doctor print)."""
+    steps = {drift.subject: drift.message for drift in access_drifts(catalog, region, answers)}
+    return [
+        f"access: {steps[name]}"
+        if name in steps
+        else f"access: {name} ({catalog.model(name).model_id}) is callable now"
+        for name in answers
+    ]
+
+
+def allowed_in_region(catalog: Catalog, region: str) -> list[str]:
+    """Names of the allowed (``PORTKEY_BEDROCK_ALLOWED_MODELS``), not end-of-life models offered from `region`."""
+    from runtime.resolve import allowed_models
+
+    admitted = allowed_models(None, catalog)
+    return [
+        model.name
+        for model in catalog
+        if (admitted is None or model.name in admitted)
+        and not model.is_eol()
+        and any(region in offer.source_regions for offer in model.offers)
+    ]
+
+
+def fetch_availability(client: Any, catalog: Catalog, names: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+    """``GetFoundationModelAvailability`` for each model (None: ResourceNotFound / Validation)."""
+    return {
+        name: _get_or_none(client.get_foundation_model_availability, modelId=catalog.model(name).model_id)
+        for name in names
+    }
 
 
 # --- asking Bedrock ------------------------------------------------------------------------------
@@ -280,6 +390,11 @@ def _explain(exc: Exception, region: str) -> CheckError:
         return CheckError(f"AWS profile not found ({exc}); pass an existing --profile; {operator}")
     if code in ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation"):
         return CheckError(f"Bedrock denied the control-plane call in {region} ({code}); {operator}")
+    if code in ("ThrottlingException", "TooManyRequestsException", "Throttling"):
+        return CheckError(
+            f"Bedrock throttled the control-plane calls in {region} ({code}); wait a minute and run again "
+            "(nothing was written)"
+        )
     if code in ("UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
                 "InvalidClientTokenId", "ExpiredToken"):  # fmt: skip
         return CheckError(f"AWS rejected the credentials ({code}); refresh them; {operator}")
@@ -305,40 +420,52 @@ def _client(region: str, profile: str | None) -> Any:
         raise _explain(exc, region) from exc
 
 
+def fetch_answers(client: Any, region: str, catalog: Catalog) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Bedrock's model summaries and SYSTEM_DEFINED profiles in `region`: the List calls, then the
+    Get calls for what the lists lack of `catalog`'s models and profiles offered from there."""
+    summaries = list(client.list_foundation_models().get("modelSummaries") or [])
+    profiles: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = client.list_inference_profiles(typeEquals=SYSTEM_DEFINED, maxResults=1000,
+                                              **({"nextToken": token} if token else {}))  # fmt: skip
+        profiles.extend(page.get("inferenceProfileSummaries") or [])
+        token = page.get("nextToken")
+        if not token:
+            break
+    listed_models = {s.get("modelId") for s in summaries}
+    listed_profiles = {p.get("inferenceProfileId") for p in profiles}
+    for model in catalog:
+        if model.status_on() == EOL or not any(region in o.source_regions for o in model.offers):
+            continue
+        if model.model_id not in listed_models:
+            found = _get_or_none(client.get_foundation_model, modelIdentifier=model.model_id)
+            if found is not None:
+                summaries.append(found.get("modelDetails") or {})
+        for offer in model.offers:
+            if offer.profile_id and region in offer.source_regions and offer.profile_id not in listed_profiles:
+                got = _get_or_none(client.get_inference_profile, inferenceProfileIdentifier=offer.profile_id)
+                if got is not None:
+                    profiles.append(got)
+    return summaries, profiles
+
+
 def fetch_and_compare(region: str, profile: str | None = None, catalog: Catalog | None = None) -> CheckResult:
-    """Ask Bedrock in `region` (List*, then Get* for what the lists lack) and compare."""
+    """Ask Bedrock in `region` (List*, then Get* for what the lists lack, then each allowed model's
+    availability) and compare."""
     catalog = catalog or load_catalog()
     client = _client(region, profile)
     try:
-        summaries = list(client.list_foundation_models().get("modelSummaries") or [])
-        profiles: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            page = client.list_inference_profiles(typeEquals=SYSTEM_DEFINED, maxResults=1000,
-                                                  **({"nextToken": token} if token else {}))  # fmt: skip
-            profiles.extend(page.get("inferenceProfileSummaries") or [])
-            token = page.get("nextToken")
-            if not token:
-                break
-        listed_models = {s.get("modelId") for s in summaries}
-        listed_profiles = {p.get("inferenceProfileId") for p in profiles}
-        for model in catalog:
-            if model.status_on() == EOL or not any(region in o.source_regions for o in model.offers):
-                continue
-            if model.model_id not in listed_models:
-                found = _get_or_none(client.get_foundation_model, modelIdentifier=model.model_id)
-                if found is not None:
-                    summaries.append(found.get("modelDetails") or {})
-            for offer in model.offers:
-                if offer.profile_id and region in offer.source_regions and offer.profile_id not in listed_profiles:
-                    got = _get_or_none(client.get_inference_profile, inferenceProfileIdentifier=offer.profile_id)
-                    if got is not None:
-                        profiles.append(got)
-    except CheckError:
+        summaries, profiles = fetch_answers(client, region, catalog)
+        availability = fetch_availability(client, catalog, allowed_in_region(catalog, region))
+    except PortkeyBedrockError:
         raise
     except Exception as exc:
         raise _explain(exc, region) from exc
-    return compare(catalog, region, summaries, profiles)
+    result = compare(catalog, region, summaries, profiles)
+    access = tuple(access_drifts(catalog, region, availability))
+    return CheckResult(result.region, result.models_checked, result.profiles_checked, result.drifts + access,
+                       access_lines=tuple(access_lines(catalog, region, availability)))  # fmt: skip
 
 
 def _get_or_none(call: Any, **kwargs: str) -> dict[str, Any] | None:
@@ -365,6 +492,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(result.to_json(), indent=2))
     else:
         for drift in result.drifts:
-            print(f"drift: {drift.message}")
+            if drift.kind != MODEL_ACCESS:
+                print(f"drift: {drift.message}")
+        for line in result.access_lines:
+            print(line)
         print(result.summary())
     return EXIT_CLEAN if result.clean else EXIT_DRIFT

@@ -83,6 +83,8 @@ def _models_rows(region: str, include_eol: bool) -> list[dict[str, Any]]:
                 "allowed": status != EOL and (admitted is None or model.name in admitted),
                 "sources": list(model.sources),
                 "lifecycle_source": life.source,
+                # a model `catalog sync` added: no request rules, no output limits (not on the control plane)
+                "synced": model.synced,
             }
         )
     return rows
@@ -97,6 +99,7 @@ def _table_row(row: Mapping[str, Any]) -> dict[str, str]:
         "replacement": row["replacement"] or "-",
         "bedrock_id": row["bedrock_id"] or "(not offered in this region)",
         "max_tokens": str(row["max_tokens"]),
+        "rules": "none (synced)" if row["synced"] else "catalog",
         "allowed": "yes" if row["allowed"] else "no",
     }
 
@@ -170,9 +173,19 @@ def _cmd_doctor(argv: list[str]) -> int:
     return doctor.main(argv)
 
 
+CATALOG_USAGE = (
+    "usage: python -m runtime catalog check [--region R] [--json] [--profile P] | "
+    "catalog sync [--region R ...] [--write [PATH]] [--profile P] [--prefer-bedrock]"
+)
+
+
 def _cmd_catalog(argv: list[str]) -> int:
+    if argv[:1] == ["sync"]:
+        from runtime import catalog_sync
+
+        return catalog_sync.main(argv[1:])
     if argv[:1] != ["check"]:
-        raise UsageError("usage: python -m runtime catalog check [--region R] [--json] [--profile P]")
+        raise UsageError(CATALOG_USAGE)
     from runtime import catalog_check
 
     return catalog_check.main(argv[1:])
@@ -210,7 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("secrets", help="SOPS env files: init, pull, decrypt, exec-env, check", add_help=False)
     sub.add_parser("doctor", help="check gateway, credentials and models", add_help=False)
     sub.add_parser(
-        "catalog", help="catalog check: compare the catalog with Bedrock (operator credentials)", add_help=False
+        "catalog",
+        help="catalog check / sync: compare the catalog with Bedrock, or write the overlay (operator credentials)",
+        add_help=False,
     )
     return parser
 

@@ -352,7 +352,28 @@ def run_checks(args: argparse.Namespace, emit: Callable[[Check], None]) -> bool:
     if args.live and credentials is not None:
         for name in names:
             record(check_live(name, credentials, region, url, args.custom_host, args.auth))
+    if args.live and args.operator:
+        for check in check_access(names, region, args.operator_profile):
+            record(check)
     return all(check.ok for check in results)
+
+
+def check_access(names: Sequence[str], region: str, profile: str | None) -> list[Check]:
+    """GetFoundationModelAvailability per model, with operator credentials (the default AWS chain
+    or `profile`; the portkey-bedrock-access user is not granted it): callable now, or the step."""
+    from runtime import catalog_check
+
+    catalog = load_catalog()
+    try:
+        client = catalog_check._client(region, profile)
+        answers = catalog_check.fetch_availability(client, catalog, names)
+    except PortkeyBedrockError as err:
+        return [Check(False, f"model access: {err}")]
+    except Exception as exc:
+        return [Check(False, f"model access: {catalog_check._explain(exc, region)}")]
+    steps = {d.subject for d in catalog_check.access_drifts(catalog, region, answers)}
+    lines = catalog_check.access_lines(catalog, region, answers)
+    return [Check(name not in steps, line) for name, line in zip(answers, lines, strict=True)]
 
 
 def main(argv: Sequence[str]) -> int:
@@ -367,6 +388,12 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--custom-host", help="send Bedrock calls to this host (local double)")
     parser.add_argument("--stack", default=DEFAULT_STACK_NAME, help="stack whose UserArn the key must belong to")
     parser.add_argument("--live", action="store_true", help="send one tiny chat per model")
+    parser.add_argument(
+        "--operator",
+        action="store_true",
+        help="with --live: also ask GetFoundationModelAvailability per model (operator credentials: AWS chain)",
+    )
+    parser.add_argument("--operator-profile", help="AWS profile of the operator credentials for --operator")
     parser.add_argument(
         "--auth",
         choices=AUTH_MODES,

@@ -75,13 +75,13 @@ class Double:
         self,
         key_store: KeyStore,
         policy_store: PolicyStore,
-        catalog: Catalog,
+        catalog: Catalog | None,
         stream_delay_ms: int = 2,
         router: Router | None = None,
     ) -> None:
         self.key_store = key_store
         self.policy_store = policy_store
-        self.catalog = catalog
+        self._catalog = catalog
         self.state = State()
         self.cache = PromptCache()
         self.stream_delay = stream_delay_ms / 1000
@@ -90,6 +90,12 @@ class Double:
         self.quotas = Quotas()
         # the region this double answers for, when a test sets it (bearer keys of other regions: 403)
         self.region: str | None = None
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog it was given, else the merged one (shipped + the overlay `catalog sync`
+        wrote, re-read when that changes: a double in local AWS routes a model synced after it started)."""
+        return self._catalog if self._catalog is not None else load_catalog()
 
     def unsubscribed(self) -> frozenset[str]:
         return frozenset(self._unsubscribed)
@@ -421,7 +427,7 @@ def start_double(
 
         key_store = key_store or MotoKeyStore()
         policy_store = policy_store or MotoPolicyStore()
-    double = Double(key_store, policy_store, catalog or load_catalog(), stream_delay_ms, Router(routing, seed))
+    double = Double(key_store, policy_store, catalog, stream_delay_ms, Router(routing, seed))
     handler = type("DoubleHandler", (_Handler,), {"double": double})
     httpd = _Server((host, port), handler)
     thread = threading.Thread(

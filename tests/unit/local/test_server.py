@@ -256,3 +256,29 @@ def test_end_of_life_model_is_404_over_http(double, signer, path_for, catalog):
     status, error_type, message = error_of(*send(double, signer, path_for(offer.invoke_id)))
     assert (status, error_type) == (404, "ResourceNotFoundException")
     assert message.startswith("This model version has reached the end of its life.")
+
+
+def test_a_double_without_a_fixed_catalog_sees_an_overlay_written_after_it_started(tmp_path, monkeypatch):
+    """The double in local AWS is started before any `catalog sync`: it reads the merged catalog."""
+    import json
+
+    from local.bedrock_double import DictKeyStore, DictPolicyStore
+    from local.bedrock_double.server import Double
+    from runtime.catalog import OVERLAY_ENV
+    from runtime.catalog_overlay import empty_overlay
+
+    overlay = tmp_path / "catalog.local.json"
+    monkeypatch.setenv(OVERLAY_ENV, str(overlay))
+    double = Double(DictKeyStore(), DictPolicyStore({}), None)
+    assert double.catalog.lookup_id("us.anthropic.claude-sonnet-5-5") is None
+    data = empty_overlay()
+    source = "bedrock:ListFoundationModels us-east-1 2026-12-04"
+    model = {"name": "claude-sonnet-5.5", "description": "Claude Sonnet 5.5", "provider": "anthropic",
+             "family": "claude-sonnet", "source": source}  # fmt: skip
+    route = {"destinations": ["us-east-1"], "source": source}
+    data["models"]["anthropic.claude-sonnet-5-5"] = model
+    data["profiles"]["us.anthropic.claude-sonnet-5-5"] = {"model_id": "anthropic.claude-sonnet-5-5", "scope": "us",
+                                                          "routes": {"us-east-1": route}}  # fmt: skip
+    overlay.write_text(json.dumps(data))
+    found = double.catalog.lookup_id("us.anthropic.claude-sonnet-5-5")
+    assert found is not None and found[0].name == "claude-sonnet-5.5"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from local.moto_patches.bedrock_control import control_plane_data
+from local.moto_patches.bedrock_control import load_fixture
 from runtime import catalog_check
 from runtime.catalog import load_catalog
 from runtime.catalog_check import (
@@ -36,8 +36,23 @@ def today_is_the_catalog_date(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def answers() -> dict[str, Any]:
-    """Bedrock's answers in us-east-1 as local AWS serves them (generated from the catalog)."""
-    return copy.deepcopy(control_plane_data(ACCOUNT, day=DAY)["regions"][REGION])
+    """Bedrock's answers in us-east-1 as local AWS serves them (the committed fixture), limited to
+    the models the shipped catalog has (the fixture's newer ones are new-model drifts, tested below)."""
+    answers: dict[str, Any] = copy.deepcopy(load_fixture()["regions"][REGION])
+    known = {model.model_id for model in load_catalog()}
+    models_of(answers)[:] = [s for s in models_of(answers) if s["modelId"] in known]
+    profiles_of(answers)[:] = [p for p in profiles_of(answers) if p["inferenceProfileId"].split(".", 1)[1] in known]
+    return answers
+
+
+def test_the_committed_fixture_has_a_model_the_catalog_lacks() -> None:
+    """Fable 5 (AWS model card) is in the fixture; until the catalog ships it, check reports it."""
+    full = load_fixture()["regions"][REGION]
+    shipped = any(model.model_id == "anthropic.claude-fable-5" for model in load_catalog())
+    result = check(full)
+    assert [(d.kind, d.subject) for d in result.drifts] == (
+        [] if shipped else [(NEW_MODEL, "anthropic.claude-fable-5")]
+    )
 
 
 def models_of(answers: dict[str, Any]) -> list[dict[str, Any]]:
@@ -153,7 +168,8 @@ def test_newer_model_of_a_listed_family(answers: dict[str, Any]) -> None:
     assert (drift.kind, drift.subject) == (NEW_MODEL, "anthropic.claude-opus-5")
     assert drift.message == (
         "anthropic.claude-opus-5 (Claude Opus 5, family claude-opus) is ACTIVE on Bedrock in us-east-1 but not in "
-        "the catalog; add it to runtime/catalog.json with its AWS model-card URL as source"
+        "the catalog; add it to runtime/catalog.json with its AWS model-card URL as source, or record it in the "
+        "overlay: python -m runtime catalog sync --write"
     )
 
 
@@ -214,18 +230,31 @@ def stubbed(answers: dict[str, Any] | None = None) -> tuple[Any, Any]:
     return client, stubber
 
 
+def queue_access(stubber: Any, answers: dict[str, Any], region: str = REGION) -> None:
+    """GetFoundationModelAvailability for each allowed model offered from `region`, from the fixture."""
+    catalog = load_catalog()
+    for name in catalog_check.allowed_in_region(catalog, region):
+        model_id = catalog.model(name).model_id
+        body = answers["GetFoundationModelAvailability"][model_id]
+        stubber.add_response("get_foundation_model_availability", copy.deepcopy(body), {"modelId": model_id})
+
+
 def use_client(monkeypatch: pytest.MonkeyPatch, client: Any) -> None:
     monkeypatch.setattr(catalog_check, "_client", lambda region, profile: client)
 
 
 def test_cli_clean_exit_0(monkeypatch: pytest.MonkeyPatch, answers: dict[str, Any], capsys: Any) -> None:
     client, stubber = stubbed(answers)
+    queue_access(stubber, answers)
     stubber.activate()
     use_client(monkeypatch, client)
     assert cli_main(["catalog", "check", "--region", REGION]) == 0
     stubber.assert_no_pending_responses()
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 1 and out[0].startswith("catalog check us-east-1: clean (9 models, ")
+    assert out[-1].startswith("catalog check us-east-1: clean (9 models, ")
+    assert len(out) == 10 and all(
+        line.startswith("access: ") and line.endswith(" is callable now") for line in out[:-1]
+    )
 
 
 def test_cli_drift_exit_1_and_typed_json(monkeypatch: pytest.MonkeyPatch, answers: dict[str, Any], capsys: Any) -> None:
@@ -238,6 +267,7 @@ def test_cli_drift_exit_1_and_typed_json(monkeypatch: pytest.MonkeyPatch, answer
         http_status_code=404,
         expected_params={"inferenceProfileIdentifier": "us.anthropic.claude-opus-4-7"},
     )
+    queue_access(stubber, answers)
     stubber.activate()
     use_client(monkeypatch, client)
     assert cli_main(["catalog", "check", "--json"]) == 1
@@ -259,6 +289,7 @@ def test_cli_get_fills_what_the_list_lacks(
     stubber.add_response(
         "get_inference_profile", copy.deepcopy(full), {"inferenceProfileIdentifier": full["inferenceProfileId"]}
     )
+    queue_access(stubber, answers)
     stubber.activate()
     use_client(monkeypatch, client)
     assert cli_main(["catalog", "check"]) == 0
@@ -281,8 +312,8 @@ def test_cli_access_denied_exit_2_one_line(monkeypatch: pytest.MonkeyPatch, caps
     assert captured.err == (
         "error: Bedrock denied the control-plane call in us-east-1 (AccessDeniedException); these calls need "
         "operator credentials with bedrock:ListFoundationModels, bedrock:GetFoundationModel, "
-        "bedrock:ListInferenceProfiles, bedrock:GetInferenceProfile; the portkey-bedrock-access user is not "
-        "granted them\n"
+        "bedrock:ListInferenceProfiles, bedrock:GetInferenceProfile, bedrock:GetFoundationModelAvailability; the "
+        "portkey-bedrock-access user is not granted them\n"
     )
 
 
@@ -335,6 +366,42 @@ def test_secret_never_echoed_on_denied(monkeypatch: pytest.MonkeyPatch, capsys: 
     captured = capsys.readouterr()
     assert secret not in captured.err + captured.out
     assert "AWS rejected the credentials (UnrecognizedClientException)" in captured.err
+
+
+def test_cli_model_not_callable_yet_exit_1_with_the_step(
+    monkeypatch: pytest.MonkeyPatch, answers: dict[str, Any], capsys: Any
+) -> None:
+    """GetFoundationModelAvailability: no Marketplace agreement yet -> exit 1, the one step named."""
+    answers["GetFoundationModelAvailability"]["anthropic.claude-opus-4-7"]["agreementAvailability"] = {
+        "status": "NOT_AVAILABLE"
+    }
+    client, stubber = stubbed(answers)
+    queue_access(stubber, answers)
+    stubber.activate()
+    use_client(monkeypatch, client)
+    assert cli_main(["catalog", "check"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    (line,) = [line for line in out if "claude-opus-4.7 " in line]
+    assert line.startswith("access: claude-opus-4.7 (anthropic.claude-opus-4-7) is not callable by this account in ")
+    assert "subscribe in the AWS Marketplace: an operator with aws-marketplace:Subscribe" in line
+    assert out[-1].startswith("catalog check us-east-1: 1 drift(s)")
+
+
+@pytest.mark.parametrize(
+    ("change", "step"),
+    [
+        ({"regionAvailability": "NOT_AVAILABLE"}, "call it from another Region"),
+        ({"authorizationStatus": "NOT_AUTHORIZED"}, "use-case form"),
+        ({"agreementAvailability": {"status": "PENDING"}}, "pending"),
+        ({"entitlementAvailability": "NOT_AVAILABLE"}, "not entitled"),
+        ({}, None),
+    ],
+)
+def test_access_step_names_one_step(change: dict[str, Any], step: str | None) -> None:
+    ok = {"modelId": "m", "agreementAvailability": {"status": "AVAILABLE"}, "authorizationStatus": "AUTHORIZED",
+          "entitlementAvailability": "AVAILABLE", "regionAvailability": "AVAILABLE"}  # fmt: skip
+    found = catalog_check.access_step({**ok, **change}, REGION)
+    assert (found is None) if step is None else (found is not None and step in found)
 
 
 def test_an_unknown_region_is_exit_2_not_clean(capsys: pytest.CaptureFixture[str]) -> None:

@@ -70,6 +70,7 @@ def test_models_hides_end_of_life_models_unless_all(capsys):
         "replacement",
         "bedrock_id",
         "max_tokens",
+        "rules",
         "allowed",
     ]
     row = next(line for line in lines if line.startswith("claude-sonnet-4 "))

@@ -251,6 +251,41 @@ def test_unknown_auth_mode_is_a_usage_error(capsys):
     assert doctor.main(["--auth", "bearer"]) == 2
 
 
+def test_operator_access_check_names_the_step(monkeypatch):
+    """doctor --live --operator: GetFoundationModelAvailability per model, the step when not callable."""
+    from runtime import catalog_check
+    from runtime.doctor import check_access
+
+    ok = {"agreementAvailability": {"status": "AVAILABLE"}, "authorizationStatus": "AUTHORIZED",
+          "entitlementAvailability": "AVAILABLE", "regionAvailability": "AVAILABLE"}  # fmt: skip
+    bodies = {
+        "anthropic.claude-opus-4-7": ok,
+        "anthropic.claude-sonnet-4-6": {**ok, "authorizationStatus": "NOT_AUTHORIZED"},
+    }
+
+    class Client:
+        def get_foundation_model_availability(self, modelId):
+            return {"modelId": modelId, **bodies[modelId]}
+
+    monkeypatch.setattr(catalog_check, "_client", lambda region, profile: Client())
+    checks = check_access(["claude-opus-4.7", "claude-sonnet-4.6"], "us-east-1", None)
+    assert [c.ok for c in checks] == [True, False]
+    assert checks[0].line == "access: claude-opus-4.7 (anthropic.claude-opus-4-7) is callable now"
+    assert "use-case form" in checks[1].line
+
+
+def test_operator_access_check_without_credentials_is_one_fail_line(monkeypatch):
+    from runtime import catalog_check
+    from runtime.doctor import check_access
+
+    def no_client(region, profile):
+        raise catalog_check.CheckError("no AWS credentials found; these calls need operator credentials")
+
+    monkeypatch.setattr(catalog_check, "_client", no_client)
+    (check,) = check_access(["claude-opus-4.7"], "us-east-1", None)
+    assert not check.ok and check.line.startswith("model access: no AWS credentials found")
+
+
 def test_doctor_reads_portkey_bedrock_sops_file_before_the_aws_variables(capsys, monkeypatch, tmp_path):
     """`local.aws env` exports AWS_ACCESS_KEY_ID=testing and PORTKEY_BEDROCK_SOPS_FILE: the file wins."""
     from runtime.sops import files
