@@ -70,8 +70,6 @@ def deploy(
     outputs. What changes is shown first (`say`, stderr); a widening raises
     :class:`~stacks.deployed_config.WideningRefused` before anything is deployed unless
     `allow_widening`. `exact` (a rotation): every setting from the deployed stack."""
-    if bootstrap:
-        ensure_bootstrapped(target, quiet=quiet)
     given = dict(context or {})
     check_context_keys(given)
     deployed = read_deployed(target, stack)
@@ -92,6 +90,8 @@ def deploy(
         )
     )
     full[CTX_RESOLVED] = "true"  # app.py: resolved here, do not look the stack up again
+    if bootstrap:  # after the checks: a refused deploy touches no CloudFormation stack at all
+        ensure_bootstrapped(target, quiet=quiet)
     return (deployer or cli_deployer(quiet=quiet))(target, stack, {k: context_text(v) for k, v in full.items()})
 
 
