@@ -39,6 +39,7 @@ from runtime.errors import PortkeyBedrockError
 from stacks.config import REPO_ROOT
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+STEP_STOP_TIMEOUT_S = 15.0  # a step's own clean-up (stacks.deploy stopping the CDK CLI) before SIGKILL
 
 
 class Paths:
@@ -66,11 +67,38 @@ def step(title: str) -> Iterator[None]:
 
 
 def run(cmd: list[str], env: dict[str, str], *, capture: bool = False) -> str:
-    done = subprocess.run(cmd, env=env, cwd=REPO_ROOT, text=True, capture_output=capture, check=False)
-    if done.returncode != 0:
-        tail = (done.stderr or "").strip().splitlines()[-1:] if capture else []
-        raise DemoFailed(f"{' '.join(cmd[1:4])} failed (exit {done.returncode}) {' '.join(tail)}".strip())
-    return done.stdout if capture else ""
+    pipe = subprocess.PIPE if capture else None
+    with subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, text=True, stdout=pipe, stderr=pipe) as proc:
+        try:
+            stdout, stderr = proc.communicate()
+        except BaseException:  # Ctrl-C or SIGTERM: the step stops its own children (stacks.deploy: the CDK CLI)
+            stop_step(proc)
+            raise
+    if proc.returncode != 0:
+        tail = (stderr or "").strip().splitlines()[-1:] if capture else []
+        raise DemoFailed(f"{' '.join(cmd[1:4])} failed (exit {proc.returncode}) {' '.join(tail)}".strip())
+    return stdout if capture else ""
+
+
+def stop_step(proc: subprocess.Popen[str], timeout_s: float = STEP_STOP_TIMEOUT_S) -> None:
+    """SIGTERM a step (never SIGKILL first: it must get to stop what it started), SIGKILL after `timeout_s`."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def interrupt_on_sigterm() -> Any:
+    """SIGTERM (``timeout 300 make demo``, a CI runner) stops the demo as Ctrl-C does: clean-up runs.
+    Returns the previous handler."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 def redact_dotenv(text: str) -> str:
@@ -313,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from local.aws import LocalAws
 
+    previous_sigterm = interrupt_on_sigterm()
+
     started = time.perf_counter()
     aws = LocalAws(state_dir=args.state_dir)
     gateway: list[Any] = []
@@ -340,16 +370,21 @@ def main(argv: list[str] | None = None) -> int:
                 aws.stop()
         finally:
             signal.signal(signal.SIGINT, previous)
+            signal.signal(signal.SIGTERM, previous_sigterm)
     if interrupted:
-        left = "; local AWS left running (make down stops it)" if args.keep or not aws.started_here else ""
-        print(f"demo interrupted: stopped the gateway and local AWS it had started{left}", file=sys.stderr)
+        print(f"demo interrupted: stopped the gateway and local AWS it had started{left_running(aws)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if outcome != 0 and outcome != 2:
         return outcome
     verdict = "ok" if outcome == 0 else "FAILED"
-    kept = "; local AWS left running (make down stops it)" if args.keep or not aws.started_here else ""
-    print(f"demo {verdict} in {time.perf_counter() - started:.1f} s{kept}")
+    print(f"demo {verdict} in {time.perf_counter() - started:.1f} s{left_running(aws)}")
     return 0 if verdict == "ok" else 1
+
+
+def left_running(aws: Any) -> str:
+    """The note for a local AWS that is up after the demo (--keep, or someone else's server); never
+    for one a Ctrl-C stopped while it was starting (it asks the server, not the flags)."""
+    return "; local AWS left running (make down stops it)" if aws.status() is not None else ""
 
 
 def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:

@@ -265,6 +265,13 @@ def main(argv: list[str] | None = None) -> int:
         STATE_FILE.unlink(missing_ok=True)
         return 0
     if running and state is not None:
+        if args.port not in (0, int(state["port"])):
+            print(
+                f"error: a gateway already runs at {state['base_url']} (pid {state['pid']}), not on the requested "
+                f"port {args.port}; use that URL, or make down first",
+                file=sys.stderr,
+            )
+            return 2
         print(f"gateway: already running at {state['base_url']} (pid {state['pid']})")
         return 0
     if not 0 <= args.port < 65536:

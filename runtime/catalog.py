@@ -95,6 +95,16 @@ def is_region_name(region: str) -> bool:
     return all(part.isalpha() and part.islower() and part.isascii() for part in parts[:-1])
 
 
+def _aws_regions() -> frozenset[str]:
+    """The regions of botocore's endpoint data (AWS's own list), or none without botocore."""
+    try:
+        from botocore.session import get_session
+    except ImportError:
+        return frozenset()
+    partitions = get_session().get_data("endpoints").get("partitions", [])
+    return frozenset(region for partition in partitions for region in partition.get("regions", {}))
+
+
 def is_aws_url(url: object) -> bool:
     """True for an https URL on an AWS documentation or product host (what ``sources`` may hold).
 
@@ -451,6 +461,44 @@ class Catalog:
         raise UnsupportedPartitionError(
             f"region {region} is in {where}, which is not supported yet; "
             f"use a region of the {SUPPORTED_PARTITION} partition such as {self.default_region}"
+        )
+
+    def known_regions(self) -> frozenset[str]:
+        """Every region the catalog's routing tables name, as a source or a destination."""
+        known: frozenset[str] | None = getattr(self, "_known_regions", None)
+        if known is None:
+            found = set()
+            for model in self.models:
+                for offer in model.offers:
+                    for source, destinations in offer.routes.items():
+                        found.add(source)
+                        found.update(region for region in destinations if region != "*")
+            known = self._known_regions = frozenset(found)
+        return known
+
+    def check_region(self, region: str) -> None:
+        """The one owner of "is this a region": well-formed, of a supported partition, and known
+        (to the catalog's routing tables, else to botocore's endpoint data when it is installed).
+        Raises :class:`~runtime.errors.RegionError` naming the region.
+
+        >>> load_catalog().check_region("us-east-1")
+        >>> load_catalog().check_region("us-east-7")
+        Traceback (most recent call last):
+        ...
+        runtime.errors.RegionError: unknown region us-east-7; use an AWS region such as us-east-2
+        """
+        from runtime.errors import RegionError  # the error path only, as every errors import here
+
+        if not is_region_name(region):
+            raise RegionError(f"region {region!r} is not an AWS region name; use one like us-east-1 or eu-west-1")
+        self.check_partition(region)
+        if region in self.known_regions() or region in _aws_regions():
+            return
+        import difflib
+
+        close = difflib.get_close_matches(region, sorted(self.known_regions()), n=1, cutoff=0.8)
+        raise RegionError(
+            f"unknown region {region}; use an AWS region such as {close[0] if close else self.default_region}"
         )
 
     def offer_for(self, model: Model, region: str) -> Offer:

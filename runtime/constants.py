@@ -76,6 +76,8 @@ OUTPUT_MODEL_IDS = "ModelIds"
 OUTPUT_SOURCE_REGIONS = "SourceRegions"  # comma list: where the key may call Bedrock from
 DEFAULT_STACK_NAME = "PortkeyBedrockAccess"
 OUTPUT_ACCESS_KEY_SERIAL = "AccessKeySerial"
+# Compact JSON of the deployed settings (never a secret): the baseline of every later deploy.
+OUTPUT_CONFIG = "Config"
 
 # SOPS files (runtime/sops, `python -m runtime secrets`).
 SOPS_CONFIG_FILE = ".sops.yaml"

@@ -1,15 +1,18 @@
 """`python -m runtime doctor`: is everything in place to call Claude through the gateway?
 
 Checks, each one line, each failure with its fix: the gateway answers; credentials are found
-(environment or a SOPS env file) and accepted by STS (endpoint-aware: honours AWS_ENDPOINT_URL, so it
-works against local AWS) as the stack's user (its UserArn output, when the stack can be read); every
-allowed catalog model resolves for the region; with ``--live``, one tiny chat per model through the
-gateway, a refusal classified (rejected key, policy denial, model access not enabled, throttling).
+(``--sops FILE``, else ``$PORTKEY_BEDROCK_SOPS_FILE``, else the environment) and accepted by STS
+(endpoint-aware: honours AWS_ENDPOINT_URL, so it works against local AWS) as the stack's user (its
+UserArn output, when the stack can be read); every allowed catalog model resolves for the region;
+with ``--live``, one tiny chat per model the deployed stack allows (its ModelIds output, when the
+key can read the stack; else the catalog's) through the gateway, a refusal classified (rejected
+key, policy denial, model access not enabled, throttling).
 Exit status 1 when any check fails, 2 on bad arguments.
 """
 
 import argparse
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -25,7 +28,9 @@ from runtime.constants import (
     DEFAULT_STACK_NAME,
     ENV_AWS_ENDPOINT_URL,
     ENV_GATEWAY_URL,
+    ENV_SOPS_FILE,
     GATEWAY_GREETING,
+    OUTPUT_MODEL_IDS,
     OUTPUT_USER_ARN,
 )
 from runtime.credentials import Credentials, mask_key_id
@@ -155,6 +160,17 @@ def stack_user_arn(session: object, stack: str) -> tuple[str | None, str]:
 
     The least-privilege user may not call CloudFormation at all: that is normal, not a failure.
     """
+    outputs, why_not = stack_outputs(session, stack)
+    if outputs is None:
+        return None, f"stack {stack}'s {OUTPUT_USER_ARN}: {why_not}"
+    arn = outputs.get(OUTPUT_USER_ARN)
+    if not arn:
+        return None, f"stack {stack}'s {OUTPUT_USER_ARN}: the stack has no such output"
+    return str(arn), ""
+
+
+def stack_outputs(session: object, stack: str) -> tuple[dict[str, str] | None, str]:
+    """The stack's outputs read with the checked key, else None and why not."""
     import botocore.exceptions
 
     try:
@@ -162,23 +178,45 @@ def stack_user_arn(session: object, stack: str) -> tuple[str | None, str]:
     except botocore.exceptions.ClientError as err:
         code = aws_error_code(err)
         if "denied" in code.lower() or "unauthorized" in code.lower():
-            return None, f"stack {stack}'s {OUTPUT_USER_ARN}: this key may not read the stack"
+            return None, "this key may not read the stack"
         if "does not exist" in str(err):
-            return None, f"stack {stack}'s {OUTPUT_USER_ARN}: no such stack here; pass --stack NAME to compare"
-        return None, f"stack {stack}'s {OUTPUT_USER_ARN}: stack not readable ({code}); pass --stack NAME"
+            return None, "no such stack here; pass --stack NAME to compare"
+        return None, f"stack not readable ({code}); pass --stack NAME"
     except botocore.exceptions.BotoCoreError as err:
-        return None, f"stack {stack}'s {OUTPUT_USER_ARN}: CloudFormation not reachable ({type(err).__name__})"
+        return None, f"CloudFormation not reachable ({type(err).__name__})"
     stacks = reply.get("Stacks") or [{}]
-    outputs = {item.get("OutputKey"): item.get("OutputValue") for item in stacks[0].get("Outputs") or []}
-    arn = outputs.get(OUTPUT_USER_ARN)
-    if not arn:
-        return None, f"stack {stack}'s {OUTPUT_USER_ARN}: the stack has no such output"
-    return str(arn), ""
+    return {str(item.get("OutputKey")): str(item.get("OutputValue")) for item in stacks[0].get("Outputs") or []}, ""
 
 
-def check_models(region: str) -> tuple[list[Check], list[str]]:
+def stack_allowed_models(credentials: Credentials, region: str, stack: str) -> list[str] | None:
+    """The catalog names the deployed stack allows (its ``ModelIds`` output), when the stack can be
+    read with the checked key; None otherwise (then the catalog's allow-list is checked)."""
+    import boto3  # lazy: only doctor and secrets need the AWS SDK
+
+    session = boto3.session.Session(
+        region_name=region,
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key,
+        aws_session_token=credentials.session_token,
+    )
+    outputs, _ = stack_outputs(session, stack)
+    ids = (outputs or {}).get(OUTPUT_MODEL_IDS)
+    if not ids:
+        return None
     catalog = load_catalog()
-    admitted = allowed_models(None, catalog)
+    names = []
+    for bedrock_id in ids.split(","):
+        found = catalog.lookup_id(bedrock_id.strip())
+        if found is not None:
+            names.append(found[0].name)
+    return names or None
+
+
+def check_models(region: str, stack_allows: Sequence[str] | None = None) -> tuple[list[Check], list[str]]:
+    """Each allowed model resolves for `region`: the models the deployed stack allows when they
+    are known (`stack_allows`), else the catalog's allow-list."""
+    catalog = load_catalog()
+    admitted = allowed_models(None, catalog) if stack_allows is None else list(stack_allows)
     checks, names = [], []
     for model in catalog:
         if (admitted is not None and model.name not in admitted) or (
@@ -301,9 +339,13 @@ def run_checks(args: argparse.Namespace, emit: Callable[[Check], None]) -> bool:
     url = gateway_url(args.gateway_url)  # already checked in main()
     record(check_gateway(url))
     credentials: Credentials | None = None
+    sops = args.sops or os.environ.get(ENV_SOPS_FILE) or None  # before the AWS_* variables
+    where = "environment"
+    if sops:
+        where = f"SOPS file {sops}" + ("" if args.sops else f" (${ENV_SOPS_FILE})")
     try:
-        credentials = Credentials.load(args.sops)
-        record(Check(True, f"credentials found ({'SOPS file ' + args.sops if args.sops else 'environment'})"))
+        credentials = Credentials.load(sops)
+        record(Check(True, f"credentials found ({where})"))
     except PortkeyBedrockError as err:
         if args.auth == AUTH_ROLE and not args.sops:
             record(Check(True, "no key in the environment: the role is assumed with botocore's default chain"))
@@ -314,9 +356,16 @@ def run_checks(args: argparse.Namespace, emit: Callable[[Check], None]) -> bool:
     except PortkeyBedrockError as err:
         record(Check(False, str(err)))
         return False
+    stack_allows = None
     if credentials is not None and args.auth != AUTH_ROLE:
         record(check_sts(credentials, region, args.stack))
-    model_checks, names = check_models(region)
+        if args.live:
+            stack_allows = stack_allowed_models(credentials, region, args.stack)
+            if stack_allows is not None:
+                record(
+                    Check(True, f"stack {args.stack} allows {len(stack_allows)} model(s): {', '.join(stack_allows)}")
+                )
+    model_checks, names = check_models(region, stack_allows)
     for check in [*model_checks, *check_lifecycle(names)]:
         record(check)
     if args.auth == AUTH_ROLE:  # assume the stack's role, compare its trust, one chat as the role
@@ -356,7 +405,11 @@ def check_access(names: Sequence[str], region: str, profile: str | None) -> list
 
 def main(argv: Sequence[str]) -> int:
     parser = OneLineParser(prog="python -m runtime doctor", description=__doc__)
-    parser.add_argument("--sops", metavar="FILE", help="SOPS env file with the credentials (default: environment)")
+    parser.add_argument(
+        "--sops",
+        metavar="FILE",
+        help=f"SOPS env file with the credentials (default: ${ENV_SOPS_FILE}, else environment)",
+    )
     parser.add_argument("--region", help="default: the credentials' AWS_REGION, else us-east-1")
     parser.add_argument("--gateway-url", help=f"default: {ENV_GATEWAY_URL} or {DEFAULT_GATEWAY_URL}")
     parser.add_argument("--custom-host", help="send Bedrock calls to this host (local double)")

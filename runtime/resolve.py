@@ -7,7 +7,6 @@ from runtime.catalog import (
     ON_DEMAND_OFFER,
     Catalog,
     Model,
-    is_region_name,
     load_catalog,
     normalize_name,
 )
@@ -35,16 +34,12 @@ _valid_regions: set[str] = set()
 
 def pick_region(region: str | None = None) -> str:
     """The region to use: the argument, else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, else
-    ``us-east-1``. A malformed region raises :class:`RegionError`, a region of another partition
-    (GovCloud, China, isolated) :class:`UnsupportedPartitionError`."""
+    ``us-east-1``. A malformed or unknown region raises :class:`RegionError`, a region of another
+    partition (GovCloud, China, isolated) :class:`UnsupportedPartitionError`."""
     chosen = region or getenv(ENV_AWS_REGION) or getenv(ENV_AWS_DEFAULT_REGION) or DEFAULT_REGION
     if chosen in _valid_regions:
         return chosen
-    if not is_region_name(chosen):
-        from runtime.errors import RegionError  # the error path only, as every errors import here
-
-        raise RegionError(f"region {chosen!r} is not an AWS region name; use one like us-east-1 or eu-west-1")
-    load_catalog().check_partition(chosen)
+    load_catalog().check_region(chosen)  # malformed, another partition, or unknown: one line
     _valid_regions.add(chosen)
     return chosen
 

@@ -10,6 +10,8 @@ from cdk_nag import AwsSolutionsChecks
 from stacks.checks.validation import schema_validator, start_validation_while_importing
 from stacks.config import CDK_JSON as CDK_JSON
 from stacks.config import StackConfig, cdk_json_context
+from stacks.context_keys import check_context_keys
+from stacks.deployed_config import add_config_output
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -29,16 +31,21 @@ def build_app(
     *,
     outdir: str | None = None,
     environ: Mapping[str, str] | None = None,
+    resolved: Mapping[str, Any] | None = None,
 ) -> App:
-    """The app with its one stack. cdk.json's context is the base, `context` overrides it, and
-    the CDK CLI's ``-c`` values (CDK_CONTEXT_JSON) override both. No AWS call (unit tests and
-    ``make synth`` stay offline); ``app.py`` passes the deployed serials as `context`."""
-    base = {**cdk_json_context(), **(context or {})}
-    app = App(context=base, outdir=outdir)
+    """The app with its one stack. cdk.json's context is the base, `context` overrides it, the
+    CDK CLI's ``-c`` values (CDK_CONTEXT_JSON) override both, and `resolved` overrides them all:
+    what ``app.py`` resolved against the deployed stack (serials, settings; see
+    stacks/deployed_config.py). No AWS call here (unit tests and ``make synth`` stay offline).
+    An unknown context key fails here, in one line."""
+    cdk_json = cdk_json_context()
+    app = App(context={**cdk_json, **(context or {})}, outdir=outdir, post_cli_context=dict(resolved or {}) or None)
+    check_context_keys(app.node.get_all_context())
     config = StackConfig.from_context(app.node, environ=environ)  # bad context fails fast
     start_validation_while_importing("stacks.stack")
     from stacks.stack import PortkeyBedrockAccessStack
 
     add_scanners(app)
-    PortkeyBedrockAccessStack(app, config=config)
+    stack = PortkeyBedrockAccessStack(app, config=config)
+    add_config_output(stack, config, app.node.try_get_context, cdk_json)
     return app

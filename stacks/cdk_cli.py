@@ -12,13 +12,15 @@ differs between the two.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,7 @@ BOOTSTRAP_PARAMETER = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
 QUIET_JSII_ENV = {ENV_JSII_SILENCE_DEPRECATED_NODE: "1", ENV_JSII_SILENCE_END_OF_LIFE_NODE: "18,20"}
 CLI_ENV = {**QUIET_JSII_ENV, ENV_CDK_DISABLE_CLI_TELEMETRY: "true", ENV_CDK_DISABLE_VERSION_CHECK: "true"}
 ERROR_TAIL_LINES = 12
+STOP_TIMEOUT_S = 10.0  # how long the CLI's process group gets to exit on SIGTERM before SIGKILL
 THROWAWAY_CREDENTIAL = "testing"  # what a local endpoint (moto) accepts as key id and secret
 
 
@@ -221,16 +224,52 @@ def run_cdk(
     `hide_outputs` (the caller prints the outputs itself, once)."""
     cmd, env = cli_invocation(args, target)
     if quiet:
-        done = subprocess.run(
-            cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
-        )
-        output, returncode = done.stdout or "", done.returncode
+        with cli_process(cmd, cwd, env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+            output = proc.communicate()[0] or ""
+        returncode = proc.returncode
     else:
         output, returncode = _stream(cmd, cwd, env, OutputsBlockFilter() if hide_outputs else None)
     if returncode != 0:
         detail = error_tail(output) if quiet else "see the CLI output above"
         raise CdkError(f"`cdk {args[0]}` failed (exit {returncode}): {detail}")
     return output
+
+
+@contextlib.contextmanager
+def cli_process(cmd: list[str], cwd: Path, env: Mapping[str, str], **kwargs: Any) -> Iterator[subprocess.Popen[Any]]:
+    """The CLI in a process group of its own, stopped with us: Ctrl-C, SIGTERM (see
+    :func:`stop_on_sigterm`) or any error while it runs stops the CLI, the app it runs and jsii's
+    node, not only npx (``timeout 300 python -m stacks.deploy`` leaves nothing behind)."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, start_new_session=True, **kwargs)
+    try:
+        yield proc
+        proc.wait()
+    except BaseException:
+        stop_group(proc)
+        raise
+
+
+def stop_group(proc: subprocess.Popen[Any], timeout_s: float = STOP_TIMEOUT_S) -> None:
+    """SIGTERM the process group of `proc`, SIGKILL it after `timeout_s`."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=timeout_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM (``timeout``, a CI runner) into SystemExit(143), so the CLI's process group is
+    stopped on the way out (:func:`cli_process`) instead of being orphaned."""
+
+    def exit_143(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signal.SIGTERM)
+
+    with contextlib.suppress(ValueError):  # not the main thread (a caller's worker): leave SIGTERM alone
+        signal.signal(signal.SIGTERM, exit_143)
 
 
 class OutputsBlockFilter:
@@ -256,11 +295,12 @@ class OutputsBlockFilter:
 def _stream(cmd: list[str], cwd: Path, env: Mapping[str, str], keep: Callable[[str], bool] | None) -> tuple[str, int]:
     """Run `cmd`, copying its merged output to our stderr as it comes (lines `keep` accepts)."""
     if keep is None:
-        done = subprocess.run(cmd, cwd=cwd, env=env, stdout=_stderr_fd(), check=False)
-        return "", done.returncode
+        with cli_process(cmd, cwd, env, stdout=_stderr_fd()) as proc:
+            pass
+        return "", proc.returncode
     seen: list[str] = []
-    with subprocess.Popen(
-        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+    with cli_process(
+        cmd, cwd, env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
     ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:

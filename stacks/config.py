@@ -48,6 +48,7 @@ CTX_KMS_PRINCIPALS = "kms_principals"
 CTX_SOURCE_REGIONS = "source_regions"
 CTX_API_KEYS = "api_keys"  # "short-term": the user may call Bedrock with short-term API keys
 CTX_SECRET_READERS = "secret_readers"  # noqa: S105 (a context key): only these may GetSecretValue
+CTX_ALLOW_WIDENING = "allow_widening"  # a deploy flag, not a setting: see stacks/deployed_config.py
 CONTEXT_KEYS = (
     CTX_API_KEYS,
     CTX_STACK_NAME,
@@ -63,6 +64,7 @@ CONTEXT_KEYS = (
     CTX_SOURCE_REGIONS,
     CTX_SECRET_READERS,
     *ROLE_CONTEXT_KEYS,  # principal, role_trust, ... (stacks/role_settings.py)
+    CTX_ALLOW_WIDENING,
 )
 ALL_MODELS = "all"
 
@@ -195,10 +197,8 @@ def _source_regions(value: object, region: str, catalog: Catalog) -> tuple[str, 
     if not items:
         return ()  # StackConfig.policy_regions: the deploy region
     for item in items:
-        if not is_region_name(item):
-            raise _fail(key, item, "use AWS region names such as us-east-1,us-west-2")
         try:
-            catalog.check_partition(item)
+            catalog.check_region(item)  # the catalog owns "is this a region": "unknown region us-east-7"
         except PortkeyBedrockError as err:
             raise ConfigError(f"context key {key}: {err}") from None
     return tuple(dict.fromkeys(items))
@@ -272,7 +272,7 @@ class StackConfig:
             raise _fail(CTX_REGION, region_value, "use an AWS region name such as us-east-1")
         region = region_value.strip()
         try:
-            catalog.check_partition(region)
+            catalog.check_region(region)
         except PortkeyBedrockError as err:
             raise ConfigError(f"context key {CTX_REGION}: {err}") from None
 

@@ -8,8 +8,11 @@
 Bootstraps first when the environment is not bootstrapped. A re-deploy never rotates by
 accident: unless ``-c access_key_serial=N`` is given, the deployed ``AccessKeySerial`` (and a key
 kept alive by an unfinished rotation) is passed back to the app (stacks/deployed_keys.py, the
-same lookup app.py does for a plain ``npx cdk deploy``). The outputs are printed once, on stdout.
-Exit 1 when the CLI fails (its error is shown), 2 on bad input.
+same lookup app.py does for a plain ``npx cdk deploy``). The deployed settings (the ``Config``
+output) are the baseline: only ``-c`` or an edited cdk.json value changes one, the changes are
+shown first, and a widening needs ``--allow-widening`` (stacks/deployed_config.py). The outputs
+are printed once, on stdout. Exit 1 when the CLI fails (its error is shown), 2 on bad input or a
+refused widening.
 """
 
 from __future__ import annotations
@@ -21,13 +24,13 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from runtime.constants import (
-    DEFAULT_STACK_NAME,
-)
-from runtime.errors import PortkeyBedrockError
+from runtime.constants import DEFAULT_STACK_NAME, ENV_CDK_DEFAULT_REGION
+from runtime.errors import ConfigError, PortkeyBedrockError
 from stacks import deployed_keys
-from stacks.cdk_cli import CdkError, Target, cdk_deploy, ensure_bootstrapped
-from stacks.config import CTX_STACK_NAME
+from stacks.cdk_cli import CdkError, Target, cdk_deploy, ensure_bootstrapped, stop_on_sigterm
+from stacks.config import CTX_STACK_NAME, cdk_json_context
+from stacks.context_keys import check_context_keys
+from stacks.deployed_config import CTX_RESOLVED, WideningRefused, context_text, resolve_settings
 from stacks.deployed_keys import Deployed as Deployed
 from stacks.deployed_keys import access_key_serials as access_key_serials
 from stacks.deployed_keys import deploy_context
@@ -58,14 +61,38 @@ def deploy(
     deployer: Deployer | None = None,
     bootstrap: bool = True,
     quiet: bool = False,
+    allow_widening: bool = False,
+    exact: bool = False,
+    say: Callable[[str], None] | None = None,
 ) -> dict[str, str]:
-    """Bootstrap when needed, then deploy keeping the deployed key serials; returns the outputs."""
-    if bootstrap:
-        ensure_bootstrapped(target, quiet=quiet)
-    full = deploy_context(context or {}, read_deployed(target, stack))
+    """Bootstrap when needed, then deploy from the deployed stack's serials and settings (the
+    baseline; `context` and cdk.json edits are intent, stacks/deployed_config.py); returns the
+    outputs. What changes is shown first (`say`, stderr); a widening raises
+    :class:`~stacks.deployed_config.WideningRefused` before anything is deployed unless
+    `allow_widening`. `exact` (a rotation): every setting from the deployed stack."""
+    given = dict(context or {})
+    check_context_keys(given)
+    deployed = read_deployed(target, stack)
+    full: dict[str, object] = dict(deploy_context(given, deployed))
     if stack != DEFAULT_STACK_NAME:
         full.setdefault(CTX_STACK_NAME, stack)
-    return (deployer or cli_deployer(quiet=quiet))(target, stack, full)
+    full.update(
+        resolve_settings(
+            stack,
+            given,
+            cdk_json_context(),
+            deployed,
+            environ={ENV_CDK_DEFAULT_REGION: target.region},
+            allow_widening=allow_widening,
+            flag="--allow-widening",
+            say=say or (lambda line: print(line, file=sys.stderr, flush=True)),
+            exact=exact,
+        )
+    )
+    full[CTX_RESOLVED] = "true"  # app.py: resolved here, do not look the stack up again
+    if bootstrap:  # after the checks: a refused deploy touches no CloudFormation stack at all
+        ensure_bootstrapped(target, quiet=quiet)
+    return (deployer or cli_deployer(quiet=quiet))(target, stack, {k: context_text(v) for k, v in full.items()})
 
 
 LocalTarget = Callable[[], Target]
@@ -110,6 +137,9 @@ def main(argv: list[str] | None = None, *, local_target: LocalTarget | None = No
     location.add_argument("--profile", metavar="NAME", help="AWS profile for boto3 and the CDK CLI (real AWS)")
     parser.add_argument("--outputs-file", type=Path, help="also write the outputs here (JSON)")
     parser.add_argument("--quiet", action="store_true", help="hide the CLI's progress (errors still shown)")
+    parser.add_argument(
+        "--allow-widening", action="store_true", help="deploy even when the grant widens (models, regions, actions)"
+    )
     args = parser.parse_args(argv)
     try:
         context = parse_context(args.context)
@@ -121,8 +151,16 @@ def main(argv: list[str] | None = None, *, local_target: LocalTarget | None = No
 
     where = target.endpoint or f"AWS {target.region}"
     began = time.monotonic()
+    stop_on_sigterm()
     try:
-        outputs = deploy(target, args.stack, context, quiet=args.quiet)
+        outputs = deploy(target, args.stack, context, quiet=args.quiet, allow_widening=args.allow_widening)
+    except KeyboardInterrupt:
+        print(f"interrupted: the CDK CLI was stopped; check {args.stack} (CloudFormation may still be "
+              "finishing an update) and run the deploy again", file=sys.stderr)  # fmt: skip
+        return 130
+    except (WideningRefused, ConfigError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except (CdkError, BotoCoreError, ClientError) as err:
         print(f"error: deploy of {args.stack} into {where} failed: {err}", file=sys.stderr)
         return 1

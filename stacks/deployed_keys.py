@@ -20,7 +20,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from runtime.constants import (
@@ -31,9 +31,11 @@ from runtime.constants import (
     ENV_AWS_SESSION_TOKEN,
     ENV_CDK_DEFAULT_ACCOUNT,
     OUTPUT_ACCESS_KEY_SERIAL,
+    OUTPUT_CONFIG,
 )
 from runtime.errors import PortkeyBedrockError
 from stacks.config import CTX_ACCESS_KEY_SERIAL, CTX_RETAINED_ACCESS_KEY_SERIAL
+from stacks.deployed_config import DeployedConfig
 
 # How the CDK CLI hands its context (cdk.json, cdk.context.json, -c) to the app: JSON in this
 # variable, or, when large, a file named by the second one (aws-cdk-lib cx-api).
@@ -58,6 +60,19 @@ class Deployed:
     active_serial: int | None
     retained_serials: tuple[int, ...] = ()
     account: str | None = None
+    # the deployed template: an older stack's settings are derived from it (stacks/deployed_config.py)
+    template_text: str = field(default="", compare=False, repr=False)
+
+    @property
+    def config(self) -> DeployedConfig | None:
+        """The recorded settings (the ``Config`` output); for a stack deployed before that output
+        existed, what its other outputs and template say (``derived``); None when neither."""
+        from stacks.config import cdk_json_context
+
+        recorded = DeployedConfig.parse(self.outputs.get(OUTPUT_CONFIG))
+        if recorded is not None or not self.outputs:
+            return recorded
+        return DeployedConfig.derive(self.outputs, self.template_text, cdk_json_context())
 
 
 def access_key_serials(template: Mapping[str, Any]) -> list[int]:
@@ -114,7 +129,10 @@ def read_deployed(cfn: Any, stack: str) -> Deployed | None:
     active = int(serial_text) if serial_text.isdigit() else None
     retained = tuple(s for s in access_key_serials(template) if s != active)
     account = stack_account(str(described.get("StackId", "")))
-    return Deployed(outputs=outputs, active_serial=active, retained_serials=retained, account=account)
+    text = body if isinstance(body, str) else json.dumps(body)
+    return Deployed(
+        outputs=outputs, active_serial=active, retained_serials=retained, account=account, template_text=text
+    )
 
 
 def deploy_context(given: Mapping[str, str], deployed: Deployed | None) -> dict[str, str]:
@@ -217,8 +235,10 @@ def serial_context(
     caller_account: Callable[[], str] | None = None,
     cli_has_credentials: bool,
     note: Note | None = None,
-) -> dict[str, str]:
-    """The serial context to synthesize with (the app's defaults; the CLI's ``-c`` still wins).
+    settle: Callable[[Deployed | None], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The serial context to synthesize with (the app's defaults; the CLI's ``-c`` still wins),
+    or, with `settle`, what `settle` makes of the deployed stack (app.py: serials and settings).
 
     - a serial given explicitly (``-c access_key_serial=N``): no lookup, {};
     - the stack is deployed: its active (and retained) serials;
@@ -232,7 +252,7 @@ def serial_context(
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    if serial_is_given(given):
+    if settle is None and serial_is_given(given):
         return {}
     try:
         deployed = lookup()
@@ -258,7 +278,7 @@ def serial_context(
             f"the app's AWS credentials are for account {found_account}, the CDK CLI deploys into {account}; "
             f"export {ENV_AWS_PROFILE}=<name> as well as --profile, or pass -c {CTX_ACCESS_KEY_SERIAL}=N explicitly"
         )
-    return deploy_context({}, deployed)
+    return settle(deployed) if settle is not None else deploy_context({}, deployed)
 
 
 def boto_clients(region: str, environ: Mapping[str, str]) -> Callable[[str], Any]:
@@ -336,11 +356,13 @@ def app_serial_context(
     account: str | None,
     given: Mapping[str, object],
     environ: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """What ``app.py`` feeds to :func:`stacks.app.build_app`: the deployed serials, looked up
-    with boto3 in the app's own environment (see :func:`serial_context`)."""
+    settle: Callable[[Deployed | None], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """What ``app.py`` feeds to :func:`stacks.app.build_app`: the deployed serials (or what
+    `settle` makes of the deployed stack), looked up with boto3 in the app's own environment
+    (see :func:`serial_context`)."""
     env = os.environ if environ is None else environ
-    if serial_is_given(given):
+    if settle is None and serial_is_given(given):
         return {}
     clients = boto_clients(region, env)
 
@@ -364,18 +386,59 @@ def app_serial_context(
         caller_account=lambda: str(clients("sts").get_caller_identity()["Account"]),
         cli_has_credentials=bool(env.get(ENV_CDK_DEFAULT_ACCOUNT)),
         note=lambda line: print(line, file=sys.stderr),
+        settle=settle,
     )
 
 
-def entry_context(environ: Mapping[str, str]) -> dict[str, str]:
-    """The context ``app.py`` passes to :func:`stacks.app.build_app` under the CLI's: the deployed
-    stack's access-key serials, for the stack name, region and account of the config. The only
-    AWS call of the app; build_app stays pure. A bad context value fails here, in one line."""
-    from stacks.config import StackConfig, cdk_json_context
+def explicit_settings(given: Mapping[str, Any], cdk_json: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings the CLI's context holds that are not cdk.json's: the ``-c`` values (and
+    cdk.context.json's). A ``-c`` equal to cdk.json's value cannot be told apart from it.
+
+    >>> explicit_settings({"api_keys": "short-term", "policy_mode": "least-privilege", "@x": 1},
+    ...                   {"api_keys": "off", "policy_mode": "least-privilege"})
+    {'api_keys': 'short-term'}
+    """
+    from stacks.deployed_config import _same, setting_keys
+
+    keys = setting_keys()
+    return {k: v for k, v in given.items() if k in keys and (k not in cdk_json or not _same(v, cdk_json[k]))}
+
+
+def entry_context(environ: Mapping[str, str]) -> dict[str, Any]:
+    """What ``app.py`` passes to :func:`stacks.app.build_app` over the CLI's context: the deployed
+    stack's access-key serials and its settings as the baseline (stacks/deployed_config.py), for
+    the stack name, region and account of the config. The only AWS call of the app; build_app
+    stays pure. A bad context value, an unknown key or a refused widening fails here, in one line.
+    Nothing when ``python -m stacks.deploy`` / ``stacks.rotate`` resolved the context already."""
+    from stacks.config import CTX_ALLOW_WIDENING, StackConfig, cdk_json_context
+    from stacks.context_keys import check_context_keys
+    from stacks.deployed_config import CTX_RESOLVED, is_true, resolve_settings
 
     given = cli_context(environ)
-    config = StackConfig.from_mapping({**cdk_json_context(), **given}, environ=environ)
-    return app_serial_context(config.stack_name, config.region, config.account, given, environ)
+    check_context_keys(given)
+    if is_true(given.get(CTX_RESOLVED)):
+        return {}
+    cdk_json = cdk_json_context()
+    config = StackConfig.from_mapping({**cdk_json, **given}, environ=environ)
+    explicit = explicit_settings(given, cdk_json)
+
+    def settle(deployed: Deployed | None) -> dict[str, Any]:
+        context: dict[str, Any] = {} if serial_is_given(given) else deploy_context({}, deployed)
+        context.update(
+            resolve_settings(
+                config.stack_name,
+                explicit,
+                cdk_json,
+                deployed,
+                environ=environ,
+                allow_widening=is_true(given.get(CTX_ALLOW_WIDENING)),
+                flag=f"-c {CTX_ALLOW_WIDENING}=true",
+                say=lambda line: print(line, file=sys.stderr),
+            )
+        )
+        return context
+
+    return app_serial_context(config.stack_name, config.region, config.account, given, environ, settle=settle)
 
 
 class BackgroundLookup:
@@ -385,7 +448,7 @@ class BackgroundLookup:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._done = _thread.allocate_lock()
         self._done.acquire()
-        self._value: dict[str, str] = {}
+        self._value: dict[str, Any] = {}
         self._error: BaseException | None = None
         _thread.start_new_thread(self._run, (dict(environ),))
 
@@ -397,7 +460,7 @@ class BackgroundLookup:
         finally:
             self._done.release()
 
-    def result(self) -> dict[str, str]:
+    def result(self) -> dict[str, Any]:
         with self._done:
             if self._error is not None:
                 raise self._error

@@ -297,7 +297,8 @@ def test_rotation_under_load_fails_no_request_and_retires_the_old_key(chain, cre
         result = rotate(
             chain.target,
             grace_seconds=3.0,
-            sops_file=chain.sops_file,
+            sops_files=[chain.sops_file],
+            require_sops=True,
             deployer=cli_deployer(quiet=True),
             on_event=lambda event: phases.append(event.phase),
             log=lambda line: None,

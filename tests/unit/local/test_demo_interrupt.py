@@ -18,6 +18,9 @@ class FakeAws:
         self.stopped = True
         return True
 
+    def status(self) -> object | None:
+        return None if self.stopped or not self.started_here else object()
+
 
 class FakeGateway:
     def __init__(self, on_stop=None) -> None:
@@ -63,6 +66,16 @@ def test_keep_leaves_local_aws_running_and_says_so(monkeypatch, fakes, capsys, t
     assert "local AWS left running (make down stops it)" in capsys.readouterr().err
 
 
+def test_ctrl_c_while_local_aws_starts_does_not_say_it_was_left_running(monkeypatch, fakes, capsys, tmp_path):
+    def steps(aws, paths, gateways):
+        aws.started_here = False  # LocalAws.start stopped the half-started server and re-raised
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "_run", steps)
+    assert demo.main(["--state-dir", str(tmp_path)]) == 130
+    assert capsys.readouterr().err == "demo interrupted: stopped the gateway and local AWS it had started\n"
+
+
 def test_a_failed_step_is_one_line_and_stops_local_aws(monkeypatch, fakes, capsys, tmp_path):
     def steps(aws, paths, gateways):
         raise demo.DemoFailed("stacks.deploy --quiet failed (exit 1)")
@@ -83,3 +96,29 @@ def test_demo_paths_are_the_ones_local_aws_env_prints(tmp_path):
     from local.aws import DEFAULT_STATE_DIR, SOPS_FILE_PATH  # what `make rotate` (local.rotate) re-pulls
 
     assert demo.Paths(DEFAULT_STATE_DIR).sops_file == DEFAULT_STATE_DIR / SOPS_FILE_PATH
+
+
+def test_sigterm_stops_the_demo_like_ctrl_c_and_its_step_gets_to_clean_up(monkeypatch, fakes, capsys, tmp_path):
+    """`timeout 300 make demo`: SIGTERM runs the same clean-up, and the running step (stacks.deploy,
+    which then stops the CDK CLI's process group) is sent SIGTERM, not SIGKILL, so it cleans up too."""
+    import sys
+
+    cleaned = tmp_path / "step-cleaned-up"
+    step = (
+        "import os, signal, sys, time\n"
+        f"def clean_up(*a):\n    open({str(cleaned)!r}, 'w').close()\n    sys.exit(143)\n"
+        "signal.signal(signal.SIGTERM, clean_up)\n"
+        "os.kill(os.getppid(), signal.SIGTERM)\n"  # the demo is sent SIGTERM (as timeout(1) does) while this step runs
+        "while True:\n    time.sleep(1)\n"
+    )
+
+    def steps(aws, paths, gateways):
+        demo.run([sys.executable, "-c", step], dict(os.environ))
+
+    monkeypatch.setattr(demo, "_run", steps)
+    before = signal.getsignal(signal.SIGTERM)
+    assert demo.main(["--state-dir", str(tmp_path)]) == demo.EXIT_INTERRUPTED
+    assert cleaned.exists()  # the step's own SIGTERM handler ran: it was not SIGKILLed
+    assert fakes.stopped
+    assert signal.getsignal(signal.SIGTERM) is before  # restored
+    assert capsys.readouterr().err == "demo interrupted: stopped the gateway and local AWS it had started\n"

@@ -53,3 +53,16 @@ def test_cli_ignores_a_stale_state_file(monkeypatch, tmp_path, capsys):
     assert gateway.main(["status"]) == 1
     assert gateway.main(["down"]) == 0  # does not kill the recycled pid (this test process)
     assert not state.exists()
+
+
+def test_up_on_another_port_than_the_running_gateway_says_the_port_differs(monkeypatch, tmp_path, capsys):
+    state = tmp_path / "gateway.json"
+    url = "http://127.0.0.1:8787/v1"
+    state.write_text(json.dumps({"pid": os.getpid(), "port": 8787, "base_url": url, "log": "y"}))
+    monkeypatch.setattr(gateway, "STATE_FILE", state)
+    monkeypatch.setattr(gateway, "_is_our_gateway", lambda pid: True)
+    assert gateway.main(["up", "--port", "8788"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"already runs at {url}" in err and "not on the requested port 8788" in err
+    assert gateway.main(["up", "--port", "8787"]) == 0  # the same port: it is simply there
+    assert f"already running at {url}" in capsys.readouterr().out

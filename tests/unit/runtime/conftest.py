@@ -15,5 +15,6 @@ def clean_runtime_env(monkeypatch: pytest.MonkeyPatch) -> None:
         constants.ENV_AWS_ACCESS_KEY_ID,
         constants.ENV_AWS_SECRET_ACCESS_KEY,
         constants.ENV_AWS_SESSION_TOKEN,
+        constants.ENV_SOPS_FILE,
     ):
         monkeypatch.delenv(name, raising=False)

@@ -408,3 +408,10 @@ def test_access_step_names_one_step(change: dict[str, Any], step: str | None) ->
           "entitlementAvailability": "AVAILABLE", "regionAvailability": "AVAILABLE"}  # fmt: skip
     found = catalog_check.access_step({**ok, **change}, REGION)
     assert (found is None) if step is None else (found is not None and step in found)
+
+
+def test_an_unknown_region_is_exit_2_not_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert catalog_check.main(["--region", "us-east-7"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "error: unknown region us-east-7; use an AWS region such as us-east-2"
+    assert "clean" not in captured.out

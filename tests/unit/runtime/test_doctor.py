@@ -284,3 +284,55 @@ def test_operator_access_check_without_credentials_is_one_fail_line(monkeypatch)
     monkeypatch.setattr(catalog_check, "_client", no_client)
     (check,) = check_access(["claude-opus-4.7"], "us-east-1", None)
     assert not check.ok and check.line.startswith("model access: no AWS credentials found")
+
+
+def test_doctor_reads_portkey_bedrock_sops_file_before_the_aws_variables(capsys, monkeypatch, tmp_path):
+    """`local.aws env` exports AWS_ACCESS_KEY_ID=testing and PORTKEY_BEDROCK_SOPS_FILE: the file wins."""
+    from runtime.sops import files
+    from runtime.sops.age import generate_identity
+
+    identity, recipient = generate_identity()
+    monkeypatch.setenv("SOPS_AGE_KEY", identity)
+    path = tmp_path / "env.json"
+    files.write(path, {"AWS_ACCESS_KEY_ID": "AKIA" + "F" * 16, "AWS_SECRET_ACCESS_KEY": "s" * 40,
+                       "AWS_REGION": "us-east-1"}, age=[recipient])  # fmt: skip
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("PORTKEY_BEDROCK_SOPS_FILE", str(path))
+    monkeypatch.setattr(doctor, "check_sts", lambda creds, region, stack: doctor.Check(True, creds.access_key_id))
+    doctor.main(["--gateway-url", f"http://127.0.0.1:{_closed_port()}/v1"])
+    out = capsys.readouterr().out
+    assert f"ok   credentials found (SOPS file {path} ($PORTKEY_BEDROCK_SOPS_FILE))" in out
+    assert "ok   AKIAFFFFFFFFFFFFFFFF" in out  # the file's key was checked, not `testing`
+    monkeypatch.delenv("PORTKEY_BEDROCK_SOPS_FILE")
+    doctor.main(["--gateway-url", f"http://127.0.0.1:{_closed_port()}/v1"])
+    assert "ok   testing" in capsys.readouterr().out  # without it: the environment, as before
+
+
+def _stack_template(model_ids: str) -> str:
+    return json.dumps(
+        {
+            "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {"UserArn": {"Value": USER_ARN}, "ModelIds": {"Value": model_ids}},
+        }
+    )
+
+
+def test_live_checks_only_the_models_the_deployed_stack_allows(monkeypatch):
+    moto = pytest.importorskip("moto")
+    import boto3
+
+    ids = "us.anthropic.claude-haiku-4-5-20251001-v1:0,us.anthropic.claude-sonnet-4-6"
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(name, value)
+    with moto.mock_aws():
+        boto3.client("cloudformation", region_name="us-east-1").create_stack(
+            StackName="PortkeyBedrockAccess", TemplateBody=_stack_template(ids)
+        )
+        creds = doctor.Credentials("testing", "testing")
+        allowed = doctor.stack_allowed_models(creds, "us-east-1", "PortkeyBedrockAccess")
+        assert allowed == ["claude-haiku-4.5", "claude-sonnet-4.6"]
+        assert doctor.stack_allowed_models(creds, "us-east-1", "NoSuchStack") is None  # then: the catalog's
+    checks, names = doctor.check_models("us-east-1", allowed)
+    assert names == ["claude-haiku-4.5", "claude-sonnet-4.6"] and all(check.ok for check in checks)
+    assert len(doctor.check_models("us-east-1")[1]) > 2

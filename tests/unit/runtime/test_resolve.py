@@ -379,3 +379,12 @@ def test_a_model_whose_profiles_no_aws_page_lists_points_to_catalog_sync(asked, 
         runtime.resolve_model(asked, "us-east-1")
     assert str(info.value).startswith(f"{name} ({model_id}) has no inference profile")
     assert "python -m runtime catalog sync" in str(info.value)
+
+
+def test_an_unknown_region_is_named_by_resolve() -> None:
+    from runtime.errors import RegionError
+    from runtime.resolve import resolve_model
+
+    with pytest.raises(RegionError, match=r"^unknown region us-east-7; use an AWS region such as us-east-2$"):
+        resolve_model("claude-haiku-4.5", region="us-east-7")
+    assert resolve_model("claude-haiku-4.5", region="us-west-2").startswith("us.")  # a known region passes

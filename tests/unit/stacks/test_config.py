@@ -188,3 +188,19 @@ def test_api_keys_default_off_from_cdk_json_and_short_term_when_asked():
     assert cdk_json_context()["api_keys"] == "off"
     assert config().api_keys == "off"
     assert config(api_keys="short-term").api_keys == "short-term"
+
+
+@pytest.mark.parametrize("key", ["source_regions", "region"])
+def test_an_unknown_region_is_named_with_its_own_key(key):
+    value = "us-east-1,us-east-7" if key == "source_regions" else "us-east-7"
+    with pytest.raises(ConfigError) as err:
+        config(**{key: value})
+    assert str(err.value) == f"context key {key}: unknown region us-east-7; use an AWS region such as us-east-2"
+
+
+def test_an_unknown_context_key_fails_with_a_did_you_mean():
+    from stacks.context_keys import check_context_keys
+
+    with pytest.raises(ConfigError, match=r"^unknown context key allowed_model; did you mean allowed_models\?$"):
+        check_context_keys({"allowed_model": "claude-haiku-4.5", "@aws-cdk/core:x": True})
+    check_context_keys({"allowed_models": "claude-haiku-4.5", "aws:cdk:enable-path-metadata": True})

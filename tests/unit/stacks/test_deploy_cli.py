@@ -188,3 +188,20 @@ def test_run_locally_adds_local_and_the_local_target():
 
     assert aws.run_locally(fake_main, ["-c", "a=b"]) == 7
     assert seen == {"argv": ["--local", "-c", "a=b"], "local_target": aws.local_target}
+
+
+def test_rotate_register_only_remembers_the_file_per_kind_of_target(monkeypatch, tmp_path, capsys):
+    registry = tmp_path / "sops-files.json"
+    monkeypatch.setattr(rotate_mod, "SOPS_REGISTRY", registry)
+    monkeypatch.setattr(rotate_mod, "rotate", lambda *a, **k: pytest.fail("--register must not rotate"))
+    local = cdk_cli.Target.for_endpoint("http://localhost:1")
+    app_file = tmp_path / "app" / "env.json"
+    assert rotate_mod.main(["--local", "--register", str(app_file)], local_target=lambda: local) == 0
+    assert f"registered {app_file}" in capsys.readouterr().out
+    assert json.loads(registry.read_text()) == {"local": [str(app_file)]}
+    assert rotate_mod.registered_sops_files(local) == [app_file]
+    assert rotate_mod.registered_sops_files(cdk_cli.Target(env={})) == []  # a real-AWS rotation never pulls it
+    app_file.parent.mkdir()
+    app_file.write_text("{}")
+    pulled, missing = rotate_mod.known_sops_files(local, [app_file], {}, root=tmp_path)
+    assert (pulled, missing) == ([app_file], [])  # once, though given and registered
