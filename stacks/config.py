@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -26,6 +26,7 @@ from runtime.errors import ConfigError, PortkeyBedrockError
 from runtime.resolve import end_of_life_message, find_model
 from stacks.bedrock_policy import API_KEYS_MODES, API_KEYS_OFF, POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
 from stacks.source_regions import check_offered
+from stacks.spend_settings import SPEND_CONTEXT_KEYS, SpendSettings, parse_spend
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -58,6 +59,7 @@ CONTEXT_KEYS = (
     CTX_RETAINED_ACCESS_KEY_SERIAL,
     CTX_KMS_PRINCIPALS,
     CTX_SOURCE_REGIONS,
+    *SPEND_CONTEXT_KEYS,  # cost_tags, monthly_budget_usd, budget_notify, budget_action
 )
 ALL_MODELS = "all"
 
@@ -222,6 +224,7 @@ class StackConfig:
     # where the key may call Bedrock from (quotas count per source region); empty: `region` only
     source_regions: tuple[str, ...] = ()
     api_keys: str = API_KEYS_OFF  # "short-term": bedrock:CallWithBearerToken for SHORT_TERM keys
+    spend: SpendSettings = field(default_factory=SpendSettings)  # stacks/spend_settings.py
 
     @property
     def policy_regions(self) -> tuple[str, ...]:
@@ -343,6 +346,7 @@ class StackConfig:
             kms_principals=tuple(dict.fromkeys(principals)),
             source_regions=sources,
             api_keys=api_keys,
+            spend=parse_spend(ctx),
         )
 
     def model_ids(self, catalog: Catalog | None = None) -> list[str]:
