@@ -28,6 +28,7 @@ from stacks.bedrock_policy import POLICY_MODE_FULL
 from stacks.config import StackConfig
 from stacks.constructs.access_credentials import AccessCredentials
 from stacks.constructs.invoke_policy import BedrockInvokePolicy
+from stacks.constructs.spend_controls import SpendControls
 from stacks.source_regions import build_region_statements
 
 
@@ -79,6 +80,9 @@ class PortkeyBedrockAccessStack(Stack):
             access_key_serial=config.access_key_serial,
             retained_access_key_serial=config.retained_access_key_serial,
             kms_principals=config.kms_principals,
+        )
+        self.spend = SpendControls(
+            self, "Spend", user=self.user, spend=config.spend, region=config.region, model_ids=config.model_ids(catalog)
         )
 
         outputs = {

@@ -24,6 +24,13 @@ VARIANTS = {
     "RotationPhase2": {"access_key_serial": "2"},
     "ApiKeys": {"api_keys": "short-term"},
     "TwoRegions": {"source_regions": "us-east-1,us-west-2"},
+    "Spend": {
+        "cost_tags": "team=search,env=prod",
+        "monthly_budget_usd": "20",
+        "budget_notify": "ops@example.com",
+        "budget_action": "deny",
+        "allowed_models": "claude-large",
+    },
 }
 
 
