@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runtime.errors import ConfigError
+from runtime.spend import STACK_TAG_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -31,9 +32,6 @@ BUDGET_ACTION_OFF = "off"
 BUDGET_ACTION_DENY = "deny"
 BUDGET_ACTIONS = (BUDGET_ACTION_OFF, BUDGET_ACTION_DENY)
 
-# The tag every stack puts on its user: its value is the stack name, so one activated cost
-# allocation tag key tells the stacks' spend apart (the budget and `runtime usage` filter on it).
-STACK_TAG_KEY = "portkey-bedrock-access:stack"
 
 # AWS tag rules (IAM TagUser; "Tagging best practices"): key 1-128, value 0-256 characters of
 # Unicode letters, digits, white space and _ . : / = + - @; the aws: prefix is reserved; an IAM
@@ -206,21 +204,3 @@ def parse_spend(context: Mapping[str, Any]) -> SpendSettings:
         notify_topic_arn=topic,
         budget_action=action,
     )
-
-
-def budget_name(stack_name: str) -> str:
-    """The AWS Budgets name of a stack's budget (doctor and ``stacks.budget`` find it by this name).
-
-    >>> budget_name("PortkeyBedrockAccess")
-    'PortkeyBedrockAccess-bedrock-monthly'
-    """
-    return f"{stack_name}-bedrock-monthly"
-
-
-def deny_policy_name(stack_name: str) -> str:
-    """The name of the stack's deny-invoke managed policy (created unattached).
-
-    >>> deny_policy_name("PortkeyBedrockAccess")
-    'PortkeyBedrockAccess-budget-stop'
-    """
-    return f"{stack_name}-budget-stop"

@@ -16,8 +16,9 @@ from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from runtime.spend import deny_policy_name
 from stacks.constructs.monthly_budget import ACTUAL_PERCENT, subscribers
-from stacks.spend_settings import SpendSettings, deny_policy_name
+from stacks.spend_settings import SpendSettings
 
 # What a Converse / ConverseStream call (SigV4 or a Bedrock API key) needs; denied on every resource.
 DENIED_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from aws_cdk import Tags
 from constructs import Construct
 
-from stacks.spend_settings import STACK_TAG_KEY
+from runtime.spend import STACK_TAG_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -12,7 +12,8 @@ from __future__ import annotations
 from aws_cdk import aws_budgets as budgets
 from constructs import Construct
 
-from stacks.spend_settings import STACK_TAG_KEY, SpendSettings, budget_name
+from runtime.spend import STACK_TAG_KEY, budget_name
+from stacks.spend_settings import SpendSettings
 
 FORECAST_PERCENT = 80
 ACTUAL_PERCENT = 100

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from runtime.errors import ConfigError
+from runtime.spend import STACK_TAG_KEY
 from stacks.config import CONTEXT_KEYS, StackConfig, cdk_json_context
 from stacks.spend_settings import (
     BUDGET_ACTION_DENY,
     SPEND_CONTEXT_KEYS,
-    STACK_TAG_KEY,
     parse_spend,
 )
 

@@ -9,9 +9,9 @@ import json
 import pytest
 
 from local.bedrock_double.iam import Decision, evaluate
+from runtime.spend import STACK_TAG_KEY
 from stacks.checks.scanners import parliament_errors, render
 from stacks.constructs.budget_stop import DENIED_ACTIONS
-from stacks.spend_settings import STACK_TAG_KEY
 
 pytestmark = pytest.mark.slow
 
