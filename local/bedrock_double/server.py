@@ -46,6 +46,7 @@ from urllib.parse import unquote, urlsplit
 from local.bedrock_double.bearer import authorize_bearer, endpoint_region, verify_bearer
 from local.bedrock_double.errors import BedrockError
 from local.bedrock_double.eventstream import CONTENT_TYPE as EVENTSTREAM
+from local.bedrock_double.metrics import MetricsSink, MotoMetricsSink, NullMetricsSink, publish_call
 from local.bedrock_double.model import (
     OPERATIONS,
     Router,
@@ -90,6 +91,7 @@ class Double:
         self.quotas = Quotas()
         # the region this double answers for, when a test sets it (bearer keys of other regions: 403)
         self.region: str | None = None
+        self.metrics: MetricsSink = NullMetricsSink()  # AWS/Bedrock metrics (local/bedrock_double/metrics.py)
 
     def unsubscribed(self) -> frozenset[str]:
         return frozenset(self._unsubscribed)
@@ -292,6 +294,7 @@ class _Handler(BaseHTTPRequestHandler):
             latency = int((time.monotonic() - started) * 1000)
             reply = converse_reply(model_id, entry["body"], double.cache, latency)
             entry["reply_text"] = reply["output"]["message"]["content"][0]["text"]
+            entry["usage"] = reply.get("usage")
             self._record(entry, started, 200)
             if op == "converse":
                 self._send_json(200, reply)
@@ -305,6 +308,8 @@ class _Handler(BaseHTTPRequestHandler):
         # Recorded before the reply is written, so a client that has read the reply sees it.
         entry.update(status=status, error_type=error_type, elapsed_ms=round((time.monotonic() - started) * 1000, 1))
         self.double.state.record(entry)
+        account = entry["user_arn"].split(":")[4] if entry.get("user_arn") else None
+        publish_call(self.double.metrics, entry, account)
 
     def _stream(self, reply: Mapping[str, Any]) -> None:
         self.send_response(200)
@@ -421,7 +426,11 @@ def start_double(
 
         key_store = key_store or MotoKeyStore()
         policy_store = policy_store or MotoPolicyStore()
+        metrics: MetricsSink = MotoMetricsSink()  # inside local AWS: publish into its CloudWatch
+    else:
+        metrics = NullMetricsSink()
     double = Double(key_store, policy_store, catalog or load_catalog(), stream_delay_ms, Router(routing, seed))
+    double.metrics = metrics
     handler = type("DoubleHandler", (_Handler,), {"double": double})
     httpd = _Server((host, port), handler)
     thread = threading.Thread(
