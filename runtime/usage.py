@@ -326,7 +326,9 @@ def build_report(
     rows: list[dict[str, Any]] = []
     try:
         for region in regions:
-            rows.extend(metric_rows(make("cloudwatch", region), region, start, end))
+            # a minute past now: CloudWatch (and moto, which floors EndTime to the second) leaves
+            # out data points stamped at or after EndTime
+            rows.extend(metric_rows(make("cloudwatch", region), region, start, end + timedelta(minutes=1)))
     except NoCredentialsError:
         raise UsageError("no AWS credentials: usage needs operator credentials (AWS_PROFILE or AWS_* keys)") from None
     except (BotoCoreError, ClientError) as err:

@@ -75,8 +75,11 @@ class MotoMetricsSink:
     def publish(self, account: str, region: str, datums: list[dict[str, Any]]) -> None:
         from moto.cloudwatch.models import cloudwatch_backends
 
-        if datums:
-            cloudwatch_backends[account][region].put_metric_data(NAMESPACE, datums)
+        # moto stamps a datum without Timestamp with its own (naive UTC) clock, as the API path
+        # does; an aware datetime here would break its GetMetricData comparisons
+        now_datums = [{k: v for k, v in datum.items() if k != "Timestamp"} for datum in datums]
+        if now_datums:
+            cloudwatch_backends[account][region].put_metric_data(NAMESPACE, now_datums)
 
 
 def publish_call(sink: MetricsSink, entry: dict[str, Any], account: str | None) -> None:

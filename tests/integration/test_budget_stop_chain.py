@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -23,14 +24,16 @@ import pytest
 from local.aws import LocalAws
 from local.gateway import Gateway
 from runtime import constants as c
+from runtime import usage
 from runtime.credentials import Credentials
 from runtime.doctor import check_live
+from runtime.resolve import resolve_model
 from runtime.spend import budget_name, deny_policy_name
 from stacks import budget as budget_cli
 from stacks.cdk_cli import Target
 from tests.e2e.conftest import gateway  # noqa: F401 (the session gateway fixture)
 from tests.integration.helpers import MOTO_ACCOUNT, secret_json, seed_bootstrap_version
-from tests.support.deployers import synth_deployer
+from tests.support.deployers import applied, synth_deployer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 REGION = "us-west-2"
@@ -107,6 +110,13 @@ def test_the_stop_trips_through_the_gateway_survives_a_deploy_and_reset_restores
     before = chat(deployed, gateway)
     assert before.ok, before.line
     assert {"Invocations", "InputTokenCount", "OutputTokenCount"} <= set(bedrock_metrics(deployed))
+    with applied(deployed.target):  # `python -m runtime usage` (as make demo runs it) sees the chat's tokens
+        window = {"since": timedelta(days=1), "by": "model", "stack": STACK, "want_billed": True}
+        report = usage.build_report(regions=[REGION], **window)  # type: ignore[arg-type]
+    (row,) = report["rows"]  # one model called, from one source region
+    assert row["model_id"] == resolve_model(MODEL, REGION) and row["region"] == REGION
+    assert row["invocations"] >= 1 and row["input_tokens"] > 0 and row["output_tokens"] > 0
+    assert report["billed"] is not None  # Cost Explorer (moto) answered; billed spend is this user's tag
 
     trip_as_budgets_would(deployed)
     stopped = chat(deployed, gateway)
