@@ -24,12 +24,13 @@ def deny_policy_name(stack_name: str) -> str:
 
 
 def budget_stop_fix(stack_name: str) -> str:
-    """What `doctor` says when an explicit deny stops the key.
+    """What `doctor` says when an explicit deny stops the key (the stack's only Deny is the stop).
 
-    >>> budget_stop_fix("S")  # doctest: +ELLIPSIS
-    'the budget stop is in force: AWS Budgets budget S-bedrock-monthly reached 100 % and attached ...'
+    >>> print(budget_stop_fix("S"))  # doctest: +ELLIPSIS
+    an explicit deny: the budget stop (AWS Budgets budget S-bedrock-monthly reached 100 % and attached ...
     """
     return (
-        f"the budget stop is in force: AWS Budgets budget {budget_name(stack_name)} reached 100 % and attached "
-        f"{deny_policy_name(stack_name)}; an operator lifts it with {RESET_COMMAND} --stack {stack_name}"
+        f"an explicit deny: the budget stop (AWS Budgets budget {budget_name(stack_name)} reached 100 % and "
+        f"attached {deny_policy_name(stack_name)}) is the stack's only Deny; check it with python -m stacks.budget "
+        f"status --stack {stack_name}, lift it with {RESET_COMMAND} --stack {stack_name} (operator)"
     )

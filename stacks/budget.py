@@ -87,15 +87,18 @@ def _reset_budget_action(target: Target, stack: str) -> str:
 
 
 def reset(target: Target, stack: str) -> str:
-    """Detach the deny policy from the access user (when attached) and reset the budget action."""
+    """AWS Budgets' own reset of the action first (it detaches the policy and lets the action fire
+    again), then detach the deny policy directly if it is still attached (Budgets unreachable, the
+    reset still in progress, or local AWS, which has no budget actions)."""
     user = access_user(target, stack)
+    was_attached = stop_policy_arn(target, stack, user) is not None
+    note = _reset_budget_action(target, stack)
     arn = stop_policy_arn(target, stack, user)
     if arn is not None:
         target.client("iam").detach_user_policy(UserName=user, PolicyArn=arn)
-    note = _reset_budget_action(target, stack)
-    if arn is None:
+    if not was_attached:
         return f"no budget stop in force on {user}; {note}"
-    return f"budget stop lifted: detached {deny_policy_name(stack)} from {user}; {note}"
+    return f"budget stop lifted: {deny_policy_name(stack)} detached from {user}; {note}"
 
 
 def main(argv: list[str] | None = None, *, local_target: LocalTarget | None = None) -> int:
