@@ -3,9 +3,9 @@
 local AWS (moto + the Bedrock double) -> `cdk deploy` with the real CLI -> `secrets pull` into an
 age-encrypted SOPS file under `.local/` -> the real Portkey gateway -> one chat per catalog model,
 one streamed reply, one apiKey chat and one chat as the invoke role (temporary credentials) ->
-`doctor` -> `catalog check` / `catalog sync` -> stop what it started (`--keep` leaves local AWS
-running for `make rotate`; `make down` stops it later). Ctrl-C at any step stops what the demo
-started, prints one line and exits 130.
+`doctor` -> `catalog check` / `catalog sync` -> `usage` (the demo's own tokens) -> stop what it
+started (`--keep` leaves local AWS running for `make rotate`; `make down` stops it later). Ctrl-C at
+any step stops what the demo started, prints one line and exits 130.
 
 Prints steps with timings and a table; never a secret.
 """
@@ -330,6 +330,15 @@ def catalog_sync_demo(env: dict[str, str], state_dir: Path) -> bool:
     return synced.returncode == 0 and "nothing new" not in synced.stdout and after.returncode == 0
 
 
+def show_usage(env: dict[str, str]) -> bool:
+    """Run `python -m runtime usage --since 1d` against local AWS; print its table. True on exit 0."""
+    cmd = [sys.executable, "-m", "runtime", "usage", "--since", "1d"]
+    done = subprocess.run(cmd, env=env, cwd=REPO_ROOT, text=True, capture_output=True, check=False)
+    for line in (done.stdout + done.stderr).splitlines():
+        print(f"    {line}")
+    return done.returncode == 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from runtime.cli_parser import plain_text
 
@@ -443,7 +452,9 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
         doctor_ok = subprocess.run(doctor, env=env, cwd=REPO_ROOT, check=False).returncode == 0
     with step("catalog check + sync: the catalog against Bedrock's control plane (served by local AWS)"):
         check_ok = catalog_sync_demo(env, paths.state_dir)
-    return 0 if chats_ok and doctor_ok and check_ok and lifecycle_ok else 2
+    with step("usage: the demo's own tokens (AWS/Bedrock metrics the double published into local CloudWatch)"):
+        usage_ok = show_usage(env)
+    return 0 if chats_ok and doctor_ok and check_ok and lifecycle_ok and usage_ok else 2
 
 
 if __name__ == "__main__":

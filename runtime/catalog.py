@@ -274,6 +274,7 @@ class Model:
         "max_output_tokens",
         "model_id",
         "name",
+        "pricing",
         "provider",
         "request_rules",
         "sources",
@@ -287,6 +288,8 @@ class Model:
         self.provider: str = data["provider"]
         self.family: str = data["family"]
         self.model_id: str = data["model_id"]
+        # on-demand USD per million tokens with its source page, only where one is cited (runtime.usage)
+        self.pricing: Mapping[str, Any] | None = data.get("pricing")
         self.lifecycle = Lifecycle(data["lifecycle"])
         limits: Mapping[str, int] = data["limits"]
         # None when no AWS page states the limit: requests are then not checked against it

@@ -229,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("secrets", help="SOPS env files: init, pull, decrypt, exec-env, check", add_help=False)
     sub.add_parser("doctor", help="check gateway, credentials and models", add_help=False)
+    sub.add_parser("usage", help="Bedrock tokens, errors and spend (operator credentials)", add_help=False)
     sub.add_parser(
         "catalog",
         help="catalog check / sync: compare the catalog with Bedrock, or write the overlay (operator credentials)",
@@ -258,6 +259,10 @@ def _main(args_list: list[str]) -> int:
             return catalog_check.main(args_list[2:])
         if args_list[:1] == ["doctor"]:
             return _cmd_doctor(args_list[1:])
+        if args_list[:1] == ["usage"]:  # runtime/usage.py owns its arguments
+            from runtime import usage
+
+            return usage.main(args_list[1:])
         if args_list[:1] == ["catalog"]:
             return _cmd_catalog(args_list[1:])
         args = build_parser().parse_args(args_list)

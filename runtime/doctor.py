@@ -37,6 +37,7 @@ from runtime.credentials import Credentials, mask_key_id
 from runtime.errors import PortkeyBedrockError, aws_error_code
 from runtime.portkey import chat_request, check_http_url, gateway_url, portkey_headers
 from runtime.resolve import allowed_models, lifecycle_warning, pick_region, resolve_model
+from runtime.spend import budget_stop_fix
 
 TIMEOUT_SECONDS = 10.0
 AUTH_ROLE = "role"  # doctor only: temporary credentials of the stack's invoke role
@@ -84,6 +85,8 @@ _REJECTED_KEY_MARKS = (
 )
 _MODEL_ACCESS_MARKS = ("aws-marketplace", "model access", "use case", "use-case", "don't have access to the model")
 _POLICY_DENIAL_MARKS = ("accessdenied", "not authorized to perform")
+# The stack's own grants are all Allow: an explicit deny on the access user is the budget stop.
+_BUDGET_STOP_MARKS = ("with an explicit deny",)
 
 
 class Check:
@@ -244,7 +247,13 @@ def check_lifecycle(names: Sequence[str]) -> list[Check]:
 
 
 def check_live(
-    name: str, credentials: Credentials, region: str, url: str, custom_host: str | None, auth: str = "sigv4"
+    name: str,
+    credentials: Credentials,
+    region: str,
+    url: str,
+    custom_host: str | None,
+    auth: str = "sigv4",
+    stack: str = DEFAULT_STACK_NAME,
 ) -> Check:
     headers = portkey_headers(name, credentials, region, custom_host=custom_host, auth=auth)
     body = chat_request(name, [{"role": "user", "content": "ping"}], region=region, max_tokens=8)
@@ -259,7 +268,7 @@ def check_live(
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS * 3) as reply:  # noqa: S310
             json.load(reply)
     except urllib.error.HTTPError as err:
-        return Check(False, f"{name}: {describe_http_error(err.code, err.read(), name)}")
+        return Check(False, f"{name}: {describe_http_error(err.code, err.read(), name, stack)}")
     except (urllib.error.URLError, OSError) as err:
         return Check(False, f"{name}: gateway not reachable ({getattr(err, 'reason', err)}); {START_GATEWAY}")
     return Check(True, f"{name} answered in {(time.perf_counter() - started) * 1000:.0f} ms")
@@ -268,7 +277,8 @@ def check_live(
 def classify_refusal(status: int, text: str) -> str | None:
     """The kind of a refused Bedrock/STS call from its status and error code or message:
     ``rejected-key``, ``model-access``, ``policy-denial``, ``throttled``, ``api-key-expired``,
-    ``api-keys-off`` (no bedrock:CallWithBearerToken: the stack option is off), ``session-expired``, or None.
+    ``api-keys-off`` (no bedrock:CallWithBearerToken: the stack option is off), ``session-expired``,
+    ``budget-stop`` (an explicit deny: the stack grants only Allow, so it is the budget stop's policy), or None.
 
     >>> classify_refusal(403, "bedrock error: The security token included in the request is invalid.")
     'rejected-key'
@@ -278,6 +288,9 @@ def classify_refusal(status: int, text: str) -> str | None:
     'model-access'
     >>> classify_refusal(403, "bedrock error: The security token included in the request is expired")
     'session-expired'
+    >>> classify_refusal(403, "User: u is not authorized to perform: bedrock:InvokeModel on resource: r "
+    ...                  "with an explicit deny in an identity-based policy")
+    'budget-stop'
     >>> classify_refusal(429, ""), classify_refusal(500, "boom")
     ('throttled', None)
     """
@@ -295,12 +308,14 @@ def classify_refusal(status: int, text: str) -> str | None:
     # before the policy test: Bedrock's model-access denial also says "not authorized to perform"
     if any(mark in lowered for mark in _MODEL_ACCESS_MARKS):
         return "model-access"
+    if any(mark in lowered for mark in _BUDGET_STOP_MARKS):
+        return "budget-stop"
     if status == 403 or any(mark in lowered for mark in _POLICY_DENIAL_MARKS):
         return "policy-denial"
     return None
 
 
-def describe_http_error(status: int, body: bytes, name: str) -> str:
+def describe_http_error(status: int, body: bytes, name: str, stack: str = DEFAULT_STACK_NAME) -> str:
     """One line for a failed chat: what Bedrock said and what to do.
 
     >>> describe_http_error(403, b'{"error": {"message": "bedrock error: not authorized"}}', "opus")
@@ -322,6 +337,7 @@ def describe_http_error(status: int, body: bytes, name: str) -> str:
         "api-key-expired": FIX_API_KEY_EXPIRED,
         "api-keys-off": FIX_API_KEYS_OFF,
         "session-expired": FIX_SESSION_EXPIRED,
+        "budget-stop": budget_stop_fix(stack),
     }
     kind = classify_refusal(status, message)
     fix = fixes[kind] if kind else "check the gateway log and the Bedrock service status"
@@ -378,7 +394,7 @@ def run_checks(args: argparse.Namespace, emit: Callable[[Check], None]) -> bool:
             record(check)
     elif args.live and credentials is not None:
         for name in names:
-            record(check_live(name, credentials, region, url, args.custom_host, args.auth))
+            record(check_live(name, credentials, region, url, args.custom_host, args.auth, args.stack))
     if args.live and args.operator:
         for check in check_access(names, region, args.operator_profile):
             record(check)

@@ -28,6 +28,7 @@ from stacks.bedrock_policy import API_KEYS_MODES, API_KEYS_OFF, POLICY_MODE_LEAS
 from stacks.principals import parse_principals
 from stacks.role_settings import ROLE_CONTEXT_KEYS, RoleSettings, parse_role_settings
 from stacks.source_regions import check_offered
+from stacks.spend_settings import SPEND_CONTEXT_KEYS, SpendSettings, parse_spend
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -65,6 +66,7 @@ CONTEXT_KEYS = (
     CTX_SECRET_READERS,
     *ROLE_CONTEXT_KEYS,  # principal, role_trust, ... (stacks/role_settings.py)
     CTX_ALLOW_WIDENING,
+    *SPEND_CONTEXT_KEYS,  # cost_tags, monthly_budget_usd, budget_notify, budget_action
 )
 ALL_MODELS = "all"
 
@@ -228,6 +230,7 @@ class StackConfig:
     source_regions: tuple[str, ...] = ()
     api_keys: str = API_KEYS_OFF  # "short-term": bedrock:CallWithBearerToken for SHORT_TERM keys
     role: RoleSettings = field(default_factory=RoleSettings)  # principal=user|role|both and the invoke role's trust
+    spend: SpendSettings = field(default_factory=SpendSettings)  # stacks/spend_settings.py
 
     @property
     def policy_regions(self) -> tuple[str, ...]:
@@ -341,6 +344,7 @@ class StackConfig:
             source_regions=sources,
             api_keys=api_keys,
             role=parse_role_settings(context),
+            spend=parse_spend(ctx),
         )
 
     def model_ids(self, catalog: Catalog | None = None) -> list[str]:

@@ -31,6 +31,7 @@ from stacks.config import StackConfig
 from stacks.constructs.access_credentials import AccessCredentials
 from stacks.constructs.invoke_policy import BedrockInvokePolicy
 from stacks.constructs.invoke_role import InvokeRole
+from stacks.constructs.spend_controls import SpendControls
 from stacks.source_regions import build_region_statements
 
 
@@ -82,6 +83,20 @@ class PortkeyBedrockAccessStack(Stack):
             mode=config.policy_mode,
             roles=[self.invoke_role.role] if self.invoke_role else [],
         )
+        # cost tags, budget, stop and alarms belong to the access user (principal=user|both)
+        self.spend = (
+            SpendControls(
+                self,
+                "Spend",
+                user=self.user,
+                spend=config.spend,
+                region=config.region,
+                model_ids=config.model_ids(catalog),
+            )
+            if self.user is not None
+            else None
+        )
+
         outputs = {
             OUTPUT_POLICY_ARN: self.invoke_policy.policy_arn,
             OUTPUT_REGION: config.region,

@@ -50,6 +50,7 @@ from urllib.parse import unquote, urlsplit
 from local.bedrock_double.bearer import authorize_bearer, endpoint_region, verify_bearer
 from local.bedrock_double.errors import BedrockError
 from local.bedrock_double.eventstream import CONTENT_TYPE as EVENTSTREAM
+from local.bedrock_double.metrics import MetricsSink, MotoMetricsSink, NullMetricsSink, publish_call
 from local.bedrock_double.model import (
     OPERATIONS,
     Router,
@@ -110,6 +111,7 @@ class Double:
         """The catalog it was given, else the merged one (shipped + the overlay `catalog sync`
         wrote, re-read when that changes: a double in local AWS routes a model synced after it started)."""
         return self._catalog if self._catalog is not None else load_catalog()
+        self.metrics: MetricsSink = NullMetricsSink()  # AWS/Bedrock metrics (local/bedrock_double/metrics.py)
 
     def unsubscribed(self) -> frozenset[str]:
         return frozenset(self._unsubscribed)
@@ -349,6 +351,7 @@ class _Handler(BaseHTTPRequestHandler):
             latency = int((time.monotonic() - started) * 1000)
             reply = converse_reply(model_id, entry["body"], double.cache, latency)
             entry["reply_text"] = reply["output"]["message"]["content"][0]["text"]
+            entry["usage"] = reply.get("usage")
             self._record(entry, started, 200)
             if op == "converse":
                 self._send_json(200, reply)
@@ -362,6 +365,8 @@ class _Handler(BaseHTTPRequestHandler):
         # Recorded before the reply is written, so a client that has read the reply sees it.
         entry.update(status=status, error_type=error_type, elapsed_ms=round((time.monotonic() - started) * 1000, 1))
         self.double.state.record(entry)
+        account = entry["user_arn"].split(":")[4] if entry.get("user_arn") else None
+        publish_call(self.double.metrics, entry, account)
 
     def _stream(self, reply: Mapping[str, Any]) -> None:
         self.send_response(200)
@@ -482,8 +487,12 @@ def start_double(
 
         key_store = key_store or MotoKeyStore()
         policy_store = policy_store or MotoPolicyStore()
+        metrics: MetricsSink = MotoMetricsSink()  # inside local AWS: publish into its CloudWatch
+    else:
+        metrics = NullMetricsSink()
     double = Double(key_store, policy_store, catalog, stream_delay_ms, Router(routing, seed),
                     max_body_bytes, max_recorded)  # fmt: skip
+    double.metrics = metrics
     handler = type("DoubleHandler", (_Handler,), {"double": double})
     httpd = _Server((host, port), handler)
     thread = threading.Thread(

@@ -4,14 +4,16 @@ a test process before ``mock_aws``).
 * ``AWS::SecretsManager::Secret`` in CloudFormation (:mod:`local.moto_patches.secrets`);
 * ``AWS::IAM::OIDCProvider`` in CloudFormation (:mod:`local.moto_patches.oidc`, the invoke role's
   GitHub provider);
+* the spend controls' resources (:mod:`local.moto_patches.spend`);
 * change sets as ``cdk deploy`` uses them (:mod:`local.moto_patches.changesets`);
 * ``AWS::KMS::Key`` from CloudFormation: moto stores the ``KeyPolicy`` object as is, and every
   later KMS call that checks the policy (DescribeKey, Encrypt, ...) crashes on ``json.loads`` of
   it; AWS stores the policy document as JSON text. :func:`fix_kms_key_policy` serialises it.
 * ``AWS::IAM::ManagedPolicy`` from CloudFormation has no update or delete in moto: a changed
   policy (other models) is dropped from the stack, and deleting the stack fails ("must detach
-  all policies first"). :func:`fix_managed_policy` updates in place (new default version,
-  attachments synced) and deletes after detaching, as AWS does.
+  all policies first"). :func:`fix_managed_policy` updates in place (new default version; the
+  difference between the old and new ``Users`` attached/detached, so attachments made outside
+  the template stay, as in AWS) and deletes after detaching, as AWS does.
 * A modified resource whose moto model has no update (``AWS::KMS::Key``, ...) is replaced by
   ``None`` in the stack, so every later ``Ref``/``GetAtt`` of it fails ("references undefined
   resource"). :func:`fix_update_without_model` keeps the existing resource instead.
@@ -27,6 +29,7 @@ from typing import Any
 from local.moto_patches.changesets import fix_change_sets
 from local.moto_patches.oidc import register_oidc_provider_model
 from local.moto_patches.secrets import register_secret_model
+from local.moto_patches.spend import register_spend_models
 from local.moto_patches.trust import fix_assume_role_trust
 
 _kms_patched = False
@@ -98,7 +101,16 @@ def fix_managed_policy() -> None:
                 if not version.is_default and len(original_resource.versions) >= 5:
                     iam.delete_policy_version(original_resource.arn, version.version_id)
             iam.create_policy_version(original_resource.arn, document, set_as_default=True)
-        sync_users(iam, original_resource, set(props.get("Users", [])))
+        # As CloudFormation does: attach/detach the difference between the old and the new Users
+        # property only, so an attachment made outside the template (AWS Budgets' stop) stays.
+        before = set(getattr(original_resource, "cfn_users", set()))
+        wanted = set(props.get("Users", []))
+        attached = {name for name, user in iam.users.items() if original_resource.arn in user.managed_policies}
+        for name in sorted((before - wanted) & attached):
+            iam.detach_user_policy(original_resource.arn, name)
+        for name in sorted(wanted - attached):
+            iam.attach_user_policy(policy_arn=original_resource.arn, user_name=name)
+        original_resource.cfn_users = wanted
         return original_resource
 
     def delete_from_cloudformation_json(
@@ -115,6 +127,18 @@ def fix_managed_policy() -> None:
                 policy.detach_from(role)
         iam.delete_policy(policy.arn)
 
+    original_create = ManagedPolicy.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create_from_cloudformation_json(
+        cls: Any, /, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kw: Any,
+    ) -> Any:  # fmt: skip
+        created = original_create(cls, resource_name, cloudformation_json, account_id, region_name, **kw)
+        # what the template attached (an update detaches only users the template drops)
+        created.cfn_users = set(cloudformation_json.get("Properties", {}).get("Users", []))
+        return created
+
+    setattr(ManagedPolicy, "create_from_cloudformation_json", classmethod(create_from_cloudformation_json))  # noqa: B010
     setattr(ManagedPolicy, "update_from_cloudformation_json", classmethod(update_from_cloudformation_json))  # noqa: B010
     setattr(ManagedPolicy, "delete_from_cloudformation_json", classmethod(delete_from_cloudformation_json))  # noqa: B010
     _policy_patched = True
@@ -150,3 +174,4 @@ def install() -> None:
     fix_managed_policy()
     fix_update_without_model()
     fix_assume_role_trust()
+    register_spend_models()

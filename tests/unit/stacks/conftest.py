@@ -33,6 +33,13 @@ VARIANTS = {
         "maximum_session_duration": "7200",
     },
     "Both": {"principal": "both", "role_trust": "lambda.amazonaws.com,ec2.amazonaws.com"},
+    "Spend": {
+        "cost_tags": "team=search,env=prod",
+        "monthly_budget_usd": "20",
+        "budget_notify": "ops@example.com",
+        "budget_action": "deny",
+        "allowed_models": "claude-large",
+    },
 }
 
 
