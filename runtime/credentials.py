@@ -7,12 +7,12 @@ import os
 
 from runtime.constants import (
     ENV_AWS_ACCESS_KEY_ID,
-    ENV_AWS_DEFAULT_REGION,
     ENV_AWS_REGION,
     ENV_AWS_SECRET_ACCESS_KEY,
     ENV_AWS_SESSION_TOKEN,
     REDACTED,
 )
+from runtime.env import environ_region
 from runtime.errors import CredentialsError
 
 TYPE_CHECKING = False
@@ -127,7 +127,7 @@ class Credentials:
             str(key_id),
             str(secret),
             env.get(ENV_AWS_SESSION_TOKEN),
-            env.get(ENV_AWS_REGION) or env.get(ENV_AWS_DEFAULT_REGION),
+            environ_region(env),
         )
 
     @classmethod

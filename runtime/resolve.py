@@ -14,10 +14,8 @@ from runtime.catalog import (
 from runtime.constants import (
     DEFAULT_REGION,
     ENV_ALLOWED_MODELS,
-    ENV_AWS_DEFAULT_REGION,
-    ENV_AWS_REGION,
 )
-from runtime.env import getenv
+from runtime.env import environ_region, getenv
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,7 +35,7 @@ def pick_region(region: str | None = None) -> str:
     """The region to use: the argument, else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, else
     ``us-east-1``. A malformed region raises :class:`RegionError`, a region of another partition
     (GovCloud, China, isolated) :class:`UnsupportedPartitionError`."""
-    chosen = region or getenv(ENV_AWS_REGION) or getenv(ENV_AWS_DEFAULT_REGION) or DEFAULT_REGION
+    chosen = region or environ_region() or DEFAULT_REGION
     if chosen in _valid_regions:
         return chosen
     if not is_region_name(chosen):
