@@ -26,6 +26,7 @@ from runtime.cli import format_table
 from runtime.constants import (
     DEFAULT_STACK_NAME,
     ENV_SOPS_AGE_KEY_FILE,
+    EXIT_INTERRUPTED,
     OUTPUT_KMS_KEY_ARN,
     OUTPUT_POLICY_ARN,
     OUTPUT_SECRET_ARN,
@@ -34,8 +35,6 @@ from runtime.constants import (
 )
 from runtime.errors import PortkeyBedrockError
 from stacks.config import REPO_ROOT
-
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 
 class Paths:

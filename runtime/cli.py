@@ -11,7 +11,7 @@ import sys
 
 from runtime.catalog import EOL, Offer, load_catalog
 from runtime.cli_parser import OneLineParser, UsageError, VersionAction
-from runtime.constants import REDACTED, SECRET_HEADERS
+from runtime.constants import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, REDACTED, SECRET_HEADERS
 from runtime.credentials import Credentials, mask_key_id
 from runtime.errors import PortkeyBedrockError
 from runtime.portkey import portkey_headers
@@ -21,8 +21,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
-
-EXIT_USAGE = 2
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -236,10 +234,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"error: {redact(str(err))}", file=sys.stderr)
         return EXIT_USAGE
-
-
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what `yes | head` reports
 
 
 def run(argv: Sequence[str] | None = None) -> int:

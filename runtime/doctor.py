@@ -25,6 +25,7 @@ from runtime.constants import (
     DEFAULT_STACK_NAME,
     ENV_AWS_ENDPOINT_URL,
     ENV_GATEWAY_URL,
+    EXIT_USAGE,
     GATEWAY_GREETING,
     OUTPUT_USER_ARN,
 )
@@ -34,7 +35,6 @@ from runtime.portkey import chat_request, check_http_url, gateway_url, portkey_h
 from runtime.resolve import allowed_models, lifecycle_warning, pick_region, resolve_model
 
 TIMEOUT_SECONDS = 10.0
-EXIT_USAGE = 2
 # The project's own launcher binds to loopback and runs headless (npx @portkey-ai/gateway listens
 # on every interface and serves a log UI that shows provider keys).
 START_GATEWAY = "start it: make gateway (or python -m local.gateway up)"
