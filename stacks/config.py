@@ -16,16 +16,15 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from runtime.admission import Admission, admit
 from runtime.catalog import Catalog, is_region_name, load_catalog
 from runtime.constants import DEFAULT_REGION, DEFAULT_STACK_NAME, ENV_CDK_DEFAULT_ACCOUNT, ENV_CDK_DEFAULT_REGION
 from runtime.errors import ConfigError, PortkeyBedrockError
-from runtime.resolve import end_of_life_message, find_model
 from stacks.bedrock_policy import API_KEYS_MODES, API_KEYS_OFF, POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
-from stacks.source_regions import check_offered
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -59,7 +58,6 @@ CONTEXT_KEYS = (
     CTX_KMS_PRINCIPALS,
     CTX_SOURCE_REGIONS,
 )
-ALL_MODELS = "all"
 
 _USER_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 _SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
@@ -131,52 +129,23 @@ def split_list(value: object) -> list[str] | None:
     return [item.strip() for item in items if item.strip()]
 
 
-def _models(value: object, region: str, catalog: Catalog, sources: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """The allowed models, as the runtime's ``PORTKEY_BEDROCK_ALLOWED_MODELS`` reads them: a comma
-    list of names or aliases, or ``all`` (every model offered from `region` that has not reached
-    end of life); missing means ``all``; empty or ``none`` is an error (it would allow nothing)."""
-    key = CTX_ALLOWED_MODELS
-    valid = ", ".join(catalog.names(include_eol=False))
+def _models(value: object, region: str, catalog: Catalog, sources: tuple[str, ...] = ()) -> Admission:
+    """The allowed models, as the runtime's ``PORTKEY_BEDROCK_ALLOWED_MODELS`` reads them (both are
+    `runtime.admission.admit`): a comma list of names or aliases, or ``all`` (every model offered
+    from `region` and every source region that has not reached end of life); missing means
+    ``all``; empty or ``none`` is an error (it would allow nothing)."""
     try:
-        items = split_list(value)
-    except TypeError:
-        raise _fail(key, value, f"use {ALL_MODELS!r} or a comma list of: {valid}") from None
-    if items is None or [i.lower() for i in items] == [ALL_MODELS]:
-        offered = []
-        for model in catalog.models:
-            if model.is_eol():
-                continue  # the policy never grants a model past end of life
-            try:
-                for source in (region, *sources):
-                    catalog.offer_for(model, source)
-            except PortkeyBedrockError:
-                continue  # "all" means all models offered in this region (and every source region)
-            offered.append(model.name)
-        if not offered:
-            raise ConfigError(
-                f"context key {CTX_REGION}={region!r}: no catalog model is offered there; "
-                "pick a region with a Bedrock inference profile (e.g. us-east-1)"
-            )
-        return tuple(offered)
-    if not items or [i.lower() for i in items] in (["none"], ["null"]):
-        raise _fail(key, value, f"name at least one model, or use {ALL_MODELS!r}; valid: {valid}")
-    names = set()
-    for item in items:
-        try:
-            model = find_model(item, catalog)[0]
-            if model.is_eol():
-                raise ConfigError(end_of_life_message(model))
-            catalog.offer_for(model, region)
-        except PortkeyBedrockError as err:
-            raise ConfigError(f"context key {key}: {err}") from None
-        names.add(model.name)
-    return tuple(name for name in catalog.names() if name in names)
+        return admit(value, (region, *sources), catalog=catalog, where=f"context key {CTX_ALLOWED_MODELS}")
+    except ConfigError:
+        raise
+    except PortkeyBedrockError as err:
+        raise ConfigError(str(err)) from None
 
 
 def _source_regions(value: object, region: str, catalog: Catalog) -> tuple[str, ...]:
     """The ``source_regions`` context: a comma list (or JSON list) of region names; missing means
     the deploy region alone (``()``, see :attr:`StackConfig.policy_regions`). Whether each allowed
-    model is offered there is checked by `stacks.source_regions`, one line naming model and region.
+    model is offered there is checked by `runtime.admission.admit`, one line naming model and region.
 
     >>> _source_regions("us-east-1, us-west-2,us-east-1", "us-east-1", load_catalog())
     ('us-east-1', 'us-west-2')
@@ -222,6 +191,9 @@ class StackConfig:
     # where the key may call Bedrock from (quotas count per source region); empty: `region` only
     source_regions: tuple[str, ...] = ()
     api_keys: str = API_KEYS_OFF  # "short-term": bedrock:CallWithBearerToken for SHORT_TERM keys
+    # what `runtime.admission.admit` answered for allowed_models from `region` and every source
+    # region (None: built by hand); the stack's policy and outputs use its offers as they are
+    admission: Admission | None = field(default=None, compare=False, repr=False)
 
     @property
     def policy_regions(self) -> tuple[str, ...]:
@@ -310,11 +282,7 @@ class StackConfig:
                 )
 
         sources = _source_regions(ctx.get(CTX_SOURCE_REGIONS), region, catalog)
-        models = _models(ctx.get(CTX_ALLOWED_MODELS), region, catalog, sources)
-        try:
-            check_offered(catalog, models, sources)  # an explicitly allowed model must be offered everywhere
-        except PortkeyBedrockError as err:
-            raise ConfigError(f"context key {CTX_SOURCE_REGIONS}: {err}") from None
+        admission = _models(ctx.get(CTX_ALLOWED_MODELS), region, catalog, sources)
         return cls(
             stack_name=_text(
                 CTX_STACK_NAME,
@@ -330,7 +298,7 @@ class StackConfig:
             ),
             region=region,
             account=account,
-            allowed_models=models,
+            allowed_models=admission.names,
             policy_mode=mode,
             secret_name=_text(
                 CTX_SECRET_NAME,
@@ -343,9 +311,16 @@ class StackConfig:
             kms_principals=tuple(dict.fromkeys(principals)),
             source_regions=sources,
             api_keys=api_keys,
+            admission=admission,
         )
+
+    def admitted(self, catalog: Catalog | None = None) -> Admission:
+        """The admission of the allowed models from every policy region (and the deploy region)."""
+        if self.admission is not None:
+            return self.admission
+        return admit(self.allowed_models, (self.region, *self.source_regions), catalog=catalog)
 
     def model_ids(self, catalog: Catalog | None = None) -> list[str]:
         """The inference-profile ids the allowed models are called with from this region."""
-        catalog = catalog or load_catalog()
-        return [catalog.offer_for(catalog.model(name), self.region).invoke_id for name in self.allowed_models]
+        admission = self.admitted(catalog)
+        return [admission.offer(name, self.region).invoke_id for name in admission.names]

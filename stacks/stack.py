@@ -24,11 +24,10 @@ from runtime.constants import (
     OUTPUT_USER_ARN,
     OUTPUT_USER_NAME,
 )
-from stacks.bedrock_policy import POLICY_MODE_FULL
+from stacks.bedrock_policy import POLICY_MODE_FULL, build_statements
 from stacks.config import StackConfig
 from stacks.constructs.access_credentials import AccessCredentials
 from stacks.constructs.invoke_policy import BedrockInvokePolicy
-from stacks.source_regions import build_region_statements
 
 
 class PortkeyBedrockAccessStack(Stack):
@@ -58,11 +57,11 @@ class PortkeyBedrockAccessStack(Stack):
         statements = (
             []
             if config.policy_mode == POLICY_MODE_FULL
-            else build_region_statements(
+            else build_statements(
                 catalog,
                 config.policy_regions,
                 self.account,
-                config.allowed_models,
+                config.admitted(catalog),
                 partition=self.partition,
                 api_keys=config.api_keys,
             )
