@@ -25,6 +25,7 @@ from runtime.catalog import Catalog, is_region_name, load_catalog
 from runtime.constants import DEFAULT_REGION, DEFAULT_STACK_NAME, ENV_CDK_DEFAULT_ACCOUNT, ENV_CDK_DEFAULT_REGION
 from runtime.errors import ConfigError, PortkeyBedrockError
 from stacks.bedrock_policy import API_KEYS_MODES, API_KEYS_OFF, POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
+from stacks.names import default_secret_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -184,6 +185,7 @@ class StackConfig:
     account: str | None = None
     allowed_models: tuple[str, ...] = ()
     policy_mode: str = POLICY_MODE_LEAST_PRIVILEGE
+    # unset: stacks.names.default_secret_name(user_name), so two stacks' secrets differ
     secret_name: str = "portkey/bedrock-access"  # noqa: S105 (the secret's name)
     access_key_serial: int = 1  # a new stack's; a deployed stack's serial comes from the stack itself
     retained_access_key_serial: int | None = None
@@ -283,6 +285,12 @@ class StackConfig:
 
         sources = _source_regions(ctx.get(CTX_SOURCE_REGIONS), region, catalog)
         admission = _models(ctx.get(CTX_ALLOWED_MODELS), region, catalog, sources)
+        user_name = _text(
+            CTX_USER_NAME,
+            ctx.get(CTX_USER_NAME, defaults.user_name),
+            _USER_NAME,
+            "use 1-64 characters of letters, digits and +=,.@_-",
+        )
         return cls(
             stack_name=_text(
                 CTX_STACK_NAME,
@@ -290,19 +298,14 @@ class StackConfig:
                 _STACK_NAME,
                 "use letters, digits and hyphens, starting with a letter",
             ),
-            user_name=_text(
-                CTX_USER_NAME,
-                ctx.get(CTX_USER_NAME, defaults.user_name),
-                _USER_NAME,
-                "use 1-64 characters of letters, digits and +=,.@_-",
-            ),
+            user_name=user_name,
             region=region,
             account=account,
             allowed_models=admission.names,
             policy_mode=mode,
             secret_name=_text(
                 CTX_SECRET_NAME,
-                ctx.get(CTX_SECRET_NAME, defaults.secret_name),
+                ctx.get(CTX_SECRET_NAME) or default_secret_name(user_name),
                 _SECRET_NAME,
                 "use letters, digits and /_+=.@-",
             ),

@@ -28,6 +28,7 @@ from stacks.bedrock_policy import POLICY_MODE_FULL, build_statements
 from stacks.config import StackConfig
 from stacks.constructs.access_credentials import AccessCredentials
 from stacks.constructs.invoke_policy import BedrockInvokePolicy
+from stacks.names import policy_description, stack_description
 
 
 class PortkeyBedrockAccessStack(Stack):
@@ -46,8 +47,7 @@ class PortkeyBedrockAccessStack(Stack):
             scope,
             construct_id or config.stack_name,
             env=Environment(account=config.account, region=config.region),
-            description="IAM user, least-privilege Bedrock invoke policy and encrypted access key "
-            "for the Portkey gateway (portkey-bedrock-access)",
+            description=stack_description(config.stack_name, config.user_name),
             **kwargs,
         )
         catalog = catalog or load_catalog()
@@ -67,12 +67,18 @@ class PortkeyBedrockAccessStack(Stack):
             )
         )
         self.invoke_policy = BedrockInvokePolicy(
-            self, "BedrockInvoke", user=self.user, statements=statements, mode=config.policy_mode
+            self,
+            "BedrockInvoke",
+            user=self.user,
+            statements=statements,
+            mode=config.policy_mode,
+            description=policy_description(config.user_name),
         )
         self.credentials = AccessCredentials(
             self,
             "Credentials",
             user=self.user,
+            user_name=config.user_name,
             region=config.region,
             secret_name=config.secret_name,
             access_key_serial=config.access_key_serial,

@@ -42,6 +42,7 @@ class BedrockInvokePolicy(Construct):
         *,
         user: iam.IUser,
         statements: Sequence[Statement],
+        description: str,  # stacks.names.policy_description
         mode: str = POLICY_MODE_LEAST_PRIVILEGE,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -67,7 +68,7 @@ class BedrockInvokePolicy(Construct):
                 policy = iam.ManagedPolicy(
                     self,
                     "Policy" if index == 0 else f"Policy{index + 1}",
-                    description="Invoke the catalog's Bedrock models through their inference profiles only",
+                    description=description,
                     statements=[iam.PolicyStatement.from_json(s) for s in part],
                     users=[user],
                 )

@@ -180,3 +180,10 @@ def test_api_keys_default_off_from_cdk_json_and_short_term_when_asked():
     assert cdk_json_context()["api_keys"] == "off"
     assert config().api_keys == "off"
     assert config(api_keys="short-term").api_keys == "short-term"
+
+
+def test_the_secret_name_follows_the_user_name_unless_set():
+    assert config(user_name="team-a").secret_name == "portkey/team-a"
+    assert config(user_name="portkey-team-b").secret_name == "portkey/team-b"
+    assert config(user_name="team-a", secret_name="apps/team-a").secret_name == "apps/team-a"
+    assert config().secret_name == StackConfig().secret_name == "portkey/bedrock-access"
