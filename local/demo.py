@@ -35,6 +35,7 @@ from runtime.constants import (
 )
 from runtime.errors import PortkeyBedrockError
 from stacks.config import REPO_ROOT
+from stacks.pins import gateway_version
 
 
 class Paths:
@@ -297,7 +298,10 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
         print(f"    policy: {line}")
     with step("model lifecycle: the catalog today (a Legacy model warns, an end-of-life one is refused)"):
         lifecycle_ok = lifecycle_demo(env)
-    with step("Portkey gateway 1.15.2 (npm) -> Bedrock double, one chat per model + one stream + one apiKey chat"):
+    with step(
+        f"Portkey gateway {gateway_version()} (npm) -> Bedrock double, "
+        "one chat per model + one stream + one apiKey chat"
+    ):
         gateway = start_gateway()
         gateways.append(gateway)
         if state.bedrock_url is None:

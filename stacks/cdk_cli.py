@@ -166,14 +166,17 @@ def profile_args(target: Target) -> list[str]:
 
 
 def cdk_command() -> list[str]:
-    """The pinned CLI from node_modules, else ``npx cdk``."""
+    """The pinned CLI from node_modules, else ``npx aws-cdk@<the version package.json pins>``
+    (a bare ``npx cdk`` would fetch the newest CLI, which may refuse this aws-cdk-lib's assemblies)."""
     local_bin = REPO_ROOT / "node_modules" / ".bin" / "cdk"
     if local_bin.exists():
         return [str(local_bin)]
     npx = shutil.which("npx")
     if npx is None:
         raise CdkError("the CDK CLI is not installed; run `make install` (npm ci) first")
-    return [npx, "cdk"]
+    from stacks.pins import CDK_CLI_PACKAGE, cdk_cli_version
+
+    return [npx, "--yes", f"{CDK_CLI_PACKAGE}@{cdk_cli_version()}"]
 
 
 def error_tail(output: str, lines: int = ERROR_TAIL_LINES) -> str:

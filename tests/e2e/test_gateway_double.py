@@ -1,4 +1,4 @@
-"""The real Portkey gateway (1.15.2) against the Bedrock double, through the OpenAI SDK."""
+"""The real Portkey gateway (the version package.json pins) against the Bedrock double, through the OpenAI SDK."""
 
 import json
 from urllib.parse import quote
