@@ -32,6 +32,7 @@ from runtime.constants import (
     OUTPUT_SECRET_ARN,
     OUTPUT_USER_ARN,
     OUTPUT_USER_NAME,
+    REDACTED,
 )
 from runtime.errors import PortkeyBedrockError
 from stacks.config import REPO_ROOT
@@ -77,7 +78,7 @@ def redact_dotenv(text: str) -> str:
     'AWS_REGION=<redacted>\\nAWS_SECRET_ACCESS_KEY=<redacted>'
     """
     return "\n".join(
-        f"{line.split('=', 1)[0]}=<redacted>" for line in text.splitlines() if "=" in line and line.strip()
+        f"{line.split('=', 1)[0]}={REDACTED}" for line in text.splitlines() if "=" in line and line.strip()
     )
 
 

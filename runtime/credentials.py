@@ -14,6 +14,7 @@ from runtime.constants import (
 )
 from runtime.env import environ_region
 from runtime.errors import CredentialsError
+from runtime.redact import mask_key_id as mask_key_id  # the one owner; importable from here too
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,19 +24,6 @@ if TYPE_CHECKING:
 # Credentials.from_sops cache: path as given -> ((device, inode, size, mtime_ns), credentials).
 _SOPS_CACHE: dict[str, tuple[tuple[int, int, int, int], Credentials]] = {}
 _SOPS_LOCK = _thread.allocate_lock()
-
-
-def mask_key_id(access_key_id: str) -> str:
-    """Show only the last four characters of an access key id.
-
-    >>> mask_key_id("AKIAIOSFODNN7EXAMPLE")
-    'AKIA…MPLE'
-    >>> mask_key_id("short")
-    '…'
-    """
-    if len(access_key_id) < 12:
-        return "…"
-    return f"{access_key_id[:4]}…{access_key_id[-4:]}"
 
 
 class Credentials:

@@ -29,9 +29,10 @@ from runtime.constants import (
     GATEWAY_GREETING,
     OUTPUT_USER_ARN,
 )
-from runtime.credentials import Credentials, mask_key_id
+from runtime.credentials import Credentials
 from runtime.errors import PortkeyBedrockError, aws_error_code
 from runtime.portkey import chat_request, check_http_url, gateway_url, portkey_headers
+from runtime.redact import mask_key_id
 from runtime.resolve import allowed_models, lifecycle_warning, pick_region, resolve_model
 
 TIMEOUT_SECONDS = 10.0
