@@ -111,6 +111,12 @@ def _custom_host(custom_host: str | None) -> str | None:
     return custom_host.rstrip("/")
 
 
+# (arguments, environment) -> the checked source region of portkey_headers (no credentials in it);
+# this and the config plans below are bounded by the distinct calls an app makes
+_checked_headers: dict[tuple[object, ...], str] = {}
+_MAX_PLANS = 1024
+
+
 def portkey_headers(
     name: str,
     credentials: Credentials,
@@ -131,9 +137,30 @@ def portkey_headers(
     ``auth="api-key"`` sends a short-term Bedrock API key (see :mod:`runtime.api_key`,
     lifetime `ttl_seconds`) instead of the secret access key.
     """
-    region = pick_region(region or credentials.region)
-    resolve_model(name, region, allowed=allowed)
-    headers = bedrock_auth_headers(credentials, region, custom_host=custom_host, auth=auth, ttl_seconds=ttl_seconds)
+    key = None
+    if allowed is None or isinstance(allowed, str):
+        key = (
+            name,
+            region,
+            credentials.region,
+            allowed,
+            custom_host,
+            auth,
+            environ_region(),
+            getenv(ENV_ALLOWED_MODELS),
+        )
+        checked = _checked_headers.get(key)
+    else:
+        checked = None
+    if checked is None:
+        checked = pick_region(region or credentials.region)
+        resolve_model(name, checked, allowed=allowed)
+        check_auth(auth)
+        if key is not None:
+            if len(_checked_headers) >= _MAX_PLANS:
+                _checked_headers.clear()
+            _checked_headers[key] = checked
+    headers = bedrock_auth_headers(credentials, checked, custom_host=custom_host, auth=auth, ttl_seconds=ttl_seconds)
     if trace_id:
         headers[HEADER_TRACE_ID] = trace_id
     if metadata:
@@ -289,7 +316,6 @@ class _Plan:
 
 # (arguments, environment) -> _Plan; bounded by the distinct configs an app asks for
 _plans: dict[tuple[object, ...], _Plan] = {}
-_MAX_PLANS = 1024
 
 
 def _plan(

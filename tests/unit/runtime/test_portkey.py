@@ -353,3 +353,16 @@ def test_api_key_configs_carry_the_current_key_of_each_region(monkeypatch):
         "bedrock-api-key-new-us-west-2",
     }
     api_key.clear_cache()
+
+
+def test_headers_follow_the_environment_and_the_credentials_of_each_call(monkeypatch):
+    creds = Credentials("AKIAIOSFODNN7EXAMPLE", "secret")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert runtime.portkey_headers("claude-sonnet-4.5", creds)["x-portkey-aws-region"] == "eu-west-1"
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    assert runtime.portkey_headers("claude-sonnet-4.5", creds)["x-portkey-aws-region"] == "us-west-2"
+    rotated = Credentials("AKIAROTATEDKEY000002", "rotated", region="us-west-2")
+    assert runtime.portkey_headers("claude-sonnet-4.5", rotated)["x-portkey-aws-secret-access-key"] == "rotated"
+    monkeypatch.setenv(constants.ENV_ALLOWED_MODELS, "claude-large")
+    with pytest.raises(ModelNotAllowedError):
+        runtime.portkey_headers("claude-sonnet-4.5", creds)
