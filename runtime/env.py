@@ -6,8 +6,6 @@ dict look-up in ``os.environ``'s own store, so it sees every change made through
 (``monkeypatch.setenv`` included) and costs ~0.1 µs.
 """
 
-from __future__ import annotations
-
 import os
 
 from runtime.constants import ENV_AWS_DEFAULT_REGION, ENV_AWS_REGION
@@ -41,7 +39,7 @@ def getenv(name: str) -> str | None:
     return os.environ.get(name)
 
 
-def environ_region(environ: Mapping[str, str] | None = None) -> str | None:
+def environ_region(environ: "Mapping[str, str] | None" = None) -> "str | None":
     """The region the environment names: ``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else None
     (of `environ`, or of the process). The one owner of that precedence; an explicit argument
     beats it and ``us-east-1`` (``runtime.constants.DEFAULT_REGION``) follows it, where the caller
