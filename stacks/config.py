@@ -319,9 +319,11 @@ class StackConfig:
 
     def admitted(self, catalog: Catalog | None = None) -> Admission:
         """The admission of the allowed models from every policy region (and the deploy region)."""
-        if self.admission is not None:
-            return self.admission
-        return admit(self.allowed_models, (self.region, *self.source_regions), catalog=catalog)
+        regions = (self.region, *self.source_regions)
+        known = self.admission
+        if known is not None and known.names == self.allowed_models and set(regions) <= set(known.regions):
+            return known  # what from_mapping admitted (a dataclasses.replace of the fields is re-admitted)
+        return admit(self.allowed_models, regions, catalog=catalog)
 
     def model_ids(self, catalog: Catalog | None = None) -> list[str]:
         """The inference-profile ids the allowed models are called with from this region."""
