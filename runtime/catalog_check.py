@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 
 from runtime.catalog import ACTIVE, ANY_COMMERCIAL_REGION, EOL, LEGACY, Catalog, load_catalog
 from runtime.cli_parser import OneLineParser
+from runtime.constants import EXIT_USAGE
 from runtime.errors import PortkeyBedrockError
 from runtime.resolve import pick_region
 
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 
 EXIT_CLEAN = 0
 EXIT_DRIFT = 1
-EXIT_USAGE = 2
 CATALOG_FILE = "runtime/catalog.json"
 OPERATOR_ACTIONS = (
     "bedrock:ListFoundationModels",

@@ -35,6 +35,7 @@ from runtime.catalog_check import (
 )
 from runtime.catalog_overlay import RANK, OverlayError, empty_overlay, problems, read_overlay, source_region
 from runtime.cli_parser import OneLineParser
+from runtime.constants import EXIT_USAGE
 from runtime.errors import PortkeyBedrockError
 from runtime.resolve import pick_region
 
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 EXIT_OK = 0
-EXIT_USAGE = 2
 LIST_MODELS = "bedrock:ListFoundationModels"
 LIST_PROFILES = "bedrock:ListInferenceProfiles"
 # overlay lifecycle field <- FoundationModelLifecycle field (Bedrock API Reference)

@@ -11,39 +11,17 @@ import sys
 
 from runtime.catalog import EOL, Offer, load_catalog
 from runtime.cli_parser import OneLineParser, UsageError, VersionAction
-from runtime.constants import REDACTED, SECRET_HEADERS
-from runtime.credentials import Credentials, mask_key_id
+from runtime.constants import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE
+from runtime.credentials import Credentials
 from runtime.errors import PortkeyBedrockError
 from runtime.portkey import portkey_headers
+from runtime.redact import redact_headers
 from runtime.resolve import allowed_models, find_model, lifecycle_warning, pick_region, resolve_model
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
-
-EXIT_USAGE = 2
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Headers safe to print: secret values replaced, the access key id masked.
-
-    >>> redact_headers({"x-portkey-aws-secret-access-key": "s3cr3t", "x-portkey-provider": "bedrock"})
-    {'x-portkey-aws-secret-access-key': '<redacted>', 'x-portkey-provider': 'bedrock'}
-    >>> redact_headers({"x-portkey-aws-access-key-id": "AKIAIOSFODNN7EXAMPLE"})
-    {'x-portkey-aws-access-key-id': 'AKIA…MPLE'}
-    >>> redact_headers({"x-portkey-aws-session-token": "tok"})
-    {'x-portkey-aws-session-token': '<redacted>'}
-    """
-    shown = {}
-    for name, value in headers.items():
-        if name.lower() in SECRET_HEADERS:
-            shown[name] = REDACTED
-        elif name.endswith("access-key-id"):
-            shown[name] = mask_key_id(value)
-        else:
-            shown[name] = value
-    return shown
 
 
 def _models_rows(region: str, include_eol: bool) -> list[dict[str, Any]]:
@@ -272,10 +250,6 @@ def _main(args_list: list[str]) -> int:
 
         print(f"error: {redact(str(err))}", file=sys.stderr)
         return EXIT_USAGE
-
-
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what `yes | head` reports
 
 
 def run(argv: Sequence[str] | None = None) -> int:

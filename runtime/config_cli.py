@@ -9,37 +9,13 @@ from __future__ import annotations
 
 import json
 
-from runtime.constants import REDACTED
-from runtime.credentials import Credentials, mask_key_id
+from runtime.credentials import Credentials
+from runtime.redact import redact_config
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from typing import Any
-
-# config keys whose values are secrets (each target carries its own copy)
-SECRET_CONFIG_KEYS = frozenset({"aws_secret_access_key", "aws_session_token", "api_key"})
-
-
-def redact_config(config: Any) -> Any:
-    """A copy of a gateway config safe to print: secret values replaced, access key ids masked.
-
-    >>> redact_config({"targets": [{"aws_access_key_id": "AKIAIOSFODNN7EXAMPLE", "aws_secret_access_key": "s"}]})
-    {'targets': [{'aws_access_key_id': 'AKIA…MPLE', 'aws_secret_access_key': '<redacted>'}]}
-    """
-    if isinstance(config, list):
-        return [redact_config(item) for item in config]
-    if not isinstance(config, dict):
-        return config
-    shown: dict[str, Any] = {}
-    for key, value in config.items():
-        if key in SECRET_CONFIG_KEYS:
-            shown[key] = REDACTED
-        elif key == "aws_access_key_id" and isinstance(value, str):
-            shown[key] = mask_key_id(value)
-        else:
-            shown[key] = redact_config(value)
-    return shown
 
 
 def add_parser(sub: argparse._SubParsersAction[Any]) -> None:

@@ -26,6 +26,11 @@ ENV_SOPS_FILE = "PORTKEY_BEDROCK_SOPS_FILE"
 # The flat env JSON kept in Secrets Manager and in secrets/env.json, in this order.
 SECRET_ENV_KEYS = (ENV_AWS_ACCESS_KEY_ID, ENV_AWS_SECRET_ACCESS_KEY, ENV_AWS_REGION)
 
+# Exit statuses of the command-line tools (0: done; 1: the tool's own "failed" / "drift").
+EXIT_USAGE = 2  # bad input: a wrong argument, file or setting (argparse uses 2 too)
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what `yes | head` reports
+
 DEFAULT_REGION = "us-east-1"
 DEFAULT_GATEWAY_URL = "http://localhost:8787/v1"
 

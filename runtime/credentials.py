@@ -8,13 +8,14 @@ import os
 
 from runtime.constants import (
     ENV_AWS_ACCESS_KEY_ID,
-    ENV_AWS_DEFAULT_REGION,
     ENV_AWS_REGION,
     ENV_AWS_SECRET_ACCESS_KEY,
     ENV_AWS_SESSION_TOKEN,
     REDACTED,
 )
+from runtime.env import environ_region
 from runtime.errors import CredentialsError
+from runtime.redact import mask_key_id as mask_key_id  # the one owner; importable from here too
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,19 +30,6 @@ DEFAULT_SESSION_SECONDS = 3600  # STS's default, and IAM's default MaxSessionDur
 # Credentials.from_sops cache: path as given -> ((device, inode, size, mtime_ns), credentials).
 _SOPS_CACHE: dict[str, tuple[tuple[int, int, int, int], Credentials]] = {}
 _SOPS_LOCK = _thread.allocate_lock()
-
-
-def mask_key_id(access_key_id: str) -> str:
-    """Show only the last four characters of an access key id.
-
-    >>> mask_key_id("AKIAIOSFODNN7EXAMPLE")
-    'AKIA…MPLE'
-    >>> mask_key_id("short")
-    '…'
-    """
-    if len(access_key_id) < 12:
-        return "…"
-    return f"{access_key_id[:4]}…{access_key_id[-4:]}"
 
 
 class Credentials:
@@ -133,7 +121,7 @@ class Credentials:
             str(key_id),
             str(secret),
             env.get(ENV_AWS_SESSION_TOKEN),
-            env.get(ENV_AWS_REGION) or env.get(ENV_AWS_DEFAULT_REGION),
+            environ_region(env),
         )
 
     @classmethod

@@ -29,19 +29,20 @@ from runtime.constants import (
     ENV_AWS_ENDPOINT_URL,
     ENV_GATEWAY_URL,
     ENV_SOPS_FILE,
+    EXIT_USAGE,
     GATEWAY_GREETING,
     OUTPUT_MODEL_IDS,
     OUTPUT_USER_ARN,
 )
-from runtime.credentials import Credentials, mask_key_id
+from runtime.credentials import Credentials
 from runtime.errors import PortkeyBedrockError, aws_error_code
 from runtime.portkey import chat_request, check_http_url, gateway_url, portkey_headers
+from runtime.redact import mask_key_id
 from runtime.resolve import allowed_models, lifecycle_warning, pick_region, resolve_model
 from runtime.spend import budget_stop_fix
 
 TIMEOUT_SECONDS = 10.0
 AUTH_ROLE = "role"  # doctor only: temporary credentials of the stack's invoke role
-EXIT_USAGE = 2
 # The project's own launcher binds to loopback and runs headless (npx @portkey-ai/gateway listens
 # on every interface and serves a log UI that shows provider keys).
 START_GATEWAY = "start it: make gateway (or python -m local.gateway up)"

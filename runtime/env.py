@@ -1,4 +1,4 @@
-"""Reading optional environment variables on the hot path.
+"""Reading optional environment variables on the hot path, and the region the environment names.
 
 ``os.environ.get`` of an unset name raises and catches a KeyError inside ``os``, which costs about
 2 µs; the request builders read two such names per call. :func:`getenv` answers a miss with one
@@ -7,6 +7,12 @@ dict look-up in ``os.environ``'s own store, so it sees every change made through
 """
 
 import os
+
+from runtime.constants import ENV_AWS_DEFAULT_REGION, ENV_AWS_REGION
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 _store = getattr(os.environ, "_data", None)
 _encode = getattr(os.environ, "encodekey", None)
@@ -31,3 +37,21 @@ def getenv(name: str) -> str | None:
     if key not in _store:
         return None
     return os.environ.get(name)
+
+
+def environ_region(environ: "Mapping[str, str] | None" = None) -> "str | None":
+    """The region the environment names: ``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else None
+    (of `environ`, or of the process). The one owner of that precedence; an explicit argument
+    beats it and ``us-east-1`` (``runtime.constants.DEFAULT_REGION``) follows it, where the caller
+    says so (``runtime.resolve.pick_region``).
+
+    >>> environ_region({"AWS_REGION": "us-west-2", "AWS_DEFAULT_REGION": "eu-west-1"})
+    'us-west-2'
+    >>> environ_region({"AWS_DEFAULT_REGION": "eu-west-1"})
+    'eu-west-1'
+    >>> environ_region({}) is None
+    True
+    """
+    if environ is None:
+        return getenv(ENV_AWS_REGION) or getenv(ENV_AWS_DEFAULT_REGION)
+    return environ.get(ENV_AWS_REGION) or environ.get(ENV_AWS_DEFAULT_REGION)

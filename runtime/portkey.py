@@ -14,6 +14,7 @@ from runtime.constants import (
     DEFAULT_GATEWAY_URL,
     DEFAULT_RETRY_ATTEMPTS,
     DEFAULT_RETRY_STATUS_CODES,
+    ENV_ALLOWED_MODELS,
     ENV_CUSTOM_HOST,
     ENV_GATEWAY_URL,
     HEADER_AUTHORIZATION,
@@ -32,7 +33,7 @@ from runtime.constants import (
     PROVIDER_BEDROCK,
 )
 from runtime.credentials import Credentials
-from runtime.env import getenv
+from runtime.env import environ_region, getenv
 from runtime.errors import ConfigError, RejectedParameterError
 from runtime.resolve import find_model, pick_region, resolve_model
 
@@ -134,6 +135,12 @@ def _custom_host(custom_host: str | None) -> str | None:
     return check_http_url(custom_host, what, "http://localhost:9000").rstrip("/")
 
 
+# (arguments, environment) -> the checked source region of portkey_headers (no credentials in it);
+# this and the config plans below are bounded by the distinct calls an app makes
+_checked_headers: dict[tuple[object, ...], str] = {}
+_MAX_PLANS = 1024
+
+
 def portkey_headers(
     name: str,
     credentials: Credentials,
@@ -154,9 +161,30 @@ def portkey_headers(
     ``auth="api-key"`` sends a short-term Bedrock API key (see :mod:`runtime.api_key`,
     lifetime `ttl_seconds`) instead of the secret access key.
     """
-    region = pick_region(region or credentials.region)
-    resolve_model(name, region, allowed=allowed)
-    headers = bedrock_auth_headers(credentials, region, custom_host=custom_host, auth=auth, ttl_seconds=ttl_seconds)
+    key = None
+    if allowed is None or isinstance(allowed, str):
+        key = (
+            name,
+            region,
+            credentials.region,
+            allowed,
+            custom_host,
+            auth,
+            environ_region(),
+            getenv(ENV_ALLOWED_MODELS),
+        )
+        checked = _checked_headers.get(key)
+    else:
+        checked = None
+    if checked is None:
+        checked = pick_region(region or credentials.region)
+        resolve_model(name, checked, allowed=allowed)
+        check_auth(auth)
+        if key is not None:
+            if len(_checked_headers) >= _MAX_PLANS:
+                _checked_headers.clear()
+            _checked_headers[key] = checked
+    headers = bedrock_auth_headers(credentials, checked, custom_host=custom_host, auth=auth, ttl_seconds=ttl_seconds)
     if trace_id:
         headers[HEADER_TRACE_ID] = check_header_value(trace_id, "the trace id")
     if metadata:
@@ -271,25 +299,92 @@ def _retry_block(retry: Mapping[str, object] | None) -> dict[str, object] | None
 
 
 def _target(
-    name: str,
-    credentials: Credentials,
-    region: str,
-    custom_host: str | None,
-    allowed: Iterable[str] | str | None,
-    api_key: str | None = None,
+    region: str, model_id: str, credentials: Credentials, host: str | None, api_key: str | None
 ) -> dict[str, Any]:
+    """One gateway target: the credential-free parts of a plan filled with this call's keys."""
     target: dict[str, Any] = {"provider": PROVIDER_BEDROCK}
     if api_key is not None:
         target.update(aws_auth_type=AWS_AUTH_TYPE_API_KEY, api_key=api_key)
     else:
         target.update(aws_access_key_id=credentials.access_key_id, aws_secret_access_key=credentials.secret_access_key)
     target["aws_region"] = region
-    target["override_params"] = {"model": resolve_model(name, region, allowed=allowed)}
+    target["override_params"] = {"model": model_id}
     if credentials.session_token and api_key is None:
         target["aws_session_token"] = credentials.session_token
-    if custom_host:
-        target["custom_host"] = custom_host
+    if host:
+        target["custom_host"] = host
     return target
+
+
+class _Plan:
+    """The credential-free part of a config: which (region, Bedrock id) targets, custom host,
+    retries and timeout. Built (and every rule checked) once per distinct arguments and
+    environment; no key, secret or token is ever part of it."""
+
+    __slots__ = ("host", "last_retry", "pairs", "regions", "retry", "timeout")
+
+    def __init__(
+        self,
+        pairs: tuple[tuple[str, str], ...],
+        host: str | None,
+        retry: dict[str, Any] | None,
+        last_retry: dict[str, Any] | None,
+        timeout: int | None,
+    ) -> None:
+        self.pairs = pairs
+        self.regions = tuple(dict.fromkeys(region for region, _ in pairs))
+        self.host = host
+        self.retry = retry
+        self.last_retry = last_retry
+        self.timeout = timeout
+
+
+# (arguments, environment) -> _Plan; bounded by the distinct configs an app asks for
+_plans: dict[tuple[object, ...], _Plan] = {}
+
+
+def _plan(
+    ordered: Sequence[str],
+    credentials_region: str | None,
+    region: str | None,
+    regions: Sequence[str] | None,
+    request_timeout: int | None,
+    retry: Mapping[str, object] | None,
+    fallback: bool,
+    custom_host: str | None,
+    allowed: Iterable[str] | str | None,
+) -> _Plan:
+    from runtime.fallback import chain_pairs, check_request_timeout, retry_codes
+
+    if not ordered:
+        raise ConfigError("portkey_config needs at least one model name")
+    if regions is not None and not list(regions):
+        raise ConfigError("regions is empty; name at least one source region (e.g. us-east-1) or leave it out")
+    if regions and region:
+        raise ConfigError("pass region or regions, not both; regions lists every source region in order")
+    chosen = [pick_region(r) for r in regions] if regions else [pick_region(region or credentials_region)]
+    pairs = chain_pairs(ordered, chosen)
+    if len(pairs) > 1 and not fallback:
+        raise ConfigError(
+            "several models or regions need fallback=True (a fallback chain); "
+            "pass one name and one region for a single target"
+        )
+    host = _custom_host(custom_host)
+    resolved = tuple((r, resolve_model(n, r, allowed=allowed)) for n, r in pairs)
+    timeout = check_request_timeout(request_timeout)
+    retry_block = _retry_block(retry)
+    last_retry = None
+    if retry_block is not None:
+        codes = list(retry_block["on_status_codes"])  # type: ignore[call-overload]
+        default_codes = retry is DEFAULT_RETRY or (retry is not None and "on_status_codes" not in retry)
+        if len(pairs) > 1 and default_codes:
+            # 429 moves on to the next source region at once; the last target still retries it
+            last_retry = {**retry_block, "on_status_codes": retry_codes(codes, timeout=timeout is not None)}
+            codes = retry_codes(codes, timeout=timeout is not None, throttled=False)
+        else:
+            codes = retry_codes(codes, timeout=timeout is not None)
+        retry_block = {**retry_block, "on_status_codes": codes}
+    return _Plan(resolved, host, retry_block, last_retry, timeout)
 
 
 def portkey_config(
@@ -319,6 +414,10 @@ def portkey_config(
     ``auth="api-key"``: each target carries ``aws_auth_type: "apiKey"`` and a short-term Bedrock
     API key (``api_key``) for its region instead of the access key pair.
 
+    The credential-free part (targets' regions and ids, retries; every rule checked) is built once
+    per distinct arguments and environment and reused; the keys are filled in on every call, so a
+    rotated key or a renewed API key shows in the next config.
+
     >>> creds = Credentials("AKIAIOSFODNN7EXAMPLE", "secret", region="us-east-1")
     >>> chain = portkey_config(["claude-sonnet-4.6", "claude-haiku-4.5"], creds, regions=["us-east-1", "us-west-2"])
     >>> [(t["aws_region"], t["override_params"]["model"]) for t in chain["targets"]]  # doctest: +NORMALIZE_WHITESPACE
@@ -328,30 +427,42 @@ def portkey_config(
     >>> chain["strategy"]["on_status_codes"]
     [429, 408, 500, 502, 503, 504]
     """
-    from runtime.fallback import FALLBACK_STATUS_CODES, chain_pairs, check_request_timeout, retry_codes
+    from runtime.fallback import FALLBACK_STATUS_CODES
 
     credentials = credentials.frozen()  # one consistent key/secret/token (a role's are refreshed)
-    ordered = [names] if isinstance(names, str) else list(names)
-    if not ordered:
-        raise ConfigError("portkey_config needs at least one model name")
-    if regions is not None and not list(regions):
-        raise ConfigError("regions is empty; name at least one source region (e.g. us-east-1) or leave it out")
-    if regions and region:
-        raise ConfigError("pass region or regions, not both; regions lists every source region in order")
-    chosen = [pick_region(r) for r in regions] if regions else [pick_region(region or credentials.region)]
-    pairs = chain_pairs(ordered, chosen)
-    if len(pairs) > 1 and not fallback:
-        raise ConfigError(
-            "several models or regions need fallback=True (a fallback chain); "
-            "pass one name and one region for a single target"
+    ordered = (names,) if isinstance(names, str) else tuple(names)
+    api = check_auth(auth) == AUTH_API_KEY
+    key: tuple[object, ...] | None = None
+    if (retry is DEFAULT_RETRY or retry is None) and (allowed is None or isinstance(allowed, str)):
+        key = (
+            ordered,
+            credentials.region,
+            region,
+            None if regions is None else tuple(regions),
+            request_timeout,
+            retry is None,
+            fallback,
+            custom_host,
+            allowed,
+            environ_region(),
+            getenv(ENV_ALLOWED_MODELS),
+            getenv(ENV_CUSTOM_HOST),
         )
-    host = _custom_host(custom_host)
-    api_keys: dict[str, str] = {}
-    if check_auth(auth) == AUTH_API_KEY:  # one short-term key per target region
-        api_keys = {r: bedrock_api_key(credentials, r, ttl_seconds) for r in dict.fromkeys(r for _, r in pairs)}
-    targets = [_target(n, credentials, r, host, allowed, api_keys.get(r)) for n, r in pairs]
-    timeout = check_request_timeout(request_timeout)
-    retry_block = _retry_block(retry)
+        plan = _plans.get(key)
+    else:
+        plan = None
+    if plan is None:
+        plan = _plan(
+            ordered, credentials.region, region, regions, request_timeout, retry, fallback, custom_host, allowed
+        )
+        if key is not None:
+            if len(_plans) >= _MAX_PLANS:
+                _plans.clear()
+            _plans[key] = plan
+    # one short-term key per target region, from runtime.api_key's cache (renewed before expiry)
+    api_keys = {r: bedrock_api_key(credentials, r, ttl_seconds) for r in plan.regions} if api else {}
+    host = plan.host
+    targets = [_target(r, model_id, credentials, host, api_keys.get(r)) for r, model_id in plan.pairs]
     config: dict[str, Any]
     if len(targets) == 1:
         config = targets[0]
@@ -360,18 +471,12 @@ def portkey_config(
             "strategy": {"mode": "fallback", "on_status_codes": list(FALLBACK_STATUS_CODES)},
             "targets": targets,
         }
-    if retry_block is not None:
-        codes = list(retry_block["on_status_codes"])  # type: ignore[call-overload]
-        default_codes = retry is DEFAULT_RETRY or (retry is not None and "on_status_codes" not in retry)
-        if len(targets) > 1 and default_codes:
-            # 429 moves on to the next source region at once; the last target still retries it
-            targets[-1]["retry"] = {**retry_block, "on_status_codes": retry_codes(codes, timeout=timeout is not None)}
-            codes = retry_codes(codes, timeout=timeout is not None, throttled=False)
-        else:
-            codes = retry_codes(codes, timeout=timeout is not None)
-        config["retry"] = {**retry_block, "on_status_codes": codes}
-    if timeout is not None:
-        config["request_timeout"] = timeout
+    if plan.last_retry is not None:
+        targets[-1]["retry"] = {**plan.last_retry, "on_status_codes": list(plan.last_retry["on_status_codes"])}
+    if plan.retry is not None:
+        config["retry"] = {**plan.retry, "on_status_codes": list(plan.retry["on_status_codes"])}
+    if plan.timeout is not None:
+        config["request_timeout"] = plan.timeout
     return config
 
 

@@ -1,7 +1,9 @@
-"""The one owner of "what looks like a secret in a line of text": every CLI error line of
-``python -m runtime`` passes through :func:`redact` before it is printed.
+"""The one owner of masking secrets: in a line of text (:func:`redact`, every CLI error line of
+``python -m runtime`` passes through it), in headers (:func:`redact_headers`), in a gateway config
+(:func:`redact_config`) and the short form of an access key id (:func:`mask_key_id`).
 
-Stdlib only and cheap to import. It masks, wherever they appear in a message:
+Stdlib only and cheap to import (the patterns are compiled on first use). :func:`redact` masks,
+wherever they appear in a message:
 
 - age identities (``AGE-SECRET-KEY-1`` + Bech32), pasted by mistake where a recipient belongs;
 - AWS secret access keys: a 40-character base64 word next to an access key id or a
@@ -11,33 +13,60 @@ Stdlib only and cheap to import. It masks, wherever they appear in a message:
 - AWS session tokens (``IQoJb3JpZ2luX2Vj…`` / ``FwoGZXIvYXdzE…``, the encoded ``origin_ec`` prefix).
 
 Access key ids are not secrets on their own; they are shortened the way
-:func:`runtime.credentials.mask_key_id` does, so a line still tells which key it is about.
+:func:`mask_key_id` does, so a line still tells which key it is about.
 """
 
 from __future__ import annotations
 
-import re
+from runtime.constants import REDACTED, SECRET_HEADERS
 
-from runtime.constants import REDACTED
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
+    from collections.abc import Mapping
+    from typing import Any
 
-_AGE_IDENTITY = re.compile(r"AGE-SECRET-KEY-1[0-9A-Za-z]+", re.IGNORECASE)
-_BEDROCK_API_KEY = re.compile(r"bedrock-api-key-[A-Za-z0-9+/=%_.-]+|\bABSK[A-Za-z0-9+/=]{20,}")
-_SESSION_TOKEN = re.compile(r"\b(?:IQoJb3JpZ2lu|FwoGZXIvYXdz)[A-Za-z0-9+/=]{20,}")
-_KEY_ID = re.compile(r"\b((?:AKIA|ASIA)[A-Z0-9]{16})\b")
 # A secret key: exactly 40 base64 characters, not part of a longer word.
 _BASE64_40 = r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=])"
-_LABELLED_SECRET = re.compile(
-    r"((?:aws_?)?secret(?:_?access)?(?:_?key)?['\"]?\s*[:=]\s*['\"]?)" + _BASE64_40, re.IGNORECASE
-)
-_SECRET_NEAR_KEY_ID = re.compile(
-    r"((?:AKIA|ASIA)[A-Z0-9]{16}['\"]?[\s,:;=/|'\"._-]{1,12})" + _BASE64_40 + r"|"
-    + _BASE64_40 + r"(?=['\"]?[\s,:;=/|'\"._-]{1,12}(?:AKIA|ASIA)[A-Z0-9]{16})"
-)  # fmt: skip
+# (age identity, Bedrock API key, session token, labelled secret, secret next to a key id, key id)
+_patterns: tuple[re.Pattern[str], ...] | None = None
+# config keys whose values are secrets (each target of a fallback chain carries its own copy)
+SECRET_CONFIG_KEYS = frozenset({"aws_secret_access_key", "aws_session_token", "api_key"})
 
 
-def _mask_key_id(match: re.Match[str]) -> str:
-    key_id = match.group(1)
-    return f"{key_id[:4]}…{key_id[-4:]}"
+def _compiled() -> tuple[re.Pattern[str], ...]:
+    global _patterns
+    if _patterns is None:
+        import re  # on first use only: `import runtime` stays free of re
+
+        _patterns = (
+            re.compile(r"AGE-SECRET-KEY-1[0-9A-Za-z]+", re.IGNORECASE),
+            re.compile(r"bedrock-api-key-[A-Za-z0-9+/=%_.-]+|\bABSK[A-Za-z0-9+/=]{20,}"),
+            re.compile(r"\b(?:IQoJb3JpZ2lu|FwoGZXIvYXdz)[A-Za-z0-9+/=]{20,}"),
+            re.compile(r"((?:aws_?)?secret(?:_?access)?(?:_?key)?['\"]?\s*[:=]\s*['\"]?)" + _BASE64_40, re.IGNORECASE),
+            re.compile(
+                r"((?:AKIA|ASIA)[A-Z0-9]{16}['\"]?[\s,:;=/|'\"._-]{1,12})"
+                + _BASE64_40
+                + r"|"
+                + _BASE64_40
+                + r"(?=['\"]?[\s,:;=/|'\"._-]{1,12}(?:AKIA|ASIA)[A-Z0-9]{16})"
+            ),
+            re.compile(r"\b((?:AKIA|ASIA)[A-Z0-9]{16})\b"),
+        )
+    return _patterns
+
+
+def mask_key_id(access_key_id: str) -> str:
+    """Show only the first and last four characters of an access key id.
+
+    >>> mask_key_id("AKIAIOSFODNN7EXAMPLE")
+    'AKIA…MPLE'
+    >>> mask_key_id("short")
+    '…'
+    """
+    if len(access_key_id) < 12:
+        return "…"
+    return f"{access_key_id[:4]}…{access_key_id[-4:]}"
 
 
 def redact(text: str) -> str:
@@ -52,12 +81,13 @@ def redact(text: str) -> str:
     >>> redact("region us-east-1 has no profile; a 40-char sha: 0123456789abcdef0123456789abcdef01234567")
     'region us-east-1 has no profile; a 40-char sha: 0123456789abcdef0123456789abcdef01234567'
     """
-    text = _AGE_IDENTITY.sub(REDACTED, text)
-    text = _BEDROCK_API_KEY.sub(REDACTED, text)
-    text = _SESSION_TOKEN.sub(REDACTED, text)
-    text = _LABELLED_SECRET.sub(lambda m: m.group(1) + REDACTED, text)
-    text = _SECRET_NEAR_KEY_ID.sub(lambda m: (m.group(1) or "") + REDACTED, text)
-    return _KEY_ID.sub(_mask_key_id, text)
+    age, api_key, token, labelled, near_key_id, key_id = _compiled()
+    text = age.sub(REDACTED, text)
+    text = api_key.sub(REDACTED, text)
+    text = token.sub(REDACTED, text)
+    text = labelled.sub(lambda m: m.group(1) + REDACTED, text)
+    text = near_key_id.sub(lambda m: (m.group(1) or "") + REDACTED, text)
+    return key_id.sub(lambda m: mask_key_id(m.group(1)), text)
 
 
 def is_age_identity(text: str) -> bool:
@@ -66,7 +96,7 @@ def is_age_identity(text: str) -> bool:
     >>> is_age_identity("AGE-SECRET-KEY-1ABC"), is_age_identity("age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2e")
     (True, False)
     """
-    return _AGE_IDENTITY.search(text) is not None
+    return _compiled()[0].search(text) is not None
 
 
 def is_secret_header(name: str) -> bool:
@@ -79,3 +109,45 @@ def is_secret_header(name: str) -> bool:
 
     lowered = name.lower()
     return any(word in lowered for word in SECRET_HEADER_WORDS)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers safe to print: secret values replaced, the access key id masked.
+
+    >>> redact_headers({"x-portkey-aws-secret-access-key": "s3cr3t", "x-portkey-provider": "bedrock"})
+    {'x-portkey-aws-secret-access-key': '<redacted>', 'x-portkey-provider': 'bedrock'}
+    >>> redact_headers({"x-portkey-aws-access-key-id": "AKIAIOSFODNN7EXAMPLE"})
+    {'x-portkey-aws-access-key-id': 'AKIA…MPLE'}
+    >>> redact_headers({"x-portkey-aws-session-token": "tok"})
+    {'x-portkey-aws-session-token': '<redacted>'}
+    """
+    shown = {}
+    for name, value in headers.items():
+        if name.lower() in SECRET_HEADERS:
+            shown[name] = REDACTED
+        elif name.endswith("access-key-id"):
+            shown[name] = mask_key_id(value)
+        else:
+            shown[name] = value
+    return shown
+
+
+def redact_config(config: Any) -> Any:
+    """A copy of a gateway config safe to print: secret values replaced, access key ids masked.
+
+    >>> redact_config({"targets": [{"aws_access_key_id": "AKIAIOSFODNN7EXAMPLE", "aws_secret_access_key": "s"}]})
+    {'targets': [{'aws_access_key_id': 'AKIA…MPLE', 'aws_secret_access_key': '<redacted>'}]}
+    """
+    if isinstance(config, list):
+        return [redact_config(item) for item in config]
+    if not isinstance(config, dict):
+        return config
+    shown: dict[str, Any] = {}
+    for key, value in config.items():
+        if key in SECRET_CONFIG_KEYS:
+            shown[key] = REDACTED
+        elif key == "aws_access_key_id" and isinstance(value, str):
+            shown[key] = mask_key_id(value)
+        else:
+            shown[key] = redact_config(value)
+    return shown

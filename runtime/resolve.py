@@ -13,18 +13,12 @@ from runtime.catalog import (
 from runtime.constants import (
     DEFAULT_REGION,
     ENV_ALLOWED_MODELS,
-    ENV_AWS_DEFAULT_REGION,
-    ENV_AWS_REGION,
 )
-from runtime.env import getenv
+from runtime.env import environ_region, getenv
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
-
-ALL_MODELS = "all"
-# what an allow-list may not be: it would allow nothing, which is never what was meant
-_NO_MODELS = ("", "none", "null")
 
 # (name, region, allowed) -> resolved id, for the packaged catalog only; bounded by the
 # number of distinct names an app asks for.
@@ -36,7 +30,7 @@ def pick_region(region: str | None = None) -> str:
     """The region to use: the argument, else ``AWS_REGION``, ``AWS_DEFAULT_REGION``, else
     ``us-east-1``. A malformed or unknown region raises :class:`RegionError`, a region of another
     partition (GovCloud, China, isolated) :class:`UnsupportedPartitionError`."""
-    chosen = region or getenv(ENV_AWS_REGION) or getenv(ENV_AWS_DEFAULT_REGION) or DEFAULT_REGION
+    chosen = region or environ_region() or DEFAULT_REGION
     if chosen in _valid_regions:
         return chosen
     load_catalog().check_region(chosen)  # malformed, another partition, or unknown: one line
@@ -156,31 +150,15 @@ def allowed_models(
 ) -> frozenset[str] | None:
     """Catalog names the allow-list admits (None: all). The argument beats
     ``PORTKEY_BEDROCK_ALLOWED_MODELS``; both are comma lists of names or aliases, or ``all``.
-    Unset means all; an empty list or ``none`` is an error (it would allow nothing), as in the
-    stack's ``allowed_models`` context key."""
-    catalog = catalog or load_catalog()
+    Unset means all; an empty list or ``none`` is a ConfigError (it would allow nothing), as in
+    the stack's ``allowed_models`` context key: both are `runtime.admission.admit`."""
     raw = allowed if allowed is not None else getenv(ENV_ALLOWED_MODELS)
     if raw is None:
         return None
-    from runtime.errors import UnknownModelError
+    from runtime.admission import admit  # the one owner of admission; no region: each call has its own
 
-    items = [item.strip() for item in (raw.split(",") if isinstance(raw, str) else list(raw))]
-    items = [item for item in items if item]
-    if [item.lower() for item in items] == [ALL_MODELS]:
-        return None
-    if not items or (len(items) == 1 and items[0].lower() in _NO_MODELS):
-        shown = raw if isinstance(raw, str) else ",".join(raw)
-        raise UnknownModelError(
-            f"the allow-list ({ENV_ALLOWED_MODELS}={shown!r}) names no model; list models "
-            f"(e.g. claude-large,claude-sonnet-4.6), use {ALL_MODELS!r}, or unset it"
-        )
-    names = set()
-    for item in items:
-        try:
-            names.add(find_model(item, catalog)[0].name)
-        except UnknownModelError as err:
-            raise UnknownModelError(f"in the allow-list ({ENV_ALLOWED_MODELS}): {err}") from None
-    return frozenset(names)
+    admission = admit(raw, catalog=catalog, where=f"the allow-list ({ENV_ALLOWED_MODELS})", keep_eol=True)
+    return None if admission.everything else frozenset(admission.names)
 
 
 def resolve_model(

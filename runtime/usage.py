@@ -29,11 +29,10 @@ from typing import Any
 
 from runtime.catalog import Catalog, load_catalog
 from runtime.cli_parser import OneLineParser
-from runtime.constants import DEFAULT_STACK_NAME
+from runtime.constants import DEFAULT_STACK_NAME, EXIT_USAGE
 from runtime.errors import PortkeyBedrockError, aws_error_code
 from runtime.spend import STACK_TAG_KEY
 
-EXIT_USAGE = 2
 NAMESPACE = "AWS/Bedrock"
 METRICS = ("Invocations", "InputTokenCount", "OutputTokenCount", "InvocationThrottles", "InvocationClientErrors")
 SCOPE_METRICS = "account-wide per model (CloudWatch AWS/Bedrock, near real time)"

@@ -1,8 +1,13 @@
 """`make bench`: the performance targets, measured as ratios in one run. Not a test.
 
 (a) process cost of `import runtime; runtime.resolve_model('claude-large')` against `python -c pass`
-    (target <= 1.10x), both with Python's default bytecode caching on and caches warm;
-(b) header + config builds per second on one core (target >= 200,000);
+    (target <= 1.10x), caches warm, once with Python's default bytecode caching and once with
+    PYTHONDONTWRITEBYTECODE=1 (containers often set it: .pyc files and the catalog cache are read,
+    `make install` writes them);
+(b) header + config builds per second on one core (target >= 200,000), SigV4 and api-key mode side
+    by side (api-key: warm key cache), plus a 2-model x 2-region fallback chain for reference. Counted
+    per CPU second of this process (`time.process_time`), so other jobs on a shared machine do not
+    count against it;
 (c) CDK synth of our app against a one-`iam.User` app (target <= 1.2x), when the CDK part is present.
 """
 
@@ -21,9 +26,11 @@ IMPORT_TARGET = 1.10
 BUILDS_TARGET = 200_000
 
 
-def _clean_env() -> dict[str, str]:
+def _clean_env(dont_write_bytecode: bool = False) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure Python as apps run it: .pyc caching on
+    if dont_write_bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONPATH"] = str(REPO)
     return env
 
@@ -37,10 +44,10 @@ def _run_times(code: str, runs: int, env: dict[str, str]) -> list[float]:
     return times
 
 
-def measure_import(runs: int = 60) -> dict[str, float]:
-    env = _clean_env()
+def measure_import(runs: int = 60, *, dont_write_bytecode: bool = False) -> dict[str, float]:
+    env = _clean_env(dont_write_bytecode)
     probe = "import runtime; runtime.resolve_model('claude-large')"
-    _run_times(probe, 3, env)  # warm .pyc files and the catalog cache
+    _run_times(probe, 3, _clean_env())  # warm .pyc files and the catalog cache
     base: list[float] = []
     ours: list[float] = []
     for _ in range(runs):  # interleaved so drift hits both sides alike
@@ -50,7 +57,11 @@ def measure_import(runs: int = 60) -> dict[str, float]:
     return {"pass_ms": base_ms, "runtime_ms": ours_ms, "ratio": ours_ms / base_ms}
 
 
-def measure_builds(seconds: float = 2.0) -> dict[str, float]:
+CHAIN = {"names": ["claude-sonnet-4.6", "claude-haiku-4.5"], "regions": ["us-east-1", "us-west-2"]}
+
+
+def measure_builds(seconds: float = 2.0, auth: str = "sigv4", chain: bool = False) -> dict[str, float]:
+    """Header + config builds per CPU second; `chain`: the config is a 2 x 2 fallback chain."""
     sys.path.insert(0, str(REPO))
     import warnings
 
@@ -59,16 +70,20 @@ def measure_builds(seconds: float = 2.0) -> dict[str, float]:
     warnings.simplefilter("ignore", runtime.LegacyModelWarning)  # claude-sonnet-4.5 is Legacy: warned once
     creds = runtime.Credentials("AKIAIOSFODNN7EXAMPLE", "x" * 40, region="us-east-1")
     headers, config = runtime.portkey_headers, runtime.portkey_config
+    names: str | list[str] = CHAIN["names"] if chain else "claude-sonnet-4.5"
+    regions = CHAIN["regions"] if chain else None
+    headers("claude-sonnet-4.5", creds, auth=auth)  # api-key: the key is minted and cached here
+    config(names, creds, auth=auth, regions=regions)
     best = 0.0
-    for _ in range(3):
-        count, start = 0, time.perf_counter()
-        deadline = start + seconds / 3
-        while time.perf_counter() < deadline:
+    for _ in range(5):
+        count, start = 0, time.process_time()
+        deadline = start + seconds / 5
+        while time.process_time() < deadline:
             for _ in range(1000):
-                headers("claude-sonnet-4.5", creds)
-                config("claude-sonnet-4.5", creds)
+                headers("claude-sonnet-4.5", creds, auth=auth)
+                config(names, creds, auth=auth, regions=regions)
             count += 1000
-        best = max(best, count / (time.perf_counter() - start))
+        best = max(best, count / (time.process_time() - start))
     return {"builds_per_second": best}
 
 
@@ -92,17 +107,22 @@ def measure_crafted_enc(runs: int = 20) -> dict[str, float]:
 
 
 def main() -> int:
-    results = measure_import()
-    print(
-        f"import+resolve: {results['runtime_ms']:.2f} ms vs python -c pass {results['pass_ms']:.2f} ms "
-        f"-> {results['ratio']:.3f}x (target <= {IMPORT_TARGET:.2f}x) "
-        f"{'OK' if results['ratio'] <= IMPORT_TARGET else 'MISSED'}"
-    )
-    builds = measure_builds()["builds_per_second"]
-    print(
-        f"header+config builds: {builds:,.0f}/s on one core (target >= {BUILDS_TARGET:,}) "
-        f"{'OK' if builds >= BUILDS_TARGET else 'MISSED'}"
-    )
+    for dont_write in (False, True):
+        results = measure_import(dont_write_bytecode=dont_write)
+        label = " (PYTHONDONTWRITEBYTECODE=1)" if dont_write else ""
+        print(
+            f"import+resolve{label}: {results['runtime_ms']:.2f} ms vs python -c pass {results['pass_ms']:.2f} ms "
+            f"-> {results['ratio']:.3f}x (target <= {IMPORT_TARGET:.2f}x) "
+            f"{'OK' if results['ratio'] <= IMPORT_TARGET else 'MISSED'}"
+        )
+    for auth in ("sigv4", "api-key"):
+        builds = measure_builds(auth=auth)["builds_per_second"]
+        chained = measure_builds(auth=auth, chain=True)["builds_per_second"]
+        print(
+            f"header+config builds, {auth}: {builds:,.0f}/s per CPU second on one core "
+            f"(target >= {BUILDS_TARGET:,}) {'OK' if builds >= BUILDS_TARGET else 'MISSED'}; "
+            f"2x2 fallback chain: {chained:,.0f}/s"
+        )
     enc = measure_crafted_enc()
     print(
         f"crafted ENC[...] value ({enc['chars']:,.0f} chars) rejected in {enc['reject_ms']:.3f} ms "

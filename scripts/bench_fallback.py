@@ -45,15 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     from local.bedrock_double.quotas import Quota
     from local.gateway import start_gateway
     from local.load import LoadReport, run_load
-    from stacks.bedrock_policy import policy_document
-    from stacks.source_regions import build_region_statements
+    from stacks.bedrock_policy import build_statements, policy_document
 
     catalog = runtime.load_catalog()
     key_id = "AKIA" + secrets.token_hex(8).upper()
     keys = DictKeyStore()
     record = keys.add(key_id, secrets.token_urlsafe(30), f"bench-{key_id[-6:]}")
     credentials = runtime.Credentials(key_id, record.secret, region=REGIONS[0])
-    policy = policy_document(build_region_statements(catalog, REGIONS, record.account, MODELS))
+    policy = policy_document(build_statements(catalog, REGIONS, record.account, MODELS))
     quotas = [
         Quota(region, runtime.resolve_model(name, region), requests_per_minute=args.rpm)
         for name in MODELS

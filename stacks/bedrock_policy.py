@@ -6,7 +6,7 @@ plain strings (the account may be a CDK token such as ``stack.account``), so the
 without synthesizing anything. Every model id, profile id and source region comes from the
 runtime catalog (`runtime/catalog.json`).
 
-Per allowed model and the stack's (source) region, the catalog's offer for that region decides:
+Per allowed model and source region, the catalog's offer for that region decides:
 
 * **geographic profile** (``us.``, ``eu.``, ``jp.``, ``au.``, ``apac.`` ...): the profile in the
   source region (exact ARN), and the foundation model in *any* region
@@ -46,7 +46,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from runtime.catalog import Catalog, Model
+from runtime.admission import Admission, admit
+from runtime.catalog import Catalog, Model, Offer
 from runtime.errors import PortkeyBedrockError
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ POLICY_VERSION = "2012-10-17"
 # IAM's limit for a customer managed policy (whitespace not counted):
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
 MANAGED_POLICY_MAX_CHARS = 6144
+# IAM's default quota of managed policies attached to one user (same page)
+MAX_MANAGED_POLICIES_PER_USER = 10
 
 Statement = dict[str, Any]
 
@@ -132,12 +135,9 @@ def _statement(sid: str, resources: list[str], condition: dict[str, str] | None 
     return statement
 
 
-def model_statements(
-    catalog: Catalog, model: Model, region: str, account: str, partition: str = "aws"
-) -> list[Statement]:
-    """The statements that let a caller in `region` invoke `model` the way the catalog offers it
-    there (see the module docstring). Raises :class:`runtime.errors.RegionError` when the model
-    is not offered from `region`.
+def model_statements(model: Model, offer: Offer, region: str, account: str, partition: str = "aws") -> list[Statement]:
+    """The statements that let a caller in `region` invoke `model` through `offer`, its offer from
+    `region` (``runtime.admission.Admission.offer``; see the module docstring).
 
     Resource forms follow AWS's IAM sections for cross-Region inference:
     https://docs.aws.amazon.com/bedrock/latest/userguide/geographic-cross-region-inference.html,
@@ -150,7 +150,8 @@ def model_statements(
     >>> from runtime.catalog import load_catalog
     >>> catalog = load_catalog()
     >>> model = catalog.model("claude-large")
-    >>> profile, fm, global_fm = model_statements(catalog, model, "us-east-1", "111122223333")
+    >>> offer = catalog.offer_for(model, "us-east-1")
+    >>> profile, fm, global_fm = model_statements(model, offer, "us-east-1", "111122223333")
     >>> print(*profile["Resource"], *fm["Resource"], *global_fm["Resource"], sep="\\n")
     arn:aws:bedrock:us-east-1:111122223333:inference-profile/global.anthropic.claude-opus-4-5-20251101-v1:0
     arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-5-20251101-v1:0
@@ -160,7 +161,6 @@ def model_statements(
     >>> global_fm["Condition"]["StringEquals"]["aws:RequestedRegion"]
     'unspecified'
     """
-    offer = catalog.offer_for(model, region)
     if not offer.is_profile or offer.profile_id is None:
         # In-region on-demand: the caller names the foundation model itself, in its own region.
         return [
@@ -195,49 +195,28 @@ def model_statements(
     ]
 
 
-def granted_models(catalog: Catalog, region: str, allowed: Iterable[str] | None = None) -> list[Model]:
-    """The catalog models the policy for `region` grants: the allowed ones (names or aliases;
-    None: every model offered from `region`), never one past end of life.
-
-    An explicitly allowed model that is unknown, past end of life or not offered from `region`
-    is an error (one line naming the fix), not a silent omission.
-
-    >>> from runtime.catalog import load_catalog
-    >>> [m.name for m in granted_models(load_catalog(), "us-east-1", ["sonnet-4.5"])]
-    ['claude-sonnet-4.5']
-    """
-    from runtime.resolve import end_of_life_message, find_model
-
-    if allowed is None:
-        chosen = [m for m in catalog.models if not m.is_eol() and region in m.source_regions()]
-    else:
-        chosen = []
-        for name in allowed:
-            model = find_model(name, catalog)[0]
-            if model.is_eol():
-                raise PolicyValidationError(end_of_life_message(model))
-            catalog.offer_for(model, region)  # RegionError names the regions to use instead
-            if model not in chosen:
-                chosen.append(model)
-    if not chosen:
-        raise PolicyValidationError(
-            f"no catalog model is allowed in {region}; allow at least one of: "
-            f"{', '.join(catalog.names(include_eol=False))}"
-        )
-    return chosen
-
-
 def build_statements(
     catalog: Catalog,
-    region: str,
+    regions: str | Sequence[str],
     account: str,
-    allowed: Iterable[str] | None = None,
+    allowed: Admission | Iterable[str] | str | None = None,
     partition: str = "aws",
     api_keys: str = API_KEYS_OFF,
 ) -> list[Statement]:
-    """Statements for every granted catalog model (see :func:`granted_models`), validated.
-    This is the one policy builder: the stack deploys it and the Bedrock double judges by it.
-    ``api_keys="short-term"`` adds :func:`short_term_api_key_statement`.
+    """The one policy builder: the stack deploys it, and the Bedrock double, e2e and load tests
+    judge calls by it. `regions` is the source region (a name) or regions (in order) the key may
+    call Bedrock from: Bedrock counts on-demand quotas per *source* region, also for
+    cross-Region profiles, so two source regions give twice the quota.
+
+    The models are `allowed` as `runtime.admission.admit` admits them from every one of
+    `regions` (names or aliases, ``"all"`` or None: every model offered there and not past end
+    of life), or an :class:`~runtime.admission.Admission` already made (``StackConfig.admission``).
+    Per region the grants are :func:`model_statements`; the first region keeps its Sids (a
+    one-region policy is the same whatever else is listed), the others get the region appended
+    (``ModelClaudeSonnet45UsWest2``); identical statements are kept once and the profile grants
+    that share a condition are merged (:func:`merge_profile_statements`). ``api_keys="short-term"``
+    adds :func:`short_term_api_key_statement`, once. The result is validated
+    (:func:`validate_statements`) and must fit the managed policies IAM attaches to one user.
 
     >>> from runtime.catalog import load_catalog
     >>> statements = build_statements(load_catalog(), "eu-west-1", "111122223333", ["claude-sonnet-4.5"])
@@ -247,17 +226,52 @@ def build_statements(
     ['arn:aws:bedrock:eu-west-1:111122223333:inference-profile/eu.anthropic.claude-sonnet-4-5-20250929-v1:0']
     >>> statements[1]["Resource"]
     ['arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0']
+    >>> merged = build_statements(load_catalog(), ["us-east-1", "us-west-2"], "111122223333", ["claude-haiku-4.5"])
+    >>> [s["Sid"] for s in merged]
+    ['Profiles', 'ModelClaudeHaiku45', 'ModelClaudeHaiku45UsWest2']
     """
-    statements: list[Statement] = []
-    for model in granted_models(catalog, region, allowed):
-        statements.extend(model_statements(catalog, model, region, account, partition))
-    statements = merge_profile_statements(statements)
+    chosen = (regions,) if isinstance(regions, str) else tuple(dict.fromkeys(regions))
+    if not chosen:
+        raise PolicyValidationError("no source region given; name at least one (e.g. us-east-1)")
     if api_keys not in API_KEYS_MODES:
         raise PolicyValidationError(f"api_keys={api_keys!r} is unknown; use one of {', '.join(API_KEYS_MODES)}")
+    admission = allowed if isinstance(allowed, Admission) else admit(allowed, chosen, catalog=catalog)
+    combined: list[Statement] = []
+    seen: set[str] = set()
+    for index, region in enumerate(chosen):
+        grants = [
+            statement
+            for model in admission.models
+            for statement in model_statements(model, admission.offer(model.name, region), region, account, partition)
+        ]
+        for statement in merge_profile_statements(grants):
+            key = repr({k: v for k, v in statement.items() if k != "Sid"})
+            if key in seen:
+                continue  # the same grant from another region: once is enough
+            seen.add(key)
+            if index:
+                statement = {**statement, "Sid": f"{statement['Sid']}{region_suffix(region)}"}
+            combined.append(statement)
+    statements = merge_profile_statements(combined)
     if api_keys == API_KEYS_SHORT_TERM:
         statements.append(short_term_api_key_statement())
     validate_statements(statements)
+    parts = len(split_statements(statements))
+    if parts > MAX_MANAGED_POLICIES_PER_USER:
+        raise PolicyValidationError(
+            f"{len(chosen)} source regions need {parts} managed policies, more than the "
+            f"{MAX_MANAGED_POLICIES_PER_USER} IAM attaches to one user; list fewer source_regions or allowed_models"
+        )
     return statements
+
+
+def region_suffix(region: str) -> str:
+    """The Sid suffix of a source region.
+
+    >>> region_suffix("us-west-2")
+    'UsWest2'
+    """
+    return statement_sid("", region)
 
 
 def short_term_api_key_statement() -> Statement:

@@ -39,6 +39,7 @@ from runtime.constants import (
     ENV_JSII_SILENCE_DEPRECATED_NODE,
     ENV_JSII_SILENCE_END_OF_LIFE_NODE,
 )
+from runtime.env import environ_region
 from runtime.errors import PortkeyBedrockError
 from stacks.config import REPO_ROOT
 
@@ -110,7 +111,7 @@ class Target:
                 env.pop(name, None)
             env[ENV_AWS_PROFILE] = profile
             profile_region = profile_region_of(profile)
-        region = env.get(ENV_AWS_REGION) or env.get(ENV_AWS_DEFAULT_REGION) or profile_region or DEFAULT_REGION
+        region = environ_region(env) or profile_region or DEFAULT_REGION
         return cls(env=env, region=region, profile=profile or None)
 
     @classmethod

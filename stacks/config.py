@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from runtime.admission import Admission, admit
 from runtime.catalog import Catalog, is_region_name, load_catalog
 from runtime.constants import DEFAULT_REGION, DEFAULT_STACK_NAME, ENV_CDK_DEFAULT_ACCOUNT, ENV_CDK_DEFAULT_REGION
 from runtime.errors import ConfigError, PortkeyBedrockError
-from runtime.resolve import end_of_life_message, find_model
 from stacks.bedrock_policy import API_KEYS_MODES, API_KEYS_OFF, POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
+from stacks.names import default_secret_name
 from stacks.principals import parse_principals
 from stacks.role_settings import ROLE_CONTEXT_KEYS, RoleSettings, parse_role_settings
-from stacks.source_regions import check_offered
 from stacks.spend_settings import SPEND_CONTEXT_KEYS, SpendSettings, parse_spend
 
 if TYPE_CHECKING:
@@ -68,7 +68,6 @@ CONTEXT_KEYS = (
     CTX_ALLOW_WIDENING,
     *SPEND_CONTEXT_KEYS,  # cost_tags, monthly_budget_usd, budget_notify, budget_action
 )
-ALL_MODELS = "all"
 
 _USER_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 _SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
@@ -139,52 +138,23 @@ def split_list(value: object) -> list[str] | None:
     return [item.strip() for item in items if item.strip()]
 
 
-def _models(value: object, region: str, catalog: Catalog, sources: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """The allowed models, as the runtime's ``PORTKEY_BEDROCK_ALLOWED_MODELS`` reads them: a comma
-    list of names or aliases, or ``all`` (every model offered from `region` that has not reached
-    end of life); missing means ``all``; empty or ``none`` is an error (it would allow nothing)."""
-    key = CTX_ALLOWED_MODELS
-    valid = ", ".join(catalog.names(include_eol=False))
+def _models(value: object, region: str, catalog: Catalog, sources: tuple[str, ...] = ()) -> Admission:
+    """The allowed models, as the runtime's ``PORTKEY_BEDROCK_ALLOWED_MODELS`` reads them (both are
+    `runtime.admission.admit`): a comma list of names or aliases, or ``all`` (every model offered
+    from `region` and every source region that has not reached end of life); missing means
+    ``all``; empty or ``none`` is an error (it would allow nothing)."""
     try:
-        items = split_list(value)
-    except TypeError:
-        raise _fail(key, value, f"use {ALL_MODELS!r} or a comma list of: {valid}") from None
-    if items is None or [i.lower() for i in items] == [ALL_MODELS]:
-        offered = []
-        for model in catalog.models:
-            if model.is_eol():
-                continue  # the policy never grants a model past end of life
-            try:
-                for source in (region, *sources):
-                    catalog.offer_for(model, source)
-            except PortkeyBedrockError:
-                continue  # "all" means all models offered in this region (and every source region)
-            offered.append(model.name)
-        if not offered:
-            raise ConfigError(
-                f"context key {CTX_REGION}={region!r}: no catalog model is offered there; "
-                "pick a region with a Bedrock inference profile (e.g. us-east-1)"
-            )
-        return tuple(offered)
-    if not items or [i.lower() for i in items] in (["none"], ["null"]):
-        raise _fail(key, value, f"name at least one model, or use {ALL_MODELS!r}; valid: {valid}")
-    names = set()
-    for item in items:
-        try:
-            model = find_model(item, catalog)[0]
-            if model.is_eol():
-                raise ConfigError(end_of_life_message(model))
-            catalog.offer_for(model, region)
-        except PortkeyBedrockError as err:
-            raise ConfigError(f"context key {key}: {err}") from None
-        names.add(model.name)
-    return tuple(name for name in catalog.names() if name in names)
+        return admit(value, (region, *sources), catalog=catalog, where=f"context key {CTX_ALLOWED_MODELS}")
+    except ConfigError:
+        raise
+    except PortkeyBedrockError as err:
+        raise ConfigError(str(err)) from None
 
 
 def _source_regions(value: object, region: str, catalog: Catalog) -> tuple[str, ...]:
     """The ``source_regions`` context: a comma list (or JSON list) of region names; missing means
     the deploy region alone (``()``, see :attr:`StackConfig.policy_regions`). Whether each allowed
-    model is offered there is checked by `stacks.source_regions`, one line naming model and region.
+    model is offered there is checked by `runtime.admission.admit`, one line naming model and region.
 
     >>> _source_regions("us-east-1, us-west-2,us-east-1", "us-east-1", load_catalog())
     ('us-east-1', 'us-west-2')
@@ -221,6 +191,7 @@ class StackConfig:
     account: str | None = None
     allowed_models: tuple[str, ...] = ()
     policy_mode: str = POLICY_MODE_LEAST_PRIVILEGE
+    # unset: stacks.names.default_secret_name(user_name), so two stacks' secrets differ
     secret_name: str = "portkey/bedrock-access"  # noqa: S105 (the secret's name)
     access_key_serial: int = 1  # a new stack's; a deployed stack's serial comes from the stack itself
     retained_access_key_serial: int | None = None
@@ -231,6 +202,9 @@ class StackConfig:
     api_keys: str = API_KEYS_OFF  # "short-term": bedrock:CallWithBearerToken for SHORT_TERM keys
     role: RoleSettings = field(default_factory=RoleSettings)  # principal=user|role|both and the invoke role's trust
     spend: SpendSettings = field(default_factory=SpendSettings)  # stacks/spend_settings.py
+    # what `runtime.admission.admit` answered for allowed_models from `region` and every source
+    # region (None: built by hand); the stack's policy and outputs use its offers as they are
+    admission: Admission | None = field(default=None, compare=False, repr=False)
 
     @property
     def policy_regions(self) -> tuple[str, ...]:
@@ -309,11 +283,13 @@ class StackConfig:
         principals = parse_principals(CTX_KMS_PRINCIPALS, ctx.get(CTX_KMS_PRINCIPALS))
 
         sources = _source_regions(ctx.get(CTX_SOURCE_REGIONS), region, catalog)
-        models = _models(ctx.get(CTX_ALLOWED_MODELS), region, catalog, sources)
-        try:
-            check_offered(catalog, models, sources)  # an explicitly allowed model must be offered everywhere
-        except PortkeyBedrockError as err:
-            raise ConfigError(f"context key {CTX_SOURCE_REGIONS}: {err}") from None
+        admission = _models(ctx.get(CTX_ALLOWED_MODELS), region, catalog, sources)
+        user_name = _text(
+            CTX_USER_NAME,
+            ctx.get(CTX_USER_NAME, defaults.user_name),
+            _USER_NAME,
+            "use 1-64 characters of letters, digits and +=,.@_-",
+        )
         return cls(
             stack_name=_text(
                 CTX_STACK_NAME,
@@ -321,19 +297,14 @@ class StackConfig:
                 _STACK_NAME,
                 "use letters, digits and hyphens, starting with a letter",
             ),
-            user_name=_text(
-                CTX_USER_NAME,
-                ctx.get(CTX_USER_NAME, defaults.user_name),
-                _USER_NAME,
-                "use 1-64 characters of letters, digits and +=,.@_-",
-            ),
+            user_name=user_name,
             region=region,
             account=account,
-            allowed_models=models,
+            allowed_models=admission.names,
             policy_mode=mode,
             secret_name=_text(
                 CTX_SECRET_NAME,
-                ctx.get(CTX_SECRET_NAME, defaults.secret_name),
+                ctx.get(CTX_SECRET_NAME) or default_secret_name(user_name),
                 _SECRET_NAME,
                 "use letters, digits and /_+=.@-",
             ),
@@ -345,9 +316,18 @@ class StackConfig:
             api_keys=api_keys,
             role=parse_role_settings(context),
             spend=parse_spend(ctx),
+            admission=admission,
         )
+
+    def admitted(self, catalog: Catalog | None = None) -> Admission:
+        """The admission of the allowed models from every policy region (and the deploy region)."""
+        regions = (self.region, *self.source_regions)
+        known = self.admission
+        if known is not None and known.names == self.allowed_models and set(regions) <= set(known.regions):
+            return known  # what from_mapping admitted (a dataclasses.replace of the fields is re-admitted)
+        return admit(self.allowed_models, regions, catalog=catalog)
 
     def model_ids(self, catalog: Catalog | None = None) -> list[str]:
         """The inference-profile ids the allowed models are called with from this region."""
-        catalog = catalog or load_catalog()
-        return [catalog.offer_for(catalog.model(name), self.region).invoke_id for name in self.allowed_models]
+        admission = self.admitted(catalog)
+        return [admission.offer(name, self.region).invoke_id for name in admission.names]

@@ -26,17 +26,17 @@ from runtime.constants import (
     OUTPUT_USER_ARN,
     OUTPUT_USER_NAME,
 )
-from stacks.bedrock_policy import POLICY_MODE_FULL
+from stacks.bedrock_policy import POLICY_MODE_FULL, build_statements
 from stacks.config import StackConfig
 from stacks.constructs.access_credentials import AccessCredentials
 from stacks.constructs.invoke_policy import BedrockInvokePolicy
 from stacks.constructs.invoke_role import InvokeRole
 from stacks.constructs.spend_controls import SpendControls
-from stacks.source_regions import build_region_statements
+from stacks.names import policy_description, stack_description
 
 
 class PortkeyBedrockAccessStack(Stack):
-    """Everything Portkey needs to call Claude on Bedrock as one least-privilege IAM user."""
+    """Everything Portkey needs to call Claude on Bedrock as one least-privilege IAM user and/or role."""
 
     def __init__(
         self,
@@ -51,8 +51,7 @@ class PortkeyBedrockAccessStack(Stack):
             scope,
             construct_id or config.stack_name,
             env=Environment(account=config.account, region=config.region),
-            description="IAM user, least-privilege Bedrock invoke policy and encrypted access key "
-            "for the Portkey gateway (portkey-bedrock-access)",
+            description=stack_description(config.stack_name, config.user_name),
             **kwargs,
         )
         catalog = catalog or load_catalog()
@@ -66,11 +65,11 @@ class PortkeyBedrockAccessStack(Stack):
         statements = (
             []
             if config.policy_mode == POLICY_MODE_FULL
-            else build_region_statements(
+            else build_statements(
                 catalog,
                 config.policy_regions,
                 self.account,
-                config.allowed_models,
+                config.admitted(catalog),
                 partition=self.partition,
                 api_keys=config.api_keys,
             )
@@ -81,6 +80,7 @@ class PortkeyBedrockAccessStack(Stack):
             user=self.user,
             statements=statements,
             mode=config.policy_mode,
+            description=policy_description(config.user_name),
             roles=[self.invoke_role.role] if self.invoke_role else [],
         )
         # cost tags, budget, stop and alarms belong to the access user (principal=user|both)
@@ -110,6 +110,7 @@ class PortkeyBedrockAccessStack(Stack):
                 self,
                 "Credentials",
                 user=self.user,
+                user_name=config.user_name,
                 region=config.region,
                 secret_name=config.secret_name,
                 access_key_serial=config.access_key_serial,

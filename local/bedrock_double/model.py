@@ -166,7 +166,7 @@ def route_request(
 
     >>> from runtime.catalog import load_catalog
     >>> catalog = load_catalog()
-    >>> t = route_request(catalog.profile_id(catalog.model("claude-haiku-4.5"), "us-west-1"), "us-west-1", "1",
+    >>> t = route_request(catalog.offer_for(catalog.model("claude-haiku-4.5"), "us-west-1").invoke_id, "us-west-1", "1",
     ...                    "converse", catalog, destination="us-east-2")
     >>> t.destination_region, [c.resource.split(":")[3] for c in t.checks]
     ('us-east-2', ['us-west-1', 'us-west-1', 'us-east-2'])

@@ -1,7 +1,7 @@
 """Verify an incoming SigV4 `Authorization` header by recomputing it with botocore.
 
-The Portkey gateway (1.15.2, `@smithy/signature-v4`) signs the ``host`` header as the URL's
-hostname *without the port* while its HTTP client sends ``Host: 127.0.0.1:PORT``; botocore and
+The Portkey gateway (the version package.json pins, `@smithy/signature-v4`) signs the ``host``
+header as the URL's hostname *without the port* while its HTTP client sends ``Host: 127.0.0.1:PORT``; botocore and
 the AWS SDKs sign ``host:port`` when the port is not the scheme default. Real AWS endpoints never
 see a port, so both agree there. Locally we therefore try the port-less host first (what the
 gateway signed), then the Host header as sent, and record which one matched.

@@ -10,6 +10,7 @@ from typing import Any
 from local.load.limits import Headers
 from runtime.constants import REDACTED
 from runtime.redact import is_secret_header
+from runtime.redact import redact as redact_text
 
 ERROR_SAMPLES = 5
 _SAMPLE_CHARS = 300
@@ -33,7 +34,8 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
 
 
 def redact(text: str, secrets: list[str]) -> str:
-    """`text` with every secret value replaced, cut to one short line.
+    """`text` with every secret value replaced (the known `secrets`, then whatever
+    `runtime.redact.redact`, the one owner of masking, recognizes), cut to one short line.
 
     >>> redact("bad key wJalr/K7 for\\nuser", ["wJalr/K7"])
     'bad key <redacted> for user'
@@ -41,7 +43,7 @@ def redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, REDACTED)
-    text = " ".join(text.split())
+    text = " ".join(redact_text(text).split())
     return text if len(text) <= _SAMPLE_CHARS else text[: _SAMPLE_CHARS - 1] + "…"
 
 

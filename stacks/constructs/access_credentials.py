@@ -29,12 +29,12 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from runtime.constants import ENV_AWS_ACCESS_KEY_ID, ENV_AWS_REGION, ENV_AWS_SECRET_ACCESS_KEY
+from stacks.names import key_description, kms_alias, secret_description
 from stacks.principals import foreign_principals_warning
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-KMS_ALIAS = "alias/portkey-bedrock-access"
 # What SOPS needs of a KMS recipient: wrap (Encrypt/GenerateDataKey) and unwrap (Decrypt).
 SOPS_KMS_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
 READ_SECRET_ACTION = "secretsmanager:GetSecretValue"  # noqa: S105 (an IAM action)
@@ -60,6 +60,7 @@ class AccessCredentials(Construct):
         construct_id: str,
         *,
         user: iam.IUser,
+        user_name: str,
         region: str,
         secret_name: str,
         access_key_serial: int,
@@ -77,8 +78,8 @@ class AccessCredentials(Construct):
         self.key = kms.Key(
             self,
             "Key",
-            alias=KMS_ALIAS,
-            description="Encrypts the portkey-bedrock-access secret; usable as a SOPS recipient",
+            alias=kms_alias(user_name),
+            description=key_description(user_name, secret_name),
             enable_key_rotation=True,
         )
         if kms_principals:
@@ -105,7 +106,7 @@ class AccessCredentials(Construct):
             self,
             "Secret",
             secret_name=secret_name,
-            description="Access key of the portkey-bedrock-access user (flat env JSON)",
+            description=secret_description(user_name),
             encryption_key=self.key,
             secret_object_value={
                 ENV_AWS_ACCESS_KEY_ID: SecretValue.resource_attribute(self.active_key.access_key_id),

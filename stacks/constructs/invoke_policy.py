@@ -43,6 +43,7 @@ class BedrockInvokePolicy(Construct):
         *,
         user: iam.IUser | None,
         statements: Sequence[Statement],
+        description: str,  # stacks.names.policy_description
         mode: str = POLICY_MODE_LEAST_PRIVILEGE,
         roles: Sequence[iam.IRole] = (),
     ) -> None:
@@ -72,7 +73,7 @@ class BedrockInvokePolicy(Construct):
                 policy = iam.ManagedPolicy(
                     self,
                     "Policy" if index == 0 else f"Policy{index + 1}",
-                    description="Invoke the catalog's Bedrock models through their inference profiles only",
+                    description=description,
                     statements=[iam.PolicyStatement.from_json(s) for s in part],
                     users=[user] if user else None,
                     roles=list(roles) or None,

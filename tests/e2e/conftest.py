@@ -74,7 +74,7 @@ def double(bedrock_double: DoubleServer) -> DoubleServer:
 @pytest.fixture
 def profile_id() -> str:
     catalog = load_catalog()
-    return catalog.profile_id(catalog.by_key["claude-sonnet-4-5"], E2E_REGION)
+    return catalog.offer_for(catalog.by_key["claude-sonnet-4-5"], E2E_REGION).invoke_id
 
 
 @pytest.fixture

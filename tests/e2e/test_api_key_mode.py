@@ -14,10 +14,11 @@ import pytest
 import runtime
 from local.bedrock_double import DictKeyStore, DictPolicyStore, start_double
 from runtime import Credentials, chat_request, portkey_headers
+from runtime.admission import admit
 from runtime.api_key import clear_cache, mint_bedrock_api_key
 from runtime.catalog import load_catalog
 from runtime.doctor import check_live, describe_http_error
-from stacks.bedrock_policy import build_statements, granted_models, policy_document
+from stacks.bedrock_policy import build_statements, policy_document
 
 from .conftest import E2E_MODEL, E2E_REGION
 
@@ -38,7 +39,7 @@ def api_key_stack():
     )
     server.double.region = E2E_REGION  # the double stands for bedrock-runtime.us-east-1
     creds = Credentials(key_id, secret, region=E2E_REGION)
-    names = [m.name for m in granted_models(catalog, E2E_REGION)]
+    names = list(admit(None, [E2E_REGION], catalog=catalog).names)
     yield server, keys, creds, names
     server.stop()
 

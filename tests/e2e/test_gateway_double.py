@@ -1,4 +1,4 @@
-"""The real Portkey gateway (1.15.2) against the Bedrock double, through the OpenAI SDK."""
+"""The real Portkey gateway (the version package.json pins) against the Bedrock double, through the OpenAI SDK."""
 
 import json
 from urllib.parse import quote
@@ -70,7 +70,7 @@ def test_model_outside_the_policy_is_403(openai_client, double):
     from runtime.catalog import load_catalog
 
     catalog = load_catalog()
-    other = catalog.profile_id(catalog.by_key["claude-haiku-4-5"], "us-east-1")
+    other = catalog.offer_for(catalog.by_key["claude-haiku-4-5"], "us-east-1").invoke_id
     with pytest.raises(openai.PermissionDeniedError) as info:
         openai_client().chat.completions.create(model=other, messages=[{"role": "user", "content": "x"}])
     assert "is not authorized to perform: bedrock:InvokeModel" in str(info.value)

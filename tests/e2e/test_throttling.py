@@ -2,7 +2,7 @@
 fallback chains over (model, source region) from `runtime.portkey_config`.
 
 The double here holds exactly the policy the stack deploys with ``-c source_regions=us-east-1,us-west-2``
-(`stacks.source_regions.build_region_statements`, the builder `stacks/stack.py` calls) for the two
+(`stacks.bedrock_policy.build_statements`, the builder `stacks/stack.py` calls) for the two
 chain models, and verifies each call's SigV4 signature: the region it records is the one in the
 signature's credential scope, i.e. the source region the gateway signed for.
 """
@@ -20,8 +20,7 @@ from local.bedrock_double import DictKeyStore, DictPolicyStore, DoubleServer, st
 from local.bedrock_double.quotas import TOO_MANY_REQUESTS
 from local.gateway import Gateway
 from runtime.catalog import load_catalog
-from stacks.bedrock_policy import policy_document
-from stacks.source_regions import build_region_statements
+from stacks.bedrock_policy import build_statements, policy_document
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +35,7 @@ MESSAGES = [{"role": "user", "content": "hi"}]
 def regional_double(bedrock_key) -> Iterator[DoubleServer]:
     keys = DictKeyStore()
     record = keys.add(bedrock_key.access_key_id, bedrock_key.secret_access_key, bedrock_key.user_arn.rsplit("/", 1)[1])
-    statements = build_region_statements(load_catalog(), SOURCE_REGIONS, record.account, MODELS)
+    statements = build_statements(load_catalog(), SOURCE_REGIONS, record.account, MODELS)
     server = start_double(
         key_store=keys, policy_store=DictPolicyStore({record.user_arn: [policy_document(statements)]})
     )

@@ -16,6 +16,7 @@ import pytest
 from runtime import constants as c
 from stacks import deploy as deploy_mod
 from stacks import rotate as rotate_mod
+from stacks.names import kms_alias
 from tests.integration.conftest import TIMINGS
 from tests.integration.helpers import REGION, active_key_ids, secret_json
 from tests.support.deployers import applied, synth_deployer
@@ -62,7 +63,7 @@ def test_cli_deploy_created_user_policy_key_and_secret(deployed):
     assert [value[c.ENV_AWS_ACCESS_KEY_ID]] == active_key_ids(iam, user)
     assert value[c.ENV_AWS_REGION] == REGION
     assert (
-        target.client("kms").describe_key(KeyId="alias/portkey-bedrock-access")["KeyMetadata"]["Arn"]
+        target.client("kms").describe_key(KeyId=kms_alias(out[c.OUTPUT_USER_NAME]))["KeyMetadata"]["Arn"]
         == out[c.OUTPUT_KMS_KEY_ARN]
     )
     assert out[c.OUTPUT_ACCESS_KEY_SERIAL] == "1"

@@ -36,7 +36,11 @@ def test_venv_node_is_24_lts() -> None:
     version = subprocess.run([str(NODE), "--version"], capture_output=True, text=True, check=True).stdout.strip()
     assert re.fullmatch(r"v24\.\d+\.\d+", version), version
     package = json.loads((REPO / "package.json").read_text())
-    assert package["engines"] == {"node": ">=24"} and package["devDependencies"]["aws-cdk"] == "2.1148.1"
+    assert package["engines"] == {"node": ">=24"}
+    from stacks.pins import CDK_CLI_PACKAGE, GATEWAY_PACKAGE, cdk_cli_version, gateway_version, installed_version
+
+    assert installed_version(CDK_CLI_PACKAGE) == cdk_cli_version()  # npm ci installed the pins
+    assert installed_version(GATEWAY_PACKAGE) == gateway_version()
 
 
 def test_makefile_uses_the_venv_toolchain_and_installs_no_system_package() -> None:

@@ -53,13 +53,14 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with the wheel and its `sops` extra (dependencies from the pip cache)."""
+    """A fresh venv with the wheel and its `sops` extra (dependencies from the pip cache, at the
+    versions of constraints.txt, as `make install` uses them)."""
     home = tmp_path_factory.mktemp("venv") / "v"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(home)], check=True)
     python = home / "bin" / "python"
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--disable-pip-version-check",
-         f"{wheel}[sops]"],
+         "-c", str(REPO / "constraints.txt"), f"{wheel}[sops]"],
         check=True, capture_output=True, text=True, env=_clean_env(),
     )  # fmt: skip
     return python

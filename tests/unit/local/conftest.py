@@ -35,7 +35,7 @@ def catalog():
 
 @pytest.fixture
 def profile_id(catalog) -> str:
-    return catalog.profile_id(catalog.by_key["claude-sonnet-4-5"], REGION)
+    return catalog.offer_for(catalog.by_key["claude-sonnet-4-5"], REGION).invoke_id
 
 
 @pytest.fixture

@@ -130,7 +130,7 @@ def test_server_refuses_a_key_without_call_with_bearer_token(double, profile_id)
 
 
 def test_server_refuses_a_permitted_key_for_an_ungranted_model(bearer_double, catalog):
-    other = catalog.profile_id(catalog.by_key["claude-opus-4-5"], REGION)
+    other = catalog.offer_for(catalog.by_key["claude-opus-4-5"], REGION).invoke_id
     status, error_type, reply = post(bearer_double, mint(), other)
     assert (status, error_type) == (403, "AccessDeniedException")
     assert "bedrock:InvokeModel" in reply["message"]

@@ -38,7 +38,7 @@ def caller(region="us-east-1"):
 
 def test_geo_profile_checks_profile_source_model_and_routed_model(catalog):
     model = catalog.model(HAIKU)
-    profile_id = catalog.profile_id(model, "us-west-1")
+    profile_id = catalog.offer_for(model, "us-west-1").invoke_id
     target = route_request(profile_id, "us-west-1", ACCOUNT, "converse", catalog, destination="us-east-2")
     assert target.destination_region == "us-east-2"
     profile, in_source, routed = target.checks
@@ -52,7 +52,7 @@ def test_geo_profile_checks_profile_source_model_and_routed_model(catalog):
 
 def test_global_profile_checks_the_three_resources_aws_names(catalog):
     model = catalog.model("claude-large")
-    target = route_request(catalog.profile_id(model, "eu-west-1"), "eu-west-1", ACCOUNT, "converse", catalog)
+    target = route_request(catalog.offer_for(model, "eu-west-1").invoke_id, "eu-west-1", ACCOUNT, "converse", catalog)
     assert target.destination_region == "*"
     assert [(c.resource.split(":")[3], c.context.get("aws:RequestedRegion")) for c in target.checks] == [
         ("eu-west-1", "eu-west-1"),
@@ -89,7 +89,7 @@ def test_a_policy_missing_one_destination_fails_only_when_bedrock_routes_there(c
     """The old bug's shape: an exact destination list that lacks one routed region (us-east-2 here;
     the source region is checked on every call, so leaving that out fails always)."""
     model = catalog.model(HAIKU)
-    profile_id = catalog.profile_id(model, "us-west-1")
+    profile_id = catalog.offer_for(model, "us-west-1").invoke_id
     policy = stack_policy(catalog, [HAIKU], "us-west-1")
     short = copy.deepcopy(policy)
     short["Statement"][1]["Resource"] = [
@@ -118,7 +118,7 @@ def test_unknown_model_is_a_validation_error(catalog, model_id):
 
 
 def test_profile_not_offered_from_the_source_region_is_invalid(catalog):
-    eu_profile = catalog.profile_id(catalog.model(HAIKU), "eu-west-1")
+    eu_profile = catalog.offer_for(catalog.model(HAIKU), "eu-west-1").invoke_id
     with pytest.raises(BedrockError) as info:
         route_request(eu_profile, "us-east-1", ACCOUNT, "converse", catalog)
     assert info.value.error_type == "ValidationException"
@@ -167,7 +167,7 @@ def test_unsupported_thinking_mode_is_a_validation_exception(catalog):
 
 def test_not_subscribed_model_gets_the_marketplace_access_denied(catalog):
     target = route_request(
-        catalog.profile_id(catalog.model(HAIKU), "us-east-1"), "us-east-1", ACCOUNT, "converse", catalog
+        catalog.offer_for(catalog.model(HAIKU), "us-east-1").invoke_id, "us-east-1", ACCOUNT, "converse", catalog
     )
     check_subscribed(target, frozenset())
     with pytest.raises(BedrockError) as info:
@@ -181,14 +181,14 @@ def test_not_subscribed_model_gets_the_marketplace_access_denied(catalog):
 def test_the_stack_policy_allows_its_model_from_each_region(catalog, op, region):
     model = catalog.model(HAIKU)
     store = store_for(stack_policy(catalog, [HAIKU], region))
-    target = route_request(catalog.profile_id(model, region), region, ACCOUNT, op, catalog)
+    target = route_request(catalog.offer_for(model, region).invoke_id, region, ACCOUNT, op, catalog)
     authorize(caller(region), target, store)  # no exception
 
 
 def test_other_model_is_denied_with_aws_wording(catalog):
     store = store_for(stack_policy(catalog, [HAIKU]))
     other = catalog.model("claude-sonnet-4.5")
-    target = route_request(catalog.profile_id(other, "us-east-1"), "us-east-1", ACCOUNT, "converse", catalog)
+    target = route_request(catalog.offer_for(other, "us-east-1").invoke_id, "us-east-1", ACCOUNT, "converse", catalog)
     with pytest.raises(BedrockError) as info:
         authorize(caller(), target, store)
     assert (info.value.status, info.value.error_type) == (403, "AccessDeniedException")
@@ -203,7 +203,7 @@ def test_streaming_denied_when_policy_lacks_stream_action(catalog):
     for statement in policy["Statement"]:
         statement["Action"] = ["bedrock:InvokeModel"]
     store = store_for(policy)
-    profile = catalog.profile_id(catalog.model(HAIKU), "us-east-1")
+    profile = catalog.offer_for(catalog.model(HAIKU), "us-east-1").invoke_id
     authorize(caller(), route_request(profile, "us-east-1", ACCOUNT, "converse", catalog), store)
     with pytest.raises(BedrockError) as info:
         authorize(caller(), route_request(profile, "us-east-1", ACCOUNT, "converse-stream", catalog), store)
@@ -216,7 +216,7 @@ def test_model_grant_bound_to_another_profile_is_denied(catalog):
         "StringEquals": {PROFILE_ARN_KEY: "arn:aws:bedrock:us-east-1:1:inference-profile/x"}
     }
     target = route_request(
-        catalog.profile_id(catalog.model(HAIKU), "us-east-1"), "us-east-1", ACCOUNT, "converse", catalog
+        catalog.offer_for(catalog.model(HAIKU), "us-east-1").invoke_id, "us-east-1", ACCOUNT, "converse", catalog
     )
     with pytest.raises(BedrockError) as info:
         authorize(caller(), target, store_for(policy))
@@ -226,7 +226,7 @@ def test_model_grant_bound_to_another_profile_is_denied(catalog):
 def test_explicit_deny_is_named(catalog):
     deny = {"Statement": [{"Effect": "Deny", "Action": "bedrock:*", "Resource": "*"}]}
     target = route_request(
-        catalog.profile_id(catalog.model(HAIKU), "us-east-1"), "us-east-1", ACCOUNT, "converse", catalog
+        catalog.offer_for(catalog.model(HAIKU), "us-east-1").invoke_id, "us-east-1", ACCOUNT, "converse", catalog
     )
     with pytest.raises(BedrockError) as info:
         authorize(caller(), target, store_for(stack_policy(catalog, [HAIKU]), deny))

@@ -79,7 +79,7 @@ def test_unknown_model_is_400(double, signer, path_for):
 
 
 def test_denied_model_is_403_access_denied(double, signer, path_for, catalog):
-    other = catalog.profile_id(catalog.by_key["claude-haiku-4-5"], "us-east-1")
+    other = catalog.offer_for(catalog.by_key["claude-haiku-4-5"], "us-east-1").invoke_id
     status, error_type, message = error_of(*send(double, signer, path_for(other)))
     assert (status, error_type) == (403, "AccessDeniedException")
     assert "is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1:" in message
@@ -105,7 +105,7 @@ def test_faults_fail_count_requests_then_recover(double, signer, path_for, profi
 
 
 def test_fault_for_one_model_only(double, signer, path_for, profile_id, catalog):
-    other = catalog.profile_id(catalog.by_key["claude-haiku-4-5"], "us-east-1")
+    other = catalog.offer_for(catalog.by_key["claude-haiku-4-5"], "us-east-1").invoke_id
     double.add_fault(429, model=other, count=None)
     assert send(double, signer, path_for(profile_id))[0].status == 200
 

@@ -95,7 +95,7 @@ def test_tampered_body_with_matching_hash_header_fails(key_store, request_parts)
 
 def test_tampered_path_fails(key_store, request_parts, path_for, catalog):
     _, headers, body = request_parts
-    other = catalog.profile_id(catalog.by_key["claude-haiku-4-5"], "us-east-1")
+    other = catalog.offer_for(catalog.by_key["claude-haiku-4-5"], "us-east-1").invoke_id
     expect("InvalidSignatureException", lambda: run(key_store, path_for(other), headers, body))
 
 

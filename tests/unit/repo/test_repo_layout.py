@@ -33,10 +33,16 @@ def test_makefile_targets_exist_and_install_first():
         assert "install" in match.group(1)
 
 
-def test_cdk_cli_and_gateway_are_pinned():
+def test_cdk_cli_and_gateway_are_pinned_exactly_and_read_from_package_json():
+    from stacks.pins import cdk_cli_version, gateway_version, npm_pins
+
     dev = json.loads((REPO / "package.json").read_text())["devDependencies"]
-    assert re.fullmatch(r"2\.1148\.\d+", dev["aws-cdk"])
-    assert dev["@portkey-ai/gateway"] == "1.15.2"
+    assert npm_pins() == dev
+    for version in (cdk_cli_version(), gateway_version()):
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), version  # exact: no ^, ~ or range
+    lock = json.loads((REPO / "package-lock.json").read_text())["packages"]
+    assert lock["node_modules/aws-cdk"]["version"] == cdk_cli_version()
+    assert lock["node_modules/@portkey-ai/gateway"]["version"] == gateway_version()
 
 
 def test_secrets_dir_is_not_a_python_package():

@@ -393,7 +393,7 @@ def test_the_marshal_cache_is_keyed_by_format_and_file_and_matches_a_fresh_parse
 
     from runtime import catalog as catalog_module
 
-    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # PYTHONDONTWRITEBYTECODE would skip the cache
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # PYTHONDONTWRITEBYTECODE=1: the data cache is still written
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(catalog_data))
     fresh = catalog_module._read_data(str(path), use_cache=True)  # parses and writes the cache

@@ -22,3 +22,19 @@ def test_getenv_sees_deletion(monkeypatch):
 
 def test_getenv_of_unset_name_is_none():
     assert getenv("PORTKEY_BEDROCK_SURELY_UNSET_NAME") is None
+
+
+def test_environ_region_is_the_one_precedence_every_reader_uses(monkeypatch):
+    from runtime.credentials import Credentials
+    from runtime.env import environ_region
+    from runtime.resolve import pick_region
+
+    env = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "eu-west-1"}
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    assert environ_region(env) == Credentials.from_env(env).region == "eu-west-1"
+    assert pick_region() == "eu-west-1"
+    env["AWS_REGION"] = "us-west-2"
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    assert environ_region(env) == Credentials.from_env(env).region == "us-west-2"
+    assert pick_region() == "us-west-2" and pick_region("ap-northeast-1") == "ap-northeast-1"

@@ -326,3 +326,85 @@ def test_max_tokens_above_the_model_output_limit_is_refused():
 def test_chat_request_refuses_an_end_of_life_model():
     with pytest.raises(runtime.EndOfLifeError, match="claude-sonnet-4 reached end of life"):
         runtime.chat_request("claude-sonnet-4", HI)
+
+
+# -- the memoized, credential-free plan of a config (make bench: builds per second) --------------
+CHAIN = {"regions": ["us-east-1", "us-west-2"]}
+NAMES = ["claude-sonnet-4.6", "claude-haiku-4.5"]
+
+
+def test_a_rotated_key_shows_in_the_next_config_though_the_plan_is_reused():
+    old = Credentials("AKIAOLDOLDOLDOLD0001", "old-secret", region="us-east-1")
+    new = Credentials("AKIANEWNEWNEWNEW0002", "new-secret", "new-token", region="us-east-1")
+    before = runtime.portkey_config(NAMES, old, **CHAIN)
+    after = runtime.portkey_config(NAMES, new, **CHAIN)
+    assert {t["aws_secret_access_key"] for t in before["targets"]} == {"old-secret"}
+    assert {t["aws_access_key_id"] for t in after["targets"]} == {"AKIANEWNEWNEWNEW0002"}
+    assert {t["aws_session_token"] for t in after["targets"]} == {"new-token"}
+    assert "old-secret" not in json.dumps(after) and "aws_session_token" not in json.dumps(before)
+    assert [t["override_params"] for t in before["targets"]] == [t["override_params"] for t in after["targets"]]
+
+
+def test_a_reused_plan_hands_out_fresh_objects_every_call():
+    creds = Credentials("AKIAIOSFODNN7EXAMPLE", "secret", region="us-east-1")
+    first = runtime.portkey_config(NAMES, creds, **CHAIN)
+    first["targets"][0]["override_params"]["model"] = "changed"
+    first["retry"]["on_status_codes"].append(999)
+    first["targets"][-1]["retry"]["on_status_codes"].clear()
+    second = runtime.portkey_config(NAMES, creds, **CHAIN)
+    assert second["targets"][0]["override_params"]["model"] == "us.anthropic.claude-sonnet-4-6"
+    assert 999 not in second["retry"]["on_status_codes"] and second["targets"][-1]["retry"]["on_status_codes"]
+
+
+def test_the_plan_follows_the_environment_it_depends_on(monkeypatch):
+    creds = Credentials("AKIAIOSFODNN7EXAMPLE", "secret")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert runtime.portkey_config("claude-sonnet-4.5", creds)["aws_region"] == "eu-west-1"
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    assert runtime.portkey_config("claude-sonnet-4.5", creds)["aws_region"] == "us-west-2"
+    monkeypatch.setenv(constants.ENV_ALLOWED_MODELS, "claude-large")
+    with pytest.raises(ModelNotAllowedError):
+        runtime.portkey_config("claude-sonnet-4.5", creds)
+    monkeypatch.setenv(constants.ENV_CUSTOM_HOST, "http://localhost:9")
+    assert runtime.portkey_config("claude-large", creds)["custom_host"] == "http://localhost:9"
+
+
+def test_api_key_configs_carry_the_current_key_of_each_region(monkeypatch):
+    from runtime import api_key
+
+    minted: list[tuple[str, str]] = []
+
+    def mint(credentials, region, ttl_seconds):
+        minted.append((credentials.secret_access_key, region))
+        return f"bedrock-api-key-{credentials.secret_access_key}-{region}"
+
+    monkeypatch.setattr(api_key, "mint_bedrock_api_key", mint)
+    api_key.clear_cache()
+    old = Credentials("AKIAOLDOLDOLDOLD0001", "old", region="us-east-1")
+    new = Credentials("AKIANEWNEWNEWNEW0002", "new", region="us-east-1")
+    for _ in range(3):
+        config = runtime.portkey_config(NAMES, old, auth="api-key", **CHAIN)
+    assert [t["api_key"] for t in config["targets"]][:2] == [
+        "bedrock-api-key-old-us-east-1",
+        "bedrock-api-key-old-us-west-2",
+    ]
+    assert minted == [("old", "us-east-1"), ("old", "us-west-2")]  # then from the cache, per region
+    config = runtime.portkey_config(NAMES, new, auth="api-key", **CHAIN)
+    assert {t["api_key"] for t in config["targets"]} == {
+        "bedrock-api-key-new-us-east-1",
+        "bedrock-api-key-new-us-west-2",
+    }
+    api_key.clear_cache()
+
+
+def test_headers_follow_the_environment_and_the_credentials_of_each_call(monkeypatch):
+    creds = Credentials("AKIAIOSFODNN7EXAMPLE", "secret")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert runtime.portkey_headers("claude-sonnet-4.5", creds)["x-portkey-aws-region"] == "eu-west-1"
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    assert runtime.portkey_headers("claude-sonnet-4.5", creds)["x-portkey-aws-region"] == "us-west-2"
+    rotated = Credentials("AKIAROTATEDKEY000002", "rotated", region="us-west-2")
+    assert runtime.portkey_headers("claude-sonnet-4.5", rotated)["x-portkey-aws-secret-access-key"] == "rotated"
+    monkeypatch.setenv(constants.ENV_ALLOWED_MODELS, "claude-large")
+    with pytest.raises(ModelNotAllowedError):
+        runtime.portkey_headers("claude-sonnet-4.5", creds)

@@ -90,3 +90,19 @@ def test_no_cli_error_line_carries_a_secret(capsys, tmp_path, monkeypatch, argv)
     assert code != 0
     for secret in (AGE_IDENTITY, AWS_SECRET, BEDROCK_KEY):
         assert secret not in printed
+
+
+def test_every_masking_helper_lives_in_redact_and_the_others_are_the_same_objects():
+    from runtime import cli, config_cli, credentials, redact
+
+    assert credentials.mask_key_id is redact.mask_key_id
+    assert cli.redact_headers is redact.redact_headers
+    assert config_cli.redact_config is redact.redact_config
+    line = redact.redact("key AKIAIOSFODNN7EXAMPLE")
+    assert line == f"key {redact.mask_key_id('AKIAIOSFODNN7EXAMPLE')}" == "key AKIA…MPLE"
+    config = {"aws_access_key_id": "AKIAIOSFODNN7EXAMPLE", "api_key": "bedrock-api-key-x", "aws_region": "us-east-1"}
+    assert redact.redact_config(config) == {
+        "aws_access_key_id": "AKIA…MPLE",
+        "api_key": "<redacted>",
+        "aws_region": "us-east-1",
+    }

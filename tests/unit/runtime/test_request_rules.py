@@ -256,7 +256,7 @@ def test_runtime_and_double_refuse_with_the_same_words(name, openai, converse):
     with pytest.raises(RejectedParameterError) as refused:
         chat_request(name, [{"role": "user", "content": "Hi"}], region="us-east-1", **openai)
     with pytest.raises(BedrockError) as answered:
-        check_request_rules(catalog, catalog.profile_id(entry, "us-east-1"), converse)
+        check_request_rules(catalog, catalog.offer_for(entry, "us-east-1").invoke_id, converse)
     assert (answered.value.status, answered.value.error_type) == (400, "ValidationException")
     assert f"{name} on Amazon Bedrock: {answered.value.message} (HTTP 400); " in str(refused.value)
 

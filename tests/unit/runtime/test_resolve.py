@@ -3,6 +3,7 @@ import pytest
 import runtime
 from runtime import constants
 from runtime.errors import (
+    ConfigError,
     EndOfLifeError,
     ModelNotAllowedError,
     ProfileRequiredError,
@@ -230,11 +231,11 @@ class TestAllowList:
     @pytest.mark.parametrize("value", ["", " ", ",", "none", "None", "null"])
     def test_empty_or_none_allow_list_is_an_error(self, monkeypatch, value):
         monkeypatch.setenv(constants.ENV_ALLOWED_MODELS, value)
-        with pytest.raises(UnknownModelError) as info:
+        with pytest.raises(ConfigError) as info:  # a setting that allows nothing, not a model name
             runtime.resolve_model("claude-large")
         message = str(info.value)
         assert "names no model" in message and "'all'" in message and "\n" not in message
-        with pytest.raises(UnknownModelError, match="names no model"):
+        with pytest.raises(ConfigError, match="names no model"):
             runtime.allowed_models([])
 
     def test_typo_in_allow_list_is_reported(self, monkeypatch):

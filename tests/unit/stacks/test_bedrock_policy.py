@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from runtime.catalog import CATALOG_PATH, load_catalog
-from runtime.errors import PortkeyBedrockError, RegionError
+from runtime.constants import OUTPUT_SOURCE_REGIONS
+from runtime.errors import ConfigError, EndOfLifeError, PortkeyBedrockError, RegionError
 from stacks.bedrock_policy import (
     INVOKE_ACTIONS,
     MANAGED_POLICY_MAX_CHARS,
@@ -17,13 +18,14 @@ from stacks.bedrock_policy import (
     build_statements,
     check_policy_mode,
     foundation_model_arn,
-    granted_models,
     inference_profile_arn,
     policy_size,
     split_statements,
     statement_sid,
     validate_statements,
 )
+from stacks.checks.scanners import policy_documents
+from stacks.config import StackConfig
 
 ACCOUNT = "111122223333"
 SONNET_45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -181,11 +183,11 @@ def test_eol_models_are_never_granted():
     for region in sorted(regions):
         try:
             text = json.dumps(build_statements(catalog, region, ACCOUNT))
-        except PolicyValidationError:
+        except ConfigError:
             continue  # nothing offered there but EOL models
         for model in eol:
             assert model.model_id not in text, (model.name, region)
-    with pytest.raises(PolicyValidationError, match="end of life"):
+    with pytest.raises(EndOfLifeError, match="end of life"):
         build_statements(catalog, "us-east-1", ACCOUNT, [eol[0].name])
 
 
@@ -201,7 +203,7 @@ def test_restricting_allowed_models_shrinks_the_policy():
 
 def test_unknown_or_unoffered_allowed_model_is_a_clear_error():
     with pytest.raises(PortkeyBedrockError, match="unknown model 'claude-nope'"):
-        granted_models(load_catalog(), "us-east-1", ["claude-nope"])
+        build_statements(load_catalog(), "us-east-1", ACCOUNT, ["claude-nope"])
     with pytest.raises(RegionError, match="is not offered from region"):
         build_statements(load_catalog(), "xx-nowhere-1", ACCOUNT, ["claude-sonnet-4.5"])
 
@@ -212,8 +214,8 @@ def test_every_source_region_policy_splits_into_parts_under_the_managed_policy_s
     for region in sorted({r for m in catalog for r in m.source_regions()}):
         try:
             statements = build_statements(catalog, region, "${Token[AWS.AccountId.7]}")
-        except PolicyValidationError:
-            continue
+        except ConfigError:
+            continue  # nothing offered there
         parts = split_statements(statements)
         assert [s for part in parts for s in part] == statements
         biggest = max(biggest, *(policy_size(part) for part in parts))
@@ -240,8 +242,8 @@ def test_the_only_wildcard_is_the_region_of_a_profile_bound_foundation_model():
     for region in ("us-east-1", "us-west-1", "ca-central-1", "eu-west-1", "ap-northeast-1", "ap-southeast-2"):
         try:
             statements = build_statements(catalog, region, ACCOUNT)
-        except PolicyValidationError:
-            continue
+        except ConfigError:
+            continue  # nothing offered there
         for statement in statements:
             for resource in statement["Resource"]:
                 assert "?" not in resource
@@ -394,10 +396,105 @@ def test_validator_rejects_bearer_statements_other_than_short_term_only(statemen
 
 
 def test_short_term_api_keys_across_source_regions_add_the_statement_once():
-    from stacks.source_regions import build_region_statements
-
     regions = ["us-east-1", "us-west-2"]
-    on = build_region_statements(load_catalog(), regions, ACCOUNT, ["claude-haiku-4.5"], api_keys="short-term")
+    on = build_statements(load_catalog(), regions, ACCOUNT, ["claude-haiku-4.5"], api_keys="short-term")
     assert [s for s in on if s["Sid"] == "ShortTermApiKeys"] == [_bearer()]
-    off = build_region_statements(load_catalog(), regions, ACCOUNT, ["claude-haiku-4.5"])
+    off = build_statements(load_catalog(), regions, ACCOUNT, ["claude-haiku-4.5"])
     assert on == [*off, _bearer()]
+
+
+# -- several source regions: each allowed model's offer from each of them ---------------------------
+HAIKU_PROFILE = "inference-profile/us.anthropic.claude-haiku-4-5-20251001-v1:0"
+
+
+def resources(statements):
+    return {r for s in statements for r in s["Resource"]}
+
+
+def test_one_region_is_exactly_the_single_region_builder():
+    catalog = load_catalog()
+    assert build_statements(catalog, ["us-east-1"], ACCOUNT) == build_statements(catalog, "us-east-1", ACCOUNT)
+
+
+def test_two_regions_grant_the_profile_in_each_and_the_model_only_through_each_profile():
+    statements = build_statements(load_catalog(), ["us-east-1", "us-west-2"], ACCOUNT, ["claude-haiku-4.5"])
+    assert f"arn:aws:bedrock:us-east-1:{ACCOUNT}:{HAIKU_PROFILE}" in resources(statements)
+    assert f"arn:aws:bedrock:us-west-2:{ACCOUNT}:{HAIKU_PROFILE}" in resources(statements)
+    conditions = sorted(
+        s["Condition"]["StringEquals"]["bedrock:InferenceProfileArn"] for s in statements if "Condition" in s
+    )
+    assert conditions == [
+        f"arn:aws:bedrock:us-east-1:{ACCOUNT}:{HAIKU_PROFILE}",
+        f"arn:aws:bedrock:us-west-2:{ACCOUNT}:{HAIKU_PROFILE}",
+    ]
+    assert len({s["Sid"] for s in statements}) == len(statements)
+
+
+def test_a_region_not_granted_is_absent():
+    statements = build_statements(load_catalog(), ["us-east-1", "us-west-2"], ACCOUNT, ["claude-haiku-4.5"])
+    assert not any(":us-east-2:" in r for r in resources(statements))
+
+
+def test_all_models_in_two_regions_still_split_under_iams_limit():
+    statements = build_statements(load_catalog(), ["us-east-1", "us-west-2", "us-east-2"], ACCOUNT)
+    parts = split_statements(statements)
+    assert sum(len(p) for p in parts) == len(statements)
+
+
+def test_a_model_not_offered_in_a_source_region_fails_in_one_line_naming_both():
+    with pytest.raises(RegionError) as err:
+        build_statements(load_catalog(), ["us-east-1", "sa-east-1"], ACCOUNT, ["claude-haiku-4.5"])
+    message = str(err.value)
+    assert "\n" not in message
+    assert "claude-haiku-4.5" in message
+    assert "sa-east-1" in message
+
+
+def test_config_reads_source_regions_and_defaults_to_the_deploy_region():
+    config = StackConfig.from_mapping({"region": "us-east-1", "source_regions": "us-east-1, us-west-2"}, environ={})
+    assert config.policy_regions == ("us-east-1", "us-west-2")
+    assert StackConfig.from_mapping({"region": "eu-west-1"}, environ={}).policy_regions == ("eu-west-1",)
+
+
+def test_config_rejects_an_explicit_model_not_offered_in_a_source_region():
+    with pytest.raises(ConfigError, match=r"claude-haiku-4\.5 is not offered from source region sa-east-1"):
+        StackConfig.from_mapping(
+            {"region": "us-east-1", "source_regions": "us-east-1,sa-east-1", "allowed_models": "claude-haiku-4.5"},
+            environ={},
+        )
+
+
+def test_config_rejects_a_malformed_source_region():
+    with pytest.raises(ConfigError, match="source_regions"):
+        StackConfig.from_mapping({"region": "us-east-1", "source_regions": "us-east-1,nowhere"}, environ={})
+
+
+def test_all_means_the_models_offered_in_every_source_region():
+    config = StackConfig.from_mapping({"region": "us-east-1", "source_regions": "us-east-1,sa-east-1"}, environ={})
+    assert "claude-haiku-4.5" not in config.allowed_models  # no offer from sa-east-1
+    assert "claude-sonnet-4.6" in config.allowed_models  # its global profile is
+
+
+@pytest.mark.slow
+def test_synthesized_two_region_stack_grants_both_and_lists_them(synthesized):
+    template = synthesized.templates["TwoRegions"]
+    assert template["Outputs"][OUTPUT_SOURCE_REGIONS]["Value"] == "us-east-1,us-west-2"
+    text = repr(policy_documents(template))
+    assert ":us-west-2:" in text
+    assert ":us-east-1:" in text
+
+
+@pytest.mark.slow
+def test_synthesized_default_stack_lists_its_one_region(default_template):
+    assert default_template["Outputs"][OUTPUT_SOURCE_REGIONS]["Value"] == "us-east-1"
+    assert ":us-west-2:" not in repr(policy_documents(default_template))
+
+
+def test_more_grants_than_ten_managed_policies_hold_fail_in_one_line():
+    catalog = load_catalog()
+    model = catalog.model("claude-sonnet-4.6")  # a global profile: callable from ~30 source regions
+    regions = sorted({region for offer in model.offers for region in offer.routes})[:20]
+    models = None  # "all": every model offered from all 20
+    with pytest.raises(PolicyValidationError, match=r"more than the 10 IAM attaches to one user") as err:
+        build_statements(catalog, regions, "${Token[AWS.AccountId.8]}", models, partition="${Token[P.9]}")
+    assert "\n" not in str(err.value)

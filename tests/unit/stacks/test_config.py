@@ -204,3 +204,18 @@ def test_an_unknown_context_key_fails_with_a_did_you_mean():
     with pytest.raises(ConfigError, match=r"^unknown context key allowed_model; did you mean allowed_models\?$"):
         check_context_keys({"allowed_model": "claude-haiku-4.5", "@aws-cdk/core:x": True})
     check_context_keys({"allowed_models": "claude-haiku-4.5", "aws:cdk:enable-path-metadata": True})
+
+
+def test_the_secret_name_follows_the_user_name_unless_set():
+    assert config(user_name="team-a").secret_name == "portkey/team-a"
+    assert config(user_name="portkey-team-b").secret_name == "portkey/team-b"
+    assert config(user_name="team-a", secret_name="apps/team-a").secret_name == "apps/team-a"
+    assert config().secret_name == StackConfig().secret_name == "portkey/bedrock-access"
+
+
+def test_the_config_keeps_its_admission_and_a_replaced_field_is_admitted_afresh():
+    cfg = config(region="us-east-1", allowed_models="claude-sonnet-4.5")
+    assert cfg.admitted() is cfg.admission
+    assert cfg.model_ids() == [cfg.admission.offer("claude-sonnet-4.5", "us-east-1").invoke_id]
+    moved = dataclasses.replace(cfg, region="eu-west-1")
+    assert moved.model_ids() == ["eu.anthropic.claude-sonnet-4-5-20250929-v1:0"]

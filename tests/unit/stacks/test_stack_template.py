@@ -23,7 +23,8 @@ from runtime.constants import (
 )
 from stacks.checks.hygiene import secret_leaks
 from stacks.checks.scanners import cfn_lint_errors, parliament_errors, policy_documents, render
-from stacks.constructs.access_credentials import KMS_ALIAS, SOPS_KMS_ACTIONS
+from stacks.constructs.access_credentials import SOPS_KMS_ACTIONS
+from stacks.names import kms_alias
 
 pytestmark = pytest.mark.slow
 
@@ -198,7 +199,7 @@ def test_secret_hygiene_catches_an_output_exposing_the_key(default_template):
 def test_kms_key_rotates_has_alias_and_lets_sops_principals_use_it(default_template):
     template = Template.from_json(default_template)
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
-    template.has_resource_properties("AWS::KMS::Alias", {"AliasName": KMS_ALIAS})
+    template.has_resource_properties("AWS::KMS::Alias", {"AliasName": kms_alias("portkey-bedrock-access")})
     key = only(resources_of(default_template, "AWS::KMS::Key"))
     (sops,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "SopsRecipients"]
     assert sorted(sops["Action"]) == sorted(SOPS_KMS_ACTIONS)

@@ -49,7 +49,7 @@ def _credentials(account, kms_principals):
 
     stack = Stack(App(), "S", env=Environment(account=account, region="us-east-1") if account else None)
     user = iam.User(stack, "U")
-    AccessCredentials(stack, "C", user=user, region="us-east-1", secret_name="s", access_key_serial=1,
+    AccessCredentials(stack, "C", user=user, user_name="u", region="us-east-1", secret_name="s", access_key_serial=1,
                       kms_principals=kms_principals)  # fmt: skip
 
 
