@@ -37,3 +37,40 @@ def test_source_regions_default_to_the_deploy_region():
     alone = {**DEPLOYED, "source_regions": []}
     assert compare(alone, {**alone, "source_regions": ["us-east-1"]}).lines() == []
     assert compare(alone, {**alone, "source_regions": ["us-west-2"]}).added == ("source regions: us-west-2",)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "line"),
+    [
+        ({"principal": "user"}, {"principal": "both", "role_trust": "ecs-tasks.amazonaws.com"}, "principals: role"),
+        (
+            {"principal": "role", "role_trust": "lambda.amazonaws.com"},
+            {"principal": "both", "role_trust": "lambda.amazonaws.com"},
+            "principals: user",
+        ),
+        (
+            {"principal": "role", "role_trust": "arn:aws:iam::111122223333:role/a"},
+            {"principal": "role", "role_trust": "arn:aws:iam::111122223333:role/a,arn:aws:iam::444455556666:root"},
+            "role trust: arn:aws:iam::444455556666:root",
+        ),
+        (
+            {"principal": "role", "role_trust": "x", "role_external_id": "e1"},
+            {"principal": "role", "role_trust": "x"},
+            "role trust: role_external_id removed (sts:ExternalId no longer required)",
+        ),
+        (
+            {"secret_readers": ["arn:aws:iam::111122223333:role/ci"]},
+            {"secret_readers": []},
+            "secret readers: the resource policy is removed (any principal with IAM rights may read)",
+        ),
+        (
+            {"monthly_budget_usd": 10, "budget_action": "deny"},
+            {"monthly_budget_usd": 10, "budget_action": "off"},
+            "budget stop: budget_action=deny removed",
+        ),
+    ],
+)
+def test_who_may_call_widens_and_its_reverse_narrows(before, after, line):
+    widening = compare(before, after)
+    assert widening.widens and f"  + {line}" in widening.lines()
+    assert not compare(after, before).widens  # the way back never needs the flag
