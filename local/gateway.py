@@ -239,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start the gateway in the background", description="start the gateway")
-    up.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: a free one)")
+    up.add_argument("--port", type=int, default=None, help=f"port (default {DEFAULT_PORT}; 0: a free one)")
     up.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for it to answer")
     sub.add_parser("down", help="stop the gateway started by up", description="stop the gateway started by up")
     sub.add_parser("status", help="print the running gateway's URL", description="print the running gateway's URL")
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         STATE_FILE.unlink(missing_ok=True)
         return 0
     if running and state is not None:
-        if args.port not in (0, int(state["port"])):
+        if args.port not in (None, 0, int(state["port"])):  # no --port: whatever port it runs on
             print(
                 f"error: a gateway already runs at {state['base_url']} (pid {state['pid']}), not on the requested "
                 f"port {args.port}; use that URL, or make down first",
@@ -274,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"gateway: already running at {state['base_url']} (pid {state['pid']})")
         return 0
+    if args.port is None:
+        args.port = DEFAULT_PORT
     if not 0 <= args.port < 65536:
         print(f"error: --port {args.port} is not a port number (1-65535, or 0 for a free one)", file=sys.stderr)
         return 2

@@ -79,15 +79,27 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _raw(value: Any) -> str | None:
+    """A setting with no field of its own, recorded as ``-c`` would pass it (so cdk.json's ``3600``
+    and a rotation's ``"3600"`` are the same record); blank is None.
+
+    >>> _raw(3600), _raw("3600"), _raw(""), _raw(None), _raw(["a", "b"])
+    ('3600', '3600', None, None, 'a,b')
+    """
+    return context_text(value) or None
+
+
 def settings_of(config: StackConfig, context_of: Callable[[str], Any]) -> dict[str, Any]:
     """The effective settings: the validated field of the same name, else the context value.
 
     >>> cfg = StackConfig(allowed_models=("claude-haiku-4.5",))
     >>> settings_of(cfg, {}.get)["allowed_models"], settings_of(cfg, {}.get)["source_regions"]
     (['claude-haiku-4.5'], [])
+    >>> settings_of(cfg, {"maximum_session_duration": 3600}.get)["maximum_session_duration"]
+    '3600'
     """
     return {
-        key: _plain(getattr(config, key)) if hasattr(config, key) else _plain(context_of(key)) for key in setting_keys()
+        key: _plain(getattr(config, key)) if hasattr(config, key) else _raw(context_of(key)) for key in setting_keys()
     }
 
 

@@ -13,7 +13,11 @@ docstring: "the role does not need to exist"), so local AWS would prove nothing 
 A caller whose key moto's IAM does not know (the throwaway key local tools use) counts as the
 account root, so the CDK CLI still assumes the bootstrap roles (they trust the account root).
 Roles moto does not know keep moto's behaviour. Service and web-identity principals never match
-a key-signed call. Not modelled: the caller's own identity policy (``sts:AssumeRole`` allowed?),
+a key-signed call, with one local-only exception: the account root may act as an AWS service that
+a role trusts by naming its session ``SERVICE_SESSION_PREFIX + <service principal>`` (e.g.
+``aws-service:budgets.amazonaws.com``), so a test can do what that service does (AWS Budgets
+assuming a budget action's execution role) through the role's own permissions. No IAM user or
+role session can. Not modelled: the caller's own identity policy (``sts:AssumeRole`` allowed?),
 SCPs, session policies.
 """
 
@@ -25,6 +29,7 @@ from typing import Any
 from local.bedrock_double.iam import condition_holds, wildcard_match
 from local.bedrock_double.stores import DEFAULT_ACCOUNT, parse_document
 
+SERVICE_SESSION_PREFIX = "aws-service:"  # local AWS only: the account root acting as a service principal
 MAX_DURATION_MESSAGE = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
 _patched = False
 
@@ -47,8 +52,24 @@ def names_caller(principal: str, caller_arn: str) -> bool:
     return principal == caller_arn  # "*" is never honoured here: the stack must not need it
 
 
-def trust_allows(document: Mapping[str, Any], caller_arn: str, context: Mapping[str, Any]) -> bool:
-    """Whether a trust policy lets `caller_arn` call ``sts:AssumeRole`` (an explicit Deny wins).
+def acting_service(caller_arn: str, session_name: str | None) -> str | None:
+    """The service principal the account root acts as (local AWS only), else None.
+
+    >>> acting_service("arn:aws:iam::1:root", "aws-service:budgets.amazonaws.com")
+    'budgets.amazonaws.com'
+    >>> acting_service("arn:aws:iam::1:user/u", "aws-service:budgets.amazonaws.com")  # a user: never
+    >>> acting_service("arn:aws:iam::1:root", "s")  # a plain session name: never
+    """
+    if not caller_arn.endswith(":root") or not session_name or not session_name.startswith(SERVICE_SESSION_PREFIX):
+        return None
+    return session_name[len(SERVICE_SESSION_PREFIX) :] or None
+
+
+def trust_allows(
+    document: Mapping[str, Any], caller_arn: str, context: Mapping[str, Any], service: str | None = None
+) -> bool:
+    """Whether a trust policy lets `caller_arn` (or, locally, the root acting as `service`) call
+    ``sts:AssumeRole`` (an explicit Deny wins).
 
     >>> doc = {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
     ...        "Principal": {"AWS": "arn:aws:iam::1:role/app"},
@@ -57,6 +78,14 @@ def trust_allows(document: Mapping[str, Any], caller_arn: str, context: Mapping[
     True
     >>> trust_allows(doc, "arn:aws:iam::1:role/app", {}), trust_allows(doc, "arn:aws:iam::1:role/other", {})
     (False, False)
+    >>> budgets = {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+    ...            "Principal": {"Service": "budgets.amazonaws.com"}}]}
+    >>> trust_allows(budgets, "arn:aws:iam::1:root", {}, service="budgets.amazonaws.com")
+    True
+    >>> trust_allows(budgets, "arn:aws:iam::1:root", {})
+    False
+    >>> trust_allows(budgets, "arn:aws:iam::1:root", {}, "ec2.amazonaws.com")
+    False
     """
     allowed = False
     for statement in _list(document.get("Statement")):
@@ -64,7 +93,9 @@ def trust_allows(document: Mapping[str, Any], caller_arn: str, context: Mapping[
             continue
         principal = statement.get("Principal")
         aws = _list(principal.get("AWS")) if isinstance(principal, Mapping) else []
-        if not any(isinstance(p, str) and names_caller(p, caller_arn) for p in aws):
+        services = _list(principal.get("Service")) if isinstance(principal, Mapping) else []
+        named = any(isinstance(p, str) and names_caller(p, caller_arn) for p in aws)
+        if not named and not (service is not None and service in services):
             continue
         held = True
         for operator, pairs in dict(statement.get("Condition") or {}).items():
@@ -110,7 +141,14 @@ def _role(role_arn: str) -> Any | None:
         return None
 
 
-def check_assume_role(role_arn: str, access_key_id: str, account: str, external_id: str | None, duration: int) -> None:
+def check_assume_role(
+    role_arn: str,
+    access_key_id: str,
+    account: str,
+    external_id: str | None,
+    duration: int,
+    session_name: str | None = None,
+) -> None:
     """Raise moto's STS errors when AWS would refuse this AssumeRole (see the module docstring)."""
     from moto.sts.exceptions import STSClientError, STSValidationError
 
@@ -121,7 +159,10 @@ def check_assume_role(role_arn: str, access_key_id: str, account: str, external_
     context: dict[str, Any] = {"aws:PrincipalArn": caller, "aws:PrincipalAccount": caller.split(":")[4]}
     if external_id:
         context["sts:ExternalId"] = external_id
-    if not trust_allows(parse_document(role.assume_role_policy_document), caller, context):
+    service = acting_service(caller, session_name)
+    if service is not None:  # a service acts for this account: what it puts in aws:SourceAccount
+        context["aws:SourceAccount"] = caller.split(":")[4]
+    if not trust_allows(parse_document(role.assume_role_policy_document), caller, context, service):
         raise STSClientError(
             "AccessDenied", f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
         )
@@ -145,6 +186,7 @@ def fix_assume_role_trust() -> None:
             self.current_account,
             self._get_param("ExternalId"),
             self._get_int_param("DurationSeconds", 3600),
+            self._get_param("RoleSessionName"),
         )
         return original(self)
 

@@ -23,6 +23,7 @@ import pytest
 
 from local.aws import LocalAws
 from local.gateway import Gateway
+from local.moto_patches.trust import SERVICE_SESSION_PREFIX
 from runtime import constants as c
 from runtime import usage
 from runtime.credentials import Credentials
@@ -49,6 +50,8 @@ CONTEXT = {
     "budget_action": "deny",
     "cost_tags": "team=chain",
 }
+
+AS_BUDGETS = SERVICE_SESSION_PREFIX + "budgets.amazonaws.com"  # local AWS: the root acting as AWS Budgets
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ def trip_as_budgets_would(deployed: Deployed) -> None:
     trust = role["AssumeRolePolicyDocument"]
     trust = json.loads(trust) if isinstance(trust, str) else trust
     assert trust["Statement"][0]["Principal"] == {"Service": "budgets.amazonaws.com"}
-    creds = deployed.target.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="aws-budgets")
+    creds = deployed.target.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName=AS_BUDGETS)
     keys = creds["Credentials"]
     as_budgets = boto3.client(
         "iam",

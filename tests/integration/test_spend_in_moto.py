@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from local.moto_patches import fixes as moto_fixes
 from local.moto_patches.spend import BUDGET_ACTIONS
+from local.moto_patches.trust import SERVICE_SESSION_PREFIX
 from runtime import constants as c
 from runtime.spend import STACK_TAG_KEY, budget_name, deny_policy_name
 from stacks import budget as budget_cli
@@ -28,6 +29,8 @@ SPEND = {
     "budget_action": "deny",
     "allowed_models": "claude-large",
 }
+
+AS_BUDGETS = SERVICE_SESSION_PREFIX + "budgets.amazonaws.com"  # local AWS: the root acting as AWS Budgets
 
 
 @pytest.fixture
@@ -54,7 +57,7 @@ def attached(aws, user: str) -> set[str]:
 def trip_as_budgets_would(aws, user: str) -> None:
     """What AWS Budgets does at actual 100 %: assume the action's execution role, attach its policy."""
     ((_, action),) = BUDGET_ACTIONS[(MOTO_ACCOUNT, budget_name(STACK))].items()
-    creds = aws["sts"].assume_role(RoleArn=action["ExecutionRoleArn"], RoleSessionName="aws-budgets")["Credentials"]
+    creds = aws["sts"].assume_role(RoleArn=action["ExecutionRoleArn"], RoleSessionName=AS_BUDGETS)["Credentials"]
     as_budgets = boto3.client(
         "iam",
         region_name=REGION,
