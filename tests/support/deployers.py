@@ -17,16 +17,25 @@ from stacks.deploy import Deployer, read_deployed
 CLI_SYNTH_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
 
 
+_SYNTHESIZED: dict[str, str] = {}
+
+
 def synth_template(context: Mapping[str, object], environ: Mapping[str, str]) -> dict[str, Any]:
-    """Synthesize the app in this process (cdk-nag gate included) and return the stack template."""
+    """Synthesize the app in this process (cdk-nag gate included) and return the stack template.
+
+    Memoised per (context, environ) for the session (``build_app`` reads nothing else; a synth costs
+    ~3 s): each call gets its own copy."""
     import tempfile
 
     from stacks.app import build_app
 
-    with tempfile.TemporaryDirectory(prefix="synth-") as outdir:
-        app = build_app({**CLI_SYNTH_CONTEXT, **context}, outdir=outdir, environ=environ)
-        (stack,) = app.synth().stacks
-        template: dict[str, Any] = stack.template
+    key = json.dumps([context, environ], sort_keys=True, default=str)
+    if key not in _SYNTHESIZED:
+        with tempfile.TemporaryDirectory(prefix="synth-") as outdir:
+            app = build_app({**CLI_SYNTH_CONTEXT, **context}, outdir=outdir, environ=environ)
+            (stack,) = app.synth().stacks
+            _SYNTHESIZED[key] = json.dumps(stack.template)
+    template: dict[str, Any] = json.loads(_SYNTHESIZED[key])
     return template
 
 
