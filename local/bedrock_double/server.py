@@ -36,7 +36,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -90,6 +90,8 @@ class Double:
         self.quotas = Quotas()
         # the region this double answers for, when a test sets it (bearer keys of other regions: 403)
         self.region: str | None = None
+        # what "now" is when a bearer key's lifetime is checked (tests move it instead of sleeping)
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def unsubscribed(self) -> frozenset[str]:
         return frozenset(self._unsubscribed)
@@ -264,7 +266,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if bearer:
                 endpoint = endpoint_region(self.headers.get("Host", "")) or double.region
-                caller = verify_bearer(authorization, key_store=double.key_store, endpoint=endpoint)
+                caller = verify_bearer(authorization, key_store=double.key_store, endpoint=endpoint, now=double.clock())
                 entry["access_key_id"] = caller.access_key_id
             else:
                 caller = verify(method="POST", path=self.path, headers=headers, body=body, key_store=double.key_store)
