@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from runtime.constants import ENV_CDK_DEFAULT_ACCOUNT, ENV_CDK_DEFAULT_REGION
-from stacks.cdk_cli import Target, account_of
+from stacks.cdk_cli import REPO_ROOT, Target, account_of
 from stacks.deploy import Deployer, read_deployed
 
 # What the CDK CLI adds to the context, so an in-process synth gives the CLI's template.
@@ -62,6 +62,27 @@ def cloudformation_deploy(target: Target, stack: str, template: Mapping[str, Any
                 raise
     deployed = read_deployed(target, stack)
     return dict(deployed.outputs) if deployed else {}
+
+
+BOOTSTRAP_TEMPLATE = REPO_ROOT / "node_modules" / "aws-cdk" / "lib" / "api" / "bootstrap" / "bootstrap-template.yaml"
+BOOTSTRAP_STACK = "CDKToolkit"
+
+
+def seed_bootstrap(target: Target) -> None:
+    """What ``cdk bootstrap`` leaves behind (staging bucket, roles, key, the version parameter),
+    from the CLI's own bootstrap template, created with the CloudFormation API: no CLI start-up.
+    A no-op when the environment is already bootstrapped."""
+    from stacks.cdk_cli import is_bootstrapped
+
+    if is_bootstrapped(target):
+        return
+    cfn = target.client("cloudformation")
+    cfn.create_stack(
+        StackName=BOOTSTRAP_STACK,
+        TemplateBody=BOOTSTRAP_TEMPLATE.read_text(encoding="utf-8"),
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    )
+    cfn.get_waiter("stack_create_complete").wait(StackName=BOOTSTRAP_STACK, WaiterConfig={"Delay": 1})
 
 
 def synth_deployer() -> Deployer:

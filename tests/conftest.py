@@ -1,0 +1,87 @@
+"""Session fixtures shared by every tier (unit tests use none of them; they start nothing).
+
+Local AWS is the slow part of the integration and e2e tiers, so it is started once per session
+(per xdist worker) and shared:
+
+* ``local_aws``: the moto server + Bedrock double (:class:`local.aws.LocalAws`) in a private state
+  dir, stopped by pid at the end; ``local_aws.state.bedrock_url`` is the double inside it.
+* ``target``: a :class:`stacks.cdk_cli.Target` for it (us-east-1, account 123456789012).
+* ``bootstrapped``: ``target`` after a *seeded* bootstrap: the CDK CLI's own bootstrap template
+  (``node_modules/aws-cdk/…/bootstrap-template.yaml``) created with the CloudFormation API, which is
+  what ``cdk bootstrap`` deploys, without its ~2-10 s CLI start-up. The real ``npx cdk bootstrap`` is
+  proved by the README flow (tests/e2e/test_readme_app.py) and ``ensure_bootstrapped`` running the
+  CLI by tests/integration/test_deploy_and_rotate.py::test_bootstrap_runs_the_cli_only_when_needed.
+* ``gateway``: the real Portkey gateway (:class:`local.gateway.Gateway`, ``.base_url``), started
+  once, checked not to leak at the end. Point it at a Bedrock double with the
+  ``x-portkey-custom-host`` header (``local_aws.state.bedrock_url``, or tests/e2e's ``bedrock_double``).
+* ``synthesized(context)``: the real app synthesized in this process (jsii starts once), memoised
+  per context, for CLI_SYNTH_CONTEXT + ``context`` in us-east-1 / 123456789012.
+
+The default stack (``PortkeyBedrockAccess``) on ``bootstrapped`` is shared too: deploy it with
+``tests.support.deployers.synth_deployer()`` (CloudFormation API, no CLI) unless the test must
+prove a CLI path, and read the state you start from (serial, keys) instead of assuming it: modules
+run in any order. A test that leaves IAM in a state later updates cannot repair starts its own
+``LocalAws`` (see tests/integration/test_plain_deploy_after_rotation.py::private_stack) and calls
+``seed_bootstrap(target)`` on it. Timings: ``pytest --durations=N`` (set in pyproject).
+
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from local.aws import LocalAws, local_target
+from local.gateway import GATEWAY_JS, Gateway, start_gateway
+from stacks.cdk_cli import Target
+from tests.integration.helpers import MOTO_ACCOUNT, REGION
+from tests.support.deployers import seed_bootstrap
+
+
+@pytest.fixture(scope="session")
+def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAws]:
+    """The moto server (+ Bedrock double), started once, stopped by pid at the end."""
+    with LocalAws(state_dir=tmp_path_factory.mktemp("local-aws")) as aws:
+        yield aws
+
+
+@pytest.fixture(scope="session")
+def target(local_aws: LocalAws) -> Target:
+    return local_target(local_aws)
+
+
+@pytest.fixture(scope="session")
+def bootstrapped(target: Target) -> Target:
+    """The server with the CDK bootstrap stack seeded (once per session)."""
+    seed_bootstrap(target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def gateway() -> Iterator[Gateway]:
+    """The real Portkey gateway, headless on a free port; stopped by pid, no process left."""
+    if not GATEWAY_JS.is_file():
+        pytest.skip(f"{GATEWAY_JS} is missing; run `npm ci`")
+    gw = start_gateway()
+    yield gw
+    gw.stop()
+    leaked = subprocess.run(
+        ["pgrep", "-f", f"start-server.js --port={gw.port}"], capture_output=True, text=True, check=False
+    )
+    assert not gw.running() and leaked.stdout == "", f"gateway process leaked: {leaked.stdout}"
+
+
+@pytest.fixture(scope="session")
+def synthesized() -> Callable[[dict[str, str]], dict[str, Any]]:
+    """In-process synth of the real app, memoised per context (jsii starts once)."""
+    from tests.support.deployers import synth_template
+
+    environ = {"CDK_DEFAULT_REGION": REGION, "CDK_DEFAULT_ACCOUNT": MOTO_ACCOUNT}
+
+    def synth(context: dict[str, str]) -> dict[str, Any]:
+        return synth_template(context, environ)
+
+    return synth
