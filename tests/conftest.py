@@ -24,12 +24,18 @@ run in any order. A test that leaves IAM in a state later updates cannot repair 
 ``LocalAws`` (see tests/integration/test_plain_deploy_after_rotation.py::private_stack) and calls
 ``seed_bootstrap(target)`` on it. Timings: ``pytest --durations=N`` (set in pyproject).
 
+Parallel runs (``make test`` runs ``pytest -n 2 --dist loadgroup``, pytest-xdist): every test under
+tests/integration runs in one worker (group ``integration``: one session server and stack, and the
+CDK CLI writing the checkout's cdk.out one at a time), every test under tests/e2e in one worker
+(group ``e2e``); unit tests and doctests go to whichever worker is free. A new integration or e2e
+module joins its tier's group by its path: nothing to mark.
 """
 
 from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +45,17 @@ from local.gateway import GATEWAY_JS, Gateway, start_gateway
 from stacks.cdk_cli import Target
 from tests.integration.helpers import MOTO_ACCOUNT, REGION
 from tests.support.deployers import seed_bootstrap
+
+TIER_GROUPS = ("integration", "e2e")  # directories under tests/ whose tests share one xdist worker
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks (--dist loadgroup)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_dir = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(tests_dir).parts if item.path.is_relative_to(tests_dir) else ()
+        if parts and parts[0] in TIER_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(parts[0]))
 
 
 @pytest.fixture(scope="session")
