@@ -1,9 +1,10 @@
 """The real CDK CLI deploying the app into the local moto server, and the two-phase rotation.
 
-CLI runs are slow (~10-15 s of synth each), so there are three: the first deploy, a failing
-deploy and an idempotent re-deploy. Rotation uses the in-process synth deployer (same template,
-same CloudFormation server) so its phases can be checked quickly; `python -m stacks.rotate`
-itself runs the CLI deployer.
+CLI runs are slow (~4-15 s each), so there are three here: the first deploy, a failing deploy and
+one real `cdk bootstrap`; the no-change re-deploy (outputs printed once, progress streamed) is
+tests/integration/test_profile_deploy.py's `--profile` deploy. Rotation uses the in-process synth
+deployer (same template, same CloudFormation server) so its phases can be checked quickly; the
+CLI's rotation (`python -m local.rotate`) is proved by the README flow (tests/e2e/test_readme_app.py).
 """
 
 import contextlib
@@ -159,31 +160,6 @@ def test_an_interrupted_rotation_is_finished_by_running_it_again(deployed, capsy
     now_serial, keys, secret_key = snapshot(target)
     assert (now_serial, keys) == (serial + 1, [secret_key])
     assert "resuming" in capsys.readouterr().out
-
-
-def test_cli_redeploy_keeps_the_deployed_key_and_prints_the_outputs_once(deployed):
-    """With the deployed serial > 1 (rotated here unless an earlier test did), a plain
-    `python -m stacks.deploy` must not go back to serial 1, and shows each output once."""
-    import os
-    import subprocess
-    import sys
-
-    from stacks.cdk_cli import REPO_ROOT
-
-    if snapshot(deployed)[0] == 1:
-        rotate_mod.rotate(deployed, STACK, grace_seconds=0, deployer=synth_deployer(), log=lambda _: None)
-    before = snapshot(deployed)
-    assert before[0] > 1
-    env = {**os.environ, **deployed.env, "PYTHONPATH": str(REPO_ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-m", "stacks.deploy"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert snapshot(deployed) == before
-    assert f"{c.OUTPUT_ACCESS_KEY_SERIAL} = {before[0]}" in done.stdout
-    secret_arn = deploy_mod.read_deployed(deployed, STACK).outputs[c.OUTPUT_SECRET_ARN]
-    assert (done.stdout + done.stderr).count(secret_arn) == 1  # the CLI's own Outputs block is not repeated
-    assert "deploying..." in done.stderr  # the CLI's progress still streams
 
 
 def test_rotate_cli_refuses_a_stack_that_is_not_deployed(deployed, capsys):
