@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,13 +48,31 @@ from tests.support.deployers import seed_bootstrap
 TIER_GROUPS = ("integration", "e2e")  # directories under tests/ whose tests share one xdist worker
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks (--dist loadgroup)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    tests_dir = Path(__file__).parent
-    for item in items:
-        parts = item.path.relative_to(tests_dir).parts if item.path.is_relative_to(tests_dir) else ()
-        if parts and parts[0] in TIER_GROUPS:
-            item.add_marker(pytest.mark.xdist_group(parts[0]))
+def tier_of(nodeid: str) -> str | None:
+    """The tier group a test belongs to under ``--dist loadgroup`` (None: any worker).
+
+    >>> tier_of("tests/integration/test_x.py::test_y"), tier_of("tests/unit/test_x.py::test_y[a/b]")
+    ('integration', None)
+    """
+    parts = nodeid.split("::", 1)[0].split("/")
+    return parts[1] if len(parts) > 2 and parts[0] == "tests" and parts[1] in TIER_GROUPS else None
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: without xdist, pytest runs everything in-process
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup``: each tier in TIER_GROUPS is one work unit (one worker, in collection
+    order, so module fixtures are set up once); every other test is a unit of its own. xdist 3.8's
+    own loadgroup marks groups by rewriting ``item._nodeid``, which pytest 9 no longer reads (its
+    groups were silently split over the workers, and module fixtures set up twice)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class TierScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return tier_of(nodeid) or nodeid
+
+    return TierScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
