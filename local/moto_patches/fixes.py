@@ -19,10 +19,17 @@ a test process before ``mock_aws``).
   resource"). :func:`fix_update_without_model` keeps the existing resource instead.
 * ``sts:AssumeRole`` ignores trust policies and ``MaxSessionDuration``:
   :func:`local.moto_patches.trust.fix_assume_role_trust` checks both.
+* A resource removed by a stack update is deleted but stays in the stack's cache of parsed
+  resources, so when a later update adds the same logical id again (``allowed_models`` widened,
+  shrunk, widened: the second ``BedrockInvokePolicy2…`` comes and goes) moto hands back the deleted
+  object instead of creating it. CloudFormation then names a policy IAM no longer has, and the next
+  update that removes it fails ``NoSuchEntity``. :func:`fix_removed_resources` forgets what an
+  update removed, as AWS does.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -35,6 +42,7 @@ from local.moto_patches.trust import fix_assume_role_trust
 _kms_patched = False
 _policy_patched = False
 _update_patched = False
+_removed_patched = False
 
 
 def policy_text(policy: Any) -> Any:
@@ -165,6 +173,29 @@ def fix_update_without_model() -> None:
     _update_patched = True
 
 
+def fix_removed_resources() -> None:
+    """Make a stack update forget the resources it removed (re-adding one creates it); idempotent."""
+    global _removed_patched
+    if _removed_patched:
+        return
+    from moto.cloudformation.parsing import ResourceMap
+
+    original_update = ResourceMap.update
+
+    @functools.wraps(original_update)  # __wrapped__ keeps moto's own, for the failing-case test
+    def update(self: Any, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
+        diff = self.build_resource_diff(template, parameters)
+        # a stale entry left by an earlier update (before this fix) would still be reused
+        for logical_id in diff["Add"]:
+            self._parsed_resources.pop(logical_id, None)
+        original_update(self, template, parameters)
+        for logical_id in diff["Remove"]:  # all deleted: moto's update raises otherwise
+            self._parsed_resources.pop(logical_id, None)
+
+    setattr(ResourceMap, "update", update)  # noqa: B010 (patching moto)
+    _removed_patched = True
+
+
 def install() -> None:
     """Install every fix above; idempotent."""
     register_secret_model()
@@ -175,3 +206,4 @@ def install() -> None:
     fix_update_without_model()
     fix_assume_role_trust()
     register_spend_models()
+    fix_removed_resources()

@@ -1,6 +1,7 @@
 """Fixtures for end-to-end tests: the real Portkey gateway in front of the Bedrock double.
 
-`gateway` and `bedrock_double` live for the whole session; `double` is the same double, reset
+`gateway` (tests/conftest.py, shared with the integration tier) and `bedrock_double` live for the
+whole session; `double` is the same double, reset
 (faults, recorded requests, prompt cache) before each test. `bedrock_key` is a fake access key
 the double accepts; its user holds the stack's policy for `E2E_MODEL` in `E2E_REGION`.
 The double routes each profile call round-robin over the catalog's destinations for E2E_REGION.
@@ -11,14 +12,13 @@ client pointed at the gateway with them.
 from __future__ import annotations
 
 import secrets
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
 from local.bedrock_double import DictKeyStore, DictPolicyStore, DoubleServer, start_double
-from local.gateway import GATEWAY_JS, Gateway, start_gateway
+from local.gateway import Gateway
 from runtime import constants
 from runtime.catalog import load_catalog
 from stacks.bedrock_policy import build_statements, policy_document
@@ -33,19 +33,6 @@ class FakeKey:
     secret_access_key: str = field(repr=False)
     region: str
     user_arn: str
-
-
-@pytest.fixture(scope="session")
-def gateway() -> Iterator[Gateway]:
-    if not GATEWAY_JS.is_file():
-        pytest.skip(f"{GATEWAY_JS} is missing; run `npm ci`")
-    gw = start_gateway()
-    yield gw
-    gw.stop()
-    leaked = subprocess.run(
-        ["pgrep", "-f", f"start-server.js --port={gw.port}"], capture_output=True, text=True, check=False
-    )
-    assert not gw.running() and leaked.stdout == "", f"gateway process leaked: {leaked.stdout}"
 
 
 @pytest.fixture(scope="session")

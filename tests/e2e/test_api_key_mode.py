@@ -6,7 +6,7 @@ verifies the key against the IAM key it was minted from and the policy the stack
 from __future__ import annotations
 
 import secrets
-import time
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -85,12 +85,20 @@ def test_openai_sdk_with_the_key_as_api_key(gateway, api_key_stack):
 
 def test_an_expired_key_is_403_with_a_one_line_fix(gateway, api_key_stack):
     server, _keys, creds, _names = api_key_stack
-    old_key = mint_bedrock_api_key(creds, E2E_REGION, 1)  # a key an app kept past its lifetime
-    time.sleep(1.1)
+    old_key = mint_bedrock_api_key(creds, E2E_REGION, 60)  # a key an app kept past its lifetime
     headers = portkey_headers(E2E_MODEL, creds, auth="api-key", custom_host=server.url)
     headers["authorization"] = f"Bearer {old_key}"
     body = chat_request(E2E_MODEL, [{"role": "user", "content": "ping"}], region=E2E_REGION)
-    reply = httpx.post(f"{gateway.base_url}/chat/completions", headers=headers, json=body, timeout=30)
+
+    def send_at(offset: timedelta) -> httpx.Response:
+        server.double.clock_offset = offset  # the double's "now", not a sleep
+        try:
+            return httpx.post(f"{gateway.base_url}/chat/completions", headers=headers, json=body, timeout=30)
+        finally:
+            server.double.clock_offset = timedelta(0)
+
+    assert send_at(timedelta(seconds=50)).status_code == 200  # within its lifetime
+    reply = send_at(timedelta(seconds=61))
     assert reply.status_code == 403
     line = describe_http_error(reply.status_code, reply.content, E2E_MODEL)
     assert "\n" not in line and "expired" in line and "runtime.bedrock_api_key" in line

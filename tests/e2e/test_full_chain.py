@@ -1,6 +1,8 @@
-"""The whole chain, for real: local AWS -> `cdk deploy` (real CLI) -> `secrets pull` (SOPS, age) ->
-real Portkey gateway -> Bedrock double that checks the SigV4 signature against the key in moto and the
-deployed policy. One deployment is shared by the module (a CLI deploy takes ~30 s)."""
+"""The whole chain, for real: local AWS -> the stack deployed (the CLI's template, through the
+CloudFormation API: the CLI paths are proved by tests/integration and the README flow) ->
+`secrets pull` (SOPS, age) -> real Portkey gateway -> Bedrock double that checks the SigV4 signature
+against the key in moto and the deployed policy. One deployment is shared by the module, on a local
+AWS of its own (its rotation and `api_keys=short-term` stay out of the session's stack)."""
 
 import os
 import re
@@ -23,7 +25,8 @@ from runtime import constants
 from runtime.doctor import describe_http_error
 from runtime.secrets_cli import main as secrets_main
 from stacks.cdk_cli import Target
-from stacks.deploy import cli_deployer, deploy
+from stacks.deploy import deploy
+from tests.support.deployers import seed_bootstrap, synth_deployer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -48,10 +51,11 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
     try:
         assert state.bedrock_url, "local AWS must host the Bedrock double"
         target = Target.for_endpoint(state.endpoint)
+        seed_bootstrap(target)
         # api_keys=short-term: the one deploy also proves apiKey mode against the deployed policy;
         # SigV4 callers are unaffected by the extra statement
         context = {"api_keys": "short-term"}
-        outputs = deploy(target, constants.DEFAULT_STACK_NAME, context, deployer=cli_deployer(quiet=True), quiet=True)
+        outputs = deploy(target, constants.DEFAULT_STACK_NAME, context, deployer=synth_deployer(), bootstrap=False)
         os.environ.update(state.env())
         keys = state_dir / "keys.txt"
         config = state_dir / ".sops.yaml"
@@ -299,7 +303,7 @@ def test_rotation_under_load_fails_no_request_and_retires_the_old_key(chain, cre
             grace_seconds=3.0,
             sops_files=[chain.sops_file],
             require_sops=True,
-            deployer=cli_deployer(quiet=True),
+            deployer=synth_deployer(),
             on_event=lambda event: phases.append(event.phase),
             log=lambda line: None,
         )

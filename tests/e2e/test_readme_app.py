@@ -10,6 +10,7 @@ while the README's former usage (headers built once) gets 403 once the old key i
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -86,6 +87,15 @@ def _copy_checkout(destination: Path) -> Path:
     shutil.copytree(REPO, destination, ignore=lambda d, names: [n for n in names if n in skip or n == "__pycache__"])
     for linked in (".venv", "node_modules"):
         (destination / linked).symlink_to(REPO / linked)
+    # The install stamps are the linked (shared) ones: make in the copy must never see them as out of
+    # date (an edited pyproject.toml would re-install the venv from this temporary copy and `npm ci`
+    # would empty the shared node_modules under every other run). What the venv lacks fails loudly.
+    stamps = {".venv/.installed": ["pyproject.toml"], "node_modules/.installed": ["package.json", "package-lock.json"]}
+    for stamp, inputs in stamps.items():
+        if (destination / stamp).exists():
+            older = (destination / stamp).stat().st_mtime - 1
+            for name in inputs:
+                os.utime(destination / name, (older, older))
     return destination
 
 

@@ -1,15 +1,16 @@
 """The real CDK CLI deploying the app into the local moto server, and the two-phase rotation.
 
-CLI runs are slow (~10-15 s of synth each), so there are two: the first deploy and an
-idempotent re-deploy (bad context is refused before the CLI runs). Rotation uses the in-process
-synth deployer (same template, same CloudFormation server) so its phases can be checked
-quickly; `python -m stacks.rotate` itself runs the CLI deployer.
+CLI runs are slow (~4-15 s each), so there are two here: the first deploy and one real `cdk
+bootstrap` (bad context is refused before the CLI runs); the no-change re-deploy (outputs printed
+once, progress streamed) is tests/integration/test_profile_deploy.py's `--profile` deploy. Rotation
+uses the in-process synth deployer (same template, same CloudFormation server) so its phases can be
+checked quickly; the CLI's rotation (`python -m local.rotate`) is proved by the README flow
+(tests/e2e/test_readme_app.py).
 """
 
 import contextlib
 import io
 import json
-import time
 
 import pytest
 
@@ -17,7 +18,6 @@ from runtime import constants as c
 from stacks import deploy as deploy_mod
 from stacks import rotate as rotate_mod
 from stacks.names import kms_alias
-from tests.integration.conftest import TIMINGS
 from tests.integration.helpers import REGION, active_key_ids, secret_json
 from tests.support.deployers import applied, synth_deployer
 
@@ -30,11 +30,9 @@ PRINTED: dict[str, str] = {}
 def deployed(bootstrapped):
     """`python -m stacks.deploy` (real CDK CLI) into the session server."""
     target = bootstrapped
-    began = time.monotonic()
     printed = io.StringIO()
     with applied(target), contextlib.redirect_stdout(printed):
         code = deploy_mod.main(["--quiet"])
-    TIMINGS["cdk deploy (CLI, create)"] = time.monotonic() - began
     assert code == 0
     PRINTED["first deploy"] = printed.getvalue()
     return target
@@ -72,10 +70,18 @@ def test_cli_deploy_created_user_policy_key_and_secret(deployed):
     assert value[c.ENV_AWS_SECRET_ACCESS_KEY] not in printed
 
 
-def test_bootstrap_runs_only_when_needed(deployed):
-    from stacks.cdk_cli import ensure_bootstrapped
+def test_bootstrap_runs_the_cli_only_when_needed(deployed):
+    """The session's server is seeded (tests/conftest.py); us-west-2 on it is not bootstrapped,
+    so `ensure_bootstrapped` runs the real `cdk bootstrap` there, once."""
+    from stacks.cdk_cli import Target, ensure_bootstrapped, is_bootstrapped
 
     assert ensure_bootstrapped(deployed, quiet=True) is False
+    west = Target.for_endpoint(deployed.endpoint, "us-west-2")
+    assert is_bootstrapped(west) is False
+    assert ensure_bootstrapped(west, quiet=True) is True
+    assert is_bootstrapped(west) and ensure_bootstrapped(west, quiet=True) is False
+    stacks = west.client("cloudformation").describe_stacks(StackName="CDKToolkit")["Stacks"]
+    assert stacks[0]["StackStatus"] == "CREATE_COMPLETE"
 
 
 def test_bad_context_is_refused_before_the_cli_and_changes_nothing(deployed, capsys):
@@ -123,7 +129,6 @@ def test_rotation_keeps_a_working_key_at_every_phase(deployed, sops_file, capsys
         assert now_secret_key in now_keys  # the secret never points at a deleted key
         seen[event.phase] = (now_serial, len(now_keys), now_secret_key)
 
-    began = time.monotonic()
     result = rotate_mod.rotate(
         target,
         STACK,
@@ -133,7 +138,6 @@ def test_rotation_keeps_a_working_key_at_every_phase(deployed, sops_file, capsys
         deployer=synth_deployer(),
         on_event=check,
     )
-    TIMINGS["rotation (synth deployer, 2 deploys)"] = time.monotonic() - began
     assert (result.old_serial, result.new_serial) == (serial, serial + 1)
     new_key = seen[rotate_mod.PHASE_DONE][2]
     assert seen[rotate_mod.PHASE_START] == (serial, 1, secret_key)
@@ -159,33 +163,6 @@ def test_an_interrupted_rotation_is_finished_by_running_it_again(deployed, capsy
     now_serial, keys, secret_key = snapshot(target)
     assert (now_serial, keys) == (serial + 1, [secret_key])
     assert "resuming" in capsys.readouterr().out
-
-
-def test_cli_redeploy_keeps_the_deployed_key_and_prints_the_outputs_once(deployed):
-    """With the deployed serial > 1 (rotated here unless an earlier test did), a plain
-    `python -m stacks.deploy` must not go back to serial 1, and shows each output once."""
-    import os
-    import subprocess
-    import sys
-
-    from stacks.cdk_cli import REPO_ROOT
-
-    if snapshot(deployed)[0] == 1:
-        rotate_mod.rotate(deployed, STACK, grace_seconds=0, deployer=synth_deployer(), log=lambda _: None)
-    before = snapshot(deployed)
-    assert before[0] > 1
-    began = time.monotonic()
-    env = {**os.environ, **deployed.env, "PYTHONPATH": str(REPO_ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-m", "stacks.deploy"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    TIMINGS["python -m stacks.deploy (CLI, no changes, progress shown)"] = time.monotonic() - began
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert snapshot(deployed) == before
-    assert f"{c.OUTPUT_ACCESS_KEY_SERIAL} = {before[0]}" in done.stdout
-    secret_arn = deploy_mod.read_deployed(deployed, STACK).outputs[c.OUTPUT_SECRET_ARN]
-    assert (done.stdout + done.stderr).count(secret_arn) == 1  # the CLI's own Outputs block is not repeated
-    assert "deploying..." in done.stderr  # the CLI's progress still streams
 
 
 def test_rotate_cli_refuses_a_stack_that_is_not_deployed(deployed, capsys):

@@ -28,7 +28,7 @@ PROFILE = "localaws"
 @pytest.fixture(scope="module")
 def stack(bootstrapped: Target) -> Target:
     if deploy_mod.read_deployed(bootstrapped, STACK) is None:
-        deploy_mod.deploy(bootstrapped, STACK, quiet=True)
+        deploy_mod.deploy(bootstrapped, STACK, deployer=synth_deployer(), bootstrap=False)
     return bootstrapped
 
 
@@ -73,10 +73,18 @@ def test_cdk_with_profile_but_no_profile_in_the_app_fails_in_one_line(profile_on
 
 
 def test_stacks_deploy_with_profile_reaches_the_app_and_keeps_the_key(stack, profile_only_env):
+    """`python -m stacks.deploy --profile P` on a rotated stack (serial > 1, rotated here unless an
+    earlier test did): the profile reaches the app, so the deployed key is kept, not serial 1; the
+    outputs are shown once each and the CLI's progress still streams (the one no-change CLI redeploy)."""
+    from stacks import rotate as rotate_mod
+
+    if snapshot(stack)[0] == 1:
+        rotate_mod.rotate(stack, STACK, grace_seconds=0, deployer=synth_deployer(), log=lambda _: None)
     before = snapshot(stack)
+    assert before[0] is not None and before[0] > 1
     env = {**profile_only_env, "PYTHONPATH": str(REPO_ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "stacks.deploy", "--profile", PROFILE, "--quiet"],
+        [sys.executable, "-m", "stacks.deploy", "--profile", PROFILE],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -86,6 +94,9 @@ def test_stacks_deploy_with_profile_reaches_the_app_and_keeps_the_key(stack, pro
     assert done.returncode == 0, done.stderr[-2000:]
     assert snapshot(stack) == before
     assert f"{c.OUTPUT_ACCESS_KEY_SERIAL} = {before[0]}" in done.stdout
+    secret_arn = deploy_mod.read_deployed(stack, STACK).outputs[c.OUTPUT_SECRET_ARN]  # type: ignore[union-attr]
+    assert (done.stdout + done.stderr).count(secret_arn) == 1  # the CLI's own Outputs block is not repeated
+    assert "deploying..." in done.stderr  # the CLI's progress still streams
 
 
 def test_the_readme_fix_exporting_aws_profile_lets_the_app_read_the_stack(stack, profile_only_env, tmp_path):

@@ -10,23 +10,32 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from runtime.constants import ENV_CDK_DEFAULT_ACCOUNT, ENV_CDK_DEFAULT_REGION
-from stacks.cdk_cli import Target, account_of
+from stacks.cdk_cli import REPO_ROOT, Target, account_of
 from stacks.deploy import Deployer, read_deployed
 
 # What the CDK CLI adds to the context, so an in-process synth gives the CLI's template.
 CLI_SYNTH_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
 
 
+_SYNTHESIZED: dict[str, str] = {}
+
+
 def synth_template(context: Mapping[str, object], environ: Mapping[str, str]) -> dict[str, Any]:
-    """Synthesize the app in this process (cdk-nag gate included) and return the stack template."""
+    """Synthesize the app in this process (cdk-nag gate included) and return the stack template.
+
+    Memoised per (context, environ) for the session (``build_app`` reads nothing else; a synth costs
+    ~3 s): each call gets its own copy."""
     import tempfile
 
     from stacks.app import build_app
 
-    with tempfile.TemporaryDirectory(prefix="synth-") as outdir:
-        app = build_app({**CLI_SYNTH_CONTEXT, **context}, outdir=outdir, environ=environ)
-        (stack,) = app.synth().stacks
-        template: dict[str, Any] = stack.template
+    key = json.dumps([context, environ], sort_keys=True, default=str)
+    if key not in _SYNTHESIZED:
+        with tempfile.TemporaryDirectory(prefix="synth-") as outdir:
+            app = build_app({**CLI_SYNTH_CONTEXT, **context}, outdir=outdir, environ=environ)
+            (stack,) = app.synth().stacks
+            _SYNTHESIZED[key] = json.dumps(stack.template)
+    template: dict[str, Any] = json.loads(_SYNTHESIZED[key])
     return template
 
 
@@ -53,6 +62,27 @@ def cloudformation_deploy(target: Target, stack: str, template: Mapping[str, Any
                 raise
     deployed = read_deployed(target, stack)
     return dict(deployed.outputs) if deployed else {}
+
+
+BOOTSTRAP_TEMPLATE = REPO_ROOT / "node_modules" / "aws-cdk" / "lib" / "api" / "bootstrap" / "bootstrap-template.yaml"
+BOOTSTRAP_STACK = "CDKToolkit"
+
+
+def seed_bootstrap(target: Target) -> None:
+    """What ``cdk bootstrap`` leaves behind (staging bucket, roles, key, the version parameter),
+    from the CLI's own bootstrap template, created with the CloudFormation API: no CLI start-up.
+    A no-op when the environment is already bootstrapped."""
+    from stacks.cdk_cli import is_bootstrapped
+
+    if is_bootstrapped(target):
+        return
+    cfn = target.client("cloudformation")
+    cfn.create_stack(
+        StackName=BOOTSTRAP_STACK,
+        TemplateBody=BOOTSTRAP_TEMPLATE.read_text(encoding="utf-8"),
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    )
+    cfn.get_waiter("stack_create_complete").wait(StackName=BOOTSTRAP_STACK, WaiterConfig={"Delay": 1})
 
 
 def synth_deployer() -> Deployer:

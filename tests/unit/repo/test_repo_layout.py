@@ -43,6 +43,10 @@ def test_cdk_cli_and_gateway_are_pinned_exactly_and_read_from_package_json():
     lock = json.loads((REPO / "package-lock.json").read_text())["packages"]
     assert lock["node_modules/aws-cdk"]["version"] == cdk_cli_version()
     assert lock["node_modules/@portkey-ai/gateway"]["version"] == gateway_version()
+    for name, version in dev.items():  # `npm ci` installed exactly the pins (once `make install` ran)
+        installed = REPO / "node_modules" / name / "package.json"
+        if installed.is_file():
+            assert json.loads(installed.read_text())["version"] == version, name
 
 
 def test_secrets_dir_is_not_a_python_package():

@@ -130,10 +130,13 @@ def test_shadowed_offers_are_not_granted_least_privilege():
         assert not allowed(stack_policy(source, model.name), target.checks[:1]), (model.name, offer.invoke_id, source)
 
 
-def test_pair_counts(capsys):
-    with capsys.disabled():
-        profiles = sum(1 for p in USED if p[1].is_profile)
-        print(
-            f"\n(offer, source -> destination) pairs: {len(USED)} used ({profiles} via profiles), "
-            f"{len(SHADOWED)} shadowed"
-        )
+def test_pair_counts():
+    """The pairs above cover every model the runtime may call, through profiles and on-demand, and
+    no pair is both used and shadowed (else the tests above would judge it both ways)."""
+    catalog = load_catalog()
+    assert {model.name for model, _, _, _ in USED} == set(catalog.names(include_eol=False))
+    profiles = sum(1 for _, offer, _, _ in USED if offer.is_profile)
+    assert profiles > 0  # the geo/global profile routes are judged, not only on-demand ones
+    used = {(model.name, offer.invoke_id, source, destination) for model, offer, source, destination in USED}
+    shadowed = {(model.name, offer.invoke_id, source, destination) for model, offer, source, destination in SHADOWED}
+    assert len(used) == len(USED) and not used & shadowed
