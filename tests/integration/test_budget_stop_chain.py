@@ -32,7 +32,6 @@ from runtime.resolve import resolve_model
 from runtime.spend import budget_name, deny_policy_name
 from stacks import budget as budget_cli
 from stacks.cdk_cli import Target
-from tests.e2e.conftest import gateway  # noqa: F401 (the session gateway fixture)
 from tests.integration.helpers import MOTO_ACCOUNT, secret_json, seed_bootstrap_version
 from tests.support.deployers import applied, synth_deployer
 
@@ -74,7 +73,7 @@ def deployed(local_aws: LocalAws) -> Iterator[Deployed]:
     yield Deployed(target, outputs, credentials, state.bedrock_url)
 
 
-def chat(deployed: Deployed, gateway: Gateway) -> Any:  # noqa: F811
+def chat(deployed: Deployed, gateway: Gateway) -> Any:
     return check_live(MODEL, deployed.credentials, REGION, gateway.base_url, deployed.bedrock_url, stack=STACK)
 
 
@@ -108,7 +107,7 @@ def bedrock_metrics(deployed: Deployed) -> dict[str, float]:
 
 def test_the_stop_trips_through_the_gateway_survives_a_deploy_and_reset_restores(
     deployed: Deployed,
-    gateway: Gateway,  # noqa: F811
+    gateway: Gateway,
 ) -> None:
     before = chat(deployed, gateway)
     assert before.ok, before.line

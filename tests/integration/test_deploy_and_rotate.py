@@ -71,16 +71,17 @@ def test_cli_deploy_created_user_policy_key_and_secret(deployed):
 
 
 def test_bootstrap_runs_the_cli_only_when_needed(deployed):
-    """The session's server is seeded (tests/conftest.py); us-west-2 on it is not bootstrapped,
-    so `ensure_bootstrapped` runs the real `cdk bootstrap` there, once."""
+    """The session's server is seeded (tests/conftest.py) in us-east-1; ca-central-1 on it is not
+    bootstrapped (no other test deploys there), so `ensure_bootstrapped` runs the real `cdk
+    bootstrap` there, once."""
     from stacks.cdk_cli import Target, ensure_bootstrapped, is_bootstrapped
 
     assert ensure_bootstrapped(deployed, quiet=True) is False
-    west = Target.for_endpoint(deployed.endpoint, "us-west-2")
-    assert is_bootstrapped(west) is False
-    assert ensure_bootstrapped(west, quiet=True) is True
-    assert is_bootstrapped(west) and ensure_bootstrapped(west, quiet=True) is False
-    stacks = west.client("cloudformation").describe_stacks(StackName="CDKToolkit")["Stacks"]
+    other = Target.for_endpoint(deployed.endpoint, "ca-central-1")
+    assert is_bootstrapped(other) is False
+    assert ensure_bootstrapped(other, quiet=True) is True
+    assert is_bootstrapped(other) and ensure_bootstrapped(other, quiet=True) is False
+    stacks = other.client("cloudformation").describe_stacks(StackName="CDKToolkit")["Stacks"]
     assert stacks[0]["StackStatus"] == "CREATE_COMPLETE"
 
 

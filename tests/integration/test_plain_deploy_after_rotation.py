@@ -125,7 +125,9 @@ def test_plain_cdk_deploy_after_stacks_rotate_keeps_the_rotated_key(stack, age_e
     # the rotation `python -m stacks.rotate` runs, with the synth deployer: the CLI's rotation is
     # proved by the README flow (tests/e2e/test_readme_app.py), the plain deploy after it is proved here
     with applied(target):
-        rotate_mod.rotate(target, STACK, grace_seconds=0, sops_file=sops_file, deployer=synth_deployer())
+        rotate_mod.rotate(
+            target, STACK, grace_seconds=0, sops_files=[sops_file], require_sops=True, deployer=synth_deployer()
+        )
     rotated = snapshot(target)
     assert rotated[0] == serial + 1 and rotated[1] == [rotated[2]]  # old key gone, secret on the new one
 

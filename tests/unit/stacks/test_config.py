@@ -38,7 +38,8 @@ def test_cdk_json_holds_the_defaults_and_they_match_the_dataclass():
     defaults = StackConfig()
     assert from_json == dataclasses.replace(defaults, allowed_models=from_json.allowed_models)
     assert from_json.stack_name == DEFAULT_STACK_NAME
-    assert (from_json.user_name, from_json.secret_name) == (context["user_name"], context["secret_name"])
+    assert context["secret_name"] is None  # derived from user_name (stacks/names.py), so two stacks can coexist
+    assert (from_json.user_name, from_json.secret_name) == (context["user_name"], "portkey/bedrock-access")
     assert from_json.policy_mode == "least-privilege"
     assert (from_json.access_key_serial, from_json.retained_access_key_serial) == (1, None)
     assert from_json.allowed_models == tuple(load_catalog().names(include_eol=False, offered_from=from_json.region))
