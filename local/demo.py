@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from local.aws import DEFAULT_STATE_DIR
-from runtime.catalog import load_catalog
+from runtime.catalog.model import load_catalog
 from runtime.cli import format_table
 from runtime.constants import (
     DEFAULT_STACK_NAME,
@@ -169,7 +169,7 @@ def chat_table(gateway_base_url: str, bedrock_url: str, sops_file: Path) -> tupl
     credentials = runtime.Credentials.from_sops(str(sops_file))
     rows, ok = [], True
     # an end-of-life model would only fail, and so would one with no offer from this region yet
-    from runtime.resolve import pick_region
+    from runtime.catalog.resolve import pick_region
 
     models = load_catalog().names(include_eol=False, offered_from=pick_region(credentials.region))
     runs = [*((n, False, "sigv4") for n in models), (models[0], True, "sigv4"), (models[0], False, "api-key")]
@@ -242,7 +242,7 @@ def role_chat_row(gateway_base_url: str, bedrock_url: str, role_arn: str, app: A
     if ok:
         text, status = str(reply.json()["choices"][0]["message"]["content"] or ""), "200"
     else:
-        from runtime.doctor import describe_http_error
+        from runtime.cli.doctor import describe_http_error
 
         text, status = describe_http_error(reply.status_code, reply.content, name)[:80], str(reply.status_code)
     row = {"name": f"{name} (role)", "bedrock_id": body["model"], "status": status, "latency_ms": f"{latency:.0f}"}
@@ -251,7 +251,7 @@ def role_chat_row(gateway_base_url: str, bedrock_url: str, role_arn: str, app: A
 
 def lifecycle_examples() -> tuple[str | None, str | None]:
     """A model that is Legacy today and one past end of life today (None where the catalog has none)."""
-    from runtime.catalog import EOL, LEGACY, load_catalog
+    from runtime.catalog.model import EOL, LEGACY, load_catalog
 
     models = load_catalog().models
     legacy = next((m.name for m in models if m.status_on() == LEGACY), None)
@@ -342,7 +342,7 @@ def show_usage(env: dict[str, str]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from runtime.cli_parser import plain_text
+    from runtime.cli.parser import plain_text
 
     parser = argparse.ArgumentParser(prog="python -m local.demo", description=plain_text(__doc__.splitlines()[0]))
     parser.add_argument("--keep", action="store_true", help="leave local AWS running (stop with make down)")

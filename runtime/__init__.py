@@ -17,7 +17,7 @@ Quick start (after ``cdk deploy`` and ``python -m runtime secrets pull``; a gate
         **runtime.chat_request("claude-sonnet-4.6", [{"role": "user", "content": "Hi"}], credentials=credentials)
     )
 
-Friendly names resolve to the Bedrock id for a region (the catalog, ``runtime/catalog.json``, is
+Friendly names resolve to the Bedrock id for a region (the catalog, ``runtime/catalog/catalog.json``, is
 the one list of models); bad input raises :class:`PortkeyBedrockError` subclasses with one line;
 a Legacy model warns once (:class:`LegacyModelWarning`). The command line: ``portkey-bedrock``
 (or ``python -m runtime``) ``models``, ``resolve``, ``headers``, ``config``, ``doctor``, ``secrets``.
@@ -32,17 +32,18 @@ Imports only the standard library, and each submodule only when one of its names
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from runtime.api_key import bedrock_api_key as bedrock_api_key
-    from runtime.catalog import Catalog as Catalog
-    from runtime.catalog import Model as Model
-    from runtime.catalog import load_catalog as load_catalog
-    from runtime.catalog import normalize_name as normalize_name
-    from runtime.client import FreshHeaders as FreshHeaders
-    from runtime.client import gateway_async_http_client as gateway_async_http_client
-    from runtime.client import gateway_http_client as gateway_http_client
+    from runtime.catalog.model import Catalog as Catalog
+    from runtime.catalog.model import Model as Model
+    from runtime.catalog.model import load_catalog as load_catalog
+    from runtime.catalog.model import normalize_name as normalize_name
+    from runtime.catalog.resolve import allowed_models as allowed_models
+    from runtime.catalog.resolve import lifecycle_warning as lifecycle_warning
+    from runtime.catalog.resolve import pick_region as pick_region
+    from runtime.catalog.resolve import resolve_model as resolve_model
     from runtime.constants import DEFAULT_GATEWAY_URL as DEFAULT_GATEWAY_URL
     from runtime.constants import DEFAULT_REGION as DEFAULT_REGION
-    from runtime.credentials import Credentials as Credentials
+    from runtime.credentials.api_key import bedrock_api_key as bedrock_api_key
+    from runtime.credentials.keys import Credentials as Credentials
     from runtime.errors import (
         ConfigError as ConfigError,
     )
@@ -76,46 +77,45 @@ if TYPE_CHECKING:
     from runtime.errors import (
         UnsupportedPartitionError as UnsupportedPartitionError,
     )
-    from runtime.portkey import (
+    from runtime.gateway.client import FreshHeaders as FreshHeaders
+    from runtime.gateway.client import gateway_async_http_client as gateway_async_http_client
+    from runtime.gateway.client import gateway_http_client as gateway_http_client
+    from runtime.gateway.headers import (
         DEFAULT_RETRY as DEFAULT_RETRY,
     )
-    from runtime.portkey import (
+    from runtime.gateway.headers import (
         chat_request as chat_request,
     )
-    from runtime.portkey import (
+    from runtime.gateway.headers import (
         config_header as config_header,
     )
-    from runtime.portkey import (
+    from runtime.gateway.headers import (
         gateway_url as gateway_url,
     )
-    from runtime.portkey import (
+    from runtime.gateway.headers import (
         portkey_config as portkey_config,
     )
-    from runtime.portkey import (
+    from runtime.gateway.headers import (
         portkey_headers as portkey_headers,
     )
-    from runtime.portkey import (
+    from runtime.gateway.headers import (
         portkey_sdk_options as portkey_sdk_options,
     )
-    from runtime.resolve import allowed_models as allowed_models
-    from runtime.resolve import lifecycle_warning as lifecycle_warning
-    from runtime.resolve import pick_region as pick_region
-    from runtime.resolve import resolve_model as resolve_model
 
 
 # public name -> submodule that defines it
 _EXPORTS = {
-    "bedrock_api_key": "api_key",
-    "Catalog": "catalog",
-    "Model": "catalog",
-    "load_catalog": "catalog",
-    "normalize_name": "catalog",
+    "bedrock_api_key": "credentials.api_key",
+    "Catalog": "catalog.model",
+    "Model": "catalog.model",
+    "load_catalog": "catalog.model",
+    "normalize_name": "catalog.model",
     "DEFAULT_GATEWAY_URL": "constants",
     "DEFAULT_REGION": "constants",
-    "FreshHeaders": "client",
-    "gateway_async_http_client": "client",
-    "gateway_http_client": "client",
-    "Credentials": "credentials",
+    "FreshHeaders": "gateway.client",
+    "gateway_async_http_client": "gateway.client",
+    "gateway_http_client": "gateway.client",
+    "Credentials": "credentials.keys",
     "ConfigError": "errors",
     "CredentialsError": "errors",
     "EndOfLifeError": "errors",
@@ -127,17 +127,17 @@ _EXPORTS = {
     "PortkeyBedrockError": "errors",
     "RegionError": "errors",
     "UnknownModelError": "errors",
-    "DEFAULT_RETRY": "portkey",
-    "chat_request": "portkey",
-    "config_header": "portkey",
-    "gateway_url": "portkey",
-    "portkey_config": "portkey",
-    "portkey_headers": "portkey",
-    "portkey_sdk_options": "portkey",
-    "allowed_models": "resolve",
-    "lifecycle_warning": "resolve",
-    "pick_region": "resolve",
-    "resolve_model": "resolve",
+    "DEFAULT_RETRY": "gateway.headers",
+    "chat_request": "gateway.headers",
+    "config_header": "gateway.headers",
+    "gateway_url": "gateway.headers",
+    "portkey_config": "gateway.headers",
+    "portkey_headers": "gateway.headers",
+    "portkey_sdk_options": "gateway.headers",
+    "allowed_models": "catalog.resolve",
+    "lifecycle_warning": "catalog.resolve",
+    "pick_region": "catalog.resolve",
+    "resolve_model": "catalog.resolve",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -43,7 +43,7 @@ def environ_region(environ: "Mapping[str, str] | None" = None) -> "str | None":
     """The region the environment names: ``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else None
     (of `environ`, or of the process). The one owner of that precedence; an explicit argument
     beats it and ``us-east-1`` (``runtime.constants.DEFAULT_REGION``) follows it, where the caller
-    says so (``runtime.resolve.pick_region``).
+    says so (``runtime.catalog.resolve.pick_region``).
 
     >>> environ_region({"AWS_REGION": "us-west-2", "AWS_DEFAULT_REGION": "eu-west-1"})
     'us-west-2'

@@ -47,7 +47,7 @@ class LegacyModelWarning(FutureWarning):
 
     A FutureWarning (shown by default, meant for an application's users), not a
     DeprecationWarning (hidden outside ``__main__``): whoever runs the app should see it. Emitted
-    once per model per process by :func:`runtime.resolve.resolve_model`; silence it with
+    once per model per process by :func:`runtime.catalog.resolve.resolve_model`; silence it with
     ``warnings.filterwarnings("ignore", category=runtime.LegacyModelWarning)``.
     """
 

@@ -37,7 +37,7 @@ def builds_per_second(auth: str, seconds: float = 1.5) -> float:
 
 def cold_mint_ms(runs: int = 200) -> float:
     from runtime import Credentials
-    from runtime.api_key import bedrock_api_key, clear_cache
+    from runtime.credentials.api_key import bedrock_api_key, clear_cache
 
     times = []
     for index in range(runs):

@@ -4,7 +4,7 @@
 against the very same statements, so the tests exercise what the stack deploys. The builders take
 plain strings (the account may be a CDK token such as ``stack.account``), so they are tested
 without synthesizing anything. Every model id, profile id and source region comes from the
-runtime catalog (`runtime/catalog.json`).
+runtime catalog (`runtime/catalog/catalog.json`).
 
 Per allowed model and source region, the catalog's offer for that region decides:
 
@@ -46,8 +46,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from runtime.admission import Admission, admit
-from runtime.catalog import Catalog, Model, Offer
+from runtime.catalog.admission import Admission, admit
+from runtime.catalog.model import Catalog, Model, Offer
 from runtime.errors import PortkeyBedrockError
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def _statement(sid: str, resources: list[str], condition: dict[str, str] | None 
 
 def model_statements(model: Model, offer: Offer, region: str, account: str, partition: str = "aws") -> list[Statement]:
     """The statements that let a caller in `region` invoke `model` through `offer`, its offer from
-    `region` (``runtime.admission.Admission.offer``; see the module docstring).
+    `region` (``runtime.catalog.admission.Admission.offer``; see the module docstring).
 
     Resource forms follow AWS's IAM sections for cross-Region inference:
     https://docs.aws.amazon.com/bedrock/latest/userguide/geographic-cross-region-inference.html,
@@ -147,7 +147,7 @@ def model_statements(model: Model, offer: Offer, region: str, account: str, part
     https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html for the
     ``bedrock:InferenceProfileArn`` condition.
 
-    >>> from runtime.catalog import load_catalog
+    >>> from runtime.catalog.model import load_catalog
     >>> catalog = load_catalog()
     >>> model = catalog.model("claude-large")
     >>> offer = catalog.offer_for(model, "us-east-1")
@@ -208,9 +208,9 @@ def build_statements(
     call Bedrock from: Bedrock counts on-demand quotas per *source* region, also for
     cross-Region profiles, so two source regions give twice the quota.
 
-    The models are `allowed` as `runtime.admission.admit` admits them from every one of
+    The models are `allowed` as `runtime.catalog.admission.admit` admits them from every one of
     `regions` (names or aliases, ``"all"`` or None: every model offered there and not past end
-    of life), or an :class:`~runtime.admission.Admission` already made (``StackConfig.admission``).
+    of life), or an :class:`~runtime.catalog.admission.Admission` already made (``StackConfig.admission``).
     Per region the grants are :func:`model_statements`; the first region keeps its Sids (a
     one-region policy is the same whatever else is listed), the others get the region appended
     (``ModelClaudeSonnet45UsWest2``); identical statements are kept once and the profile grants
@@ -218,7 +218,7 @@ def build_statements(
     adds :func:`short_term_api_key_statement`, once. The result is validated
     (:func:`validate_statements`) and must fit the managed policies IAM attaches to one user.
 
-    >>> from runtime.catalog import load_catalog
+    >>> from runtime.catalog.model import load_catalog
     >>> statements = build_statements(load_catalog(), "eu-west-1", "111122223333", ["claude-sonnet-4.5"])
     >>> [s["Sid"] for s in statements]
     ['ProfileClaudeSonnet45', 'ModelClaudeSonnet45']

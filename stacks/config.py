@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from runtime.admission import Admission, admit
-from runtime.catalog import Catalog, is_region_name, load_catalog
+from runtime.catalog.admission import Admission, admit
+from runtime.catalog.model import Catalog, is_region_name, load_catalog
 from runtime.constants import DEFAULT_REGION, DEFAULT_STACK_NAME, ENV_CDK_DEFAULT_ACCOUNT, ENV_CDK_DEFAULT_REGION
 from runtime.errors import ConfigError, PortkeyBedrockError
 from stacks.bedrock_policy import API_KEYS_MODES, API_KEYS_OFF, POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
@@ -140,7 +140,7 @@ def split_list(value: object) -> list[str] | None:
 
 def _models(value: object, region: str, catalog: Catalog, sources: tuple[str, ...] = ()) -> Admission:
     """The allowed models, as the runtime's ``PORTKEY_BEDROCK_ALLOWED_MODELS`` reads them (both are
-    `runtime.admission.admit`): a comma list of names or aliases, or ``all`` (every model offered
+    `runtime.catalog.admission.admit`): a comma list of names or aliases, or ``all`` (every model offered
     from `region` and every source region that has not reached end of life); missing means
     ``all``; empty or ``none`` is an error (it would allow nothing)."""
     try:
@@ -154,7 +154,7 @@ def _models(value: object, region: str, catalog: Catalog, sources: tuple[str, ..
 def _source_regions(value: object, region: str, catalog: Catalog) -> tuple[str, ...]:
     """The ``source_regions`` context: a comma list (or JSON list) of region names; missing means
     the deploy region alone (``()``, see :attr:`StackConfig.policy_regions`). Whether each allowed
-    model is offered there is checked by `runtime.admission.admit`, one line naming model and region.
+    model is offered there is checked by `runtime.catalog.admission.admit`, one line naming model and region.
 
     >>> _source_regions("us-east-1, us-west-2,us-east-1", "us-east-1", load_catalog())
     ('us-east-1', 'us-west-2')
@@ -202,7 +202,7 @@ class StackConfig:
     api_keys: str = API_KEYS_OFF  # "short-term": bedrock:CallWithBearerToken for SHORT_TERM keys
     role: RoleSettings = field(default_factory=RoleSettings)  # principal=user|role|both and the invoke role's trust
     spend: SpendSettings = field(default_factory=SpendSettings)  # stacks/spend_settings.py
-    # what `runtime.admission.admit` answered for allowed_models from `region` and every source
+    # what `runtime.catalog.admission.admit` answered for allowed_models from `region` and every source
     # region (None: built by hand); the stack's policy and outputs use its offers as they are
     admission: Admission | None = field(default=None, compare=False, repr=False)
 

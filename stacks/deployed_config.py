@@ -149,7 +149,7 @@ class DeployedConfig:
         >>> DeployedConfig.derive({}, "{}", {}) is None
         True
         """
-        from runtime.catalog import load_catalog
+        from runtime.catalog.model import load_catalog
         from runtime.constants import (
             OUTPUT_MODEL_IDS,
             OUTPUT_REGION,

@@ -200,7 +200,7 @@ def known_sops_files(
 
 def read_secret_key(target: Target, outputs: dict[str, str]) -> tuple[str, str]:
     """The (access key id, secret access key) the secret holds now."""
-    from runtime.secrets_pull import read_secret
+    from runtime.credentials.secrets_pull import read_secret
 
     arn = outputs.get(OUTPUT_SECRET_ARN)
     if not arn:
@@ -238,7 +238,7 @@ def verify_key(target: Target, key_id: str, secret: str, user_arn: str, timeout_
 def pull_sops(stack: str, path: Path, target: Target) -> None:
     """``runtime secrets pull`` into `path`, with the target's clients (the process environment is
     left alone: other threads, e.g. clients under load, keep reading it during rotation)."""
-    from runtime.secrets_pull import pull
+    from runtime.credentials.secrets_pull import pull
 
     try:
         changes = pull(

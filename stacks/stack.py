@@ -13,7 +13,7 @@ from aws_cdk import CfnOutput, Environment, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from runtime.catalog import Catalog, load_catalog
+from runtime.catalog.model import Catalog, load_catalog
 from runtime.constants import (
     OUTPUT_ACCESS_KEY_SERIAL,
     OUTPUT_KMS_KEY_ARN,

@@ -16,7 +16,7 @@ import threading
 
 from local.bedrock_double.server import DEFAULT_MAX_BODY_BYTES, start_double
 from local.bedrock_double.stores import DEFAULT_ACCOUNT, DictKeyStore, DictPolicyStore
-from runtime.catalog import load_catalog
+from runtime.catalog.model import load_catalog
 from runtime.constants import DEFAULT_REGION, ENV_AWS_ACCESS_KEY_ID, ENV_AWS_REGION, ENV_AWS_SECRET_ACCESS_KEY
 from runtime.errors import PortkeyBedrockError
 from stacks.bedrock_policy import build_statements, policy_document

@@ -38,15 +38,15 @@ from local.bedrock_double.errors import (
     ON_DEMAND_NOT_SUPPORTED,
     BedrockError,
 )
-from runtime.catalog import ANY_COMMERCIAL_REGION
-from runtime.request_rules import converse_view, first_violation
+from runtime.catalog.model import ANY_COMMERCIAL_REGION
+from runtime.catalog.request_rules import converse_view, first_violation
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from local.bedrock_double.sigv4 import Caller
     from local.bedrock_double.stores import PolicyStore
-    from runtime.catalog import Catalog, Model, Offer
+    from runtime.catalog.model import Catalog, Model, Offer
 
 ACTIONS = {"converse": "bedrock:InvokeModel", "converse-stream": "bedrock:InvokeModelWithResponseStream"}
 OPERATIONS = {"converse": "Converse", "converse-stream": "ConverseStream"}
@@ -77,7 +77,7 @@ def route_candidates(offer: Offer, source_region: str) -> tuple[str, ...]:
     """The destinations Bedrock may serve a call of `offer` from `source_region` in: the
     catalog's routing table (``("*",)`` for a global profile); empty when not offered there.
 
-    >>> from runtime.catalog import load_catalog
+    >>> from runtime.catalog.model import load_catalog
     >>> catalog = load_catalog()
     >>> route_candidates(catalog.offer_for(catalog.model("claude-large"), "us-east-1"), "us-east-1")
     ('*',)
@@ -124,7 +124,7 @@ def checks_for(
     """The IAM checks Bedrock makes for a call of `offer` from `source_region` served in
     `destination` (see the module docstring).
 
-    >>> from runtime.catalog import load_catalog
+    >>> from runtime.catalog.model import load_catalog
     >>> catalog = load_catalog()
     >>> model = catalog.model("claude-large")
     >>> offer = catalog.offer_for(model, "eu-west-1")
@@ -164,7 +164,7 @@ def route_request(
     answers them: an unknown id, or a profile not offered in that Region (400); a bare id with no
     on-demand offer (400); a model past end of life (404, see `errors.END_OF_LIFE`).
 
-    >>> from runtime.catalog import load_catalog
+    >>> from runtime.catalog.model import load_catalog
     >>> catalog = load_catalog()
     >>> t = route_request(catalog.offer_for(catalog.model("claude-haiku-4.5"), "us-west-1").invoke_id, "us-west-1", "1",
     ...                    "converse", catalog, destination="us-east-2")
@@ -194,8 +194,8 @@ def route_request(
 
 def check_request_rules(catalog: Catalog, model_id: str, body: Mapping[str, Any]) -> None:
     """400 ValidationException, in Bedrock's words, for a Converse body that breaks the model's
-    catalog ``request_rules``: the runtime's one checker (:func:`runtime.request_rules.first_violation`)
-    on the body's :func:`~runtime.request_rules.converse_view`."""
+    catalog ``request_rules``: the runtime's one checker (:func:`runtime.catalog.request_rules.first_violation`)
+    on the body's :func:`~runtime.catalog.request_rules.converse_view`."""
     hit = catalog.lookup_id(model_id)
     if hit is None:
         return

@@ -25,7 +25,7 @@ from typing import Any
 
 from local.bedrock_double.errors import BedrockError
 from local.bedrock_double.reply import _blocks, count_tokens
-from runtime.catalog import is_region_name
+from runtime.catalog.model import is_region_name
 from runtime.errors import ConfigError
 
 THROTTLING = "ThrottlingException"

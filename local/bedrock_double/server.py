@@ -65,7 +65,7 @@ from local.bedrock_double.sigv4 import parse_authorization, verify
 from local.bedrock_double.state import DEFAULT_MAX_RECORDED, Fault, State, public_headers
 from local.bedrock_double.stores import KeyStore, PolicyStore
 from local.host_check import allowed_host
-from runtime.catalog import Catalog, load_catalog
+from runtime.catalog.model import Catalog, load_catalog
 from runtime.errors import ConfigError
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ def run_local(
     import runtime
     from local.bedrock_double import DictKeyStore, DictPolicyStore, start_double
     from local.gateway import start_gateway
-    from runtime.resolve import find_model
+    from runtime.catalog.resolve import find_model
     from stacks.bedrock_policy import build_statements, policy_document
 
     catalog = runtime.load_catalog()

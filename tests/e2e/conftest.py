@@ -20,7 +20,7 @@ import pytest
 from local.bedrock_double import DictKeyStore, DictPolicyStore, DoubleServer, start_double
 from local.gateway import Gateway
 from runtime import constants
-from runtime.catalog import load_catalog
+from runtime.catalog.model import load_catalog
 from stacks.bedrock_policy import build_statements, policy_document
 
 E2E_MODEL = "claude-sonnet-4.5"

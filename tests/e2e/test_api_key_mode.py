@@ -14,10 +14,10 @@ import pytest
 import runtime
 from local.bedrock_double import DictKeyStore, DictPolicyStore, start_double
 from runtime import Credentials, chat_request, portkey_headers
-from runtime.admission import admit
-from runtime.api_key import clear_cache, mint_bedrock_api_key
-from runtime.catalog import load_catalog
-from runtime.doctor import check_live, describe_http_error
+from runtime.catalog.admission import admit
+from runtime.catalog.model import load_catalog
+from runtime.cli.doctor import check_live, describe_http_error
+from runtime.credentials.api_key import clear_cache, mint_bedrock_api_key
 from stacks.bedrock_policy import build_statements, policy_document
 
 from .conftest import E2E_MODEL, E2E_REGION

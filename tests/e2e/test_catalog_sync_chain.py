@@ -15,9 +15,9 @@ import pytest
 from local.bedrock_double import DictKeyStore, DictPolicyStore, DoubleServer, start_double
 from local.gateway import Gateway
 from runtime import constants
-from runtime.catalog import CATALOG_PATH, OVERLAY_ENV, load_catalog
-from runtime.catalog_overlay import empty_overlay
-from runtime.catalog_sync import collect, combine, write_overlay
+from runtime.catalog.model import CATALOG_PATH, OVERLAY_ENV, load_catalog
+from runtime.catalog.overlay import empty_overlay
+from runtime.catalog.sync import collect, combine, write_overlay
 from stacks.bedrock_policy import build_statements, policy_document
 from tests.e2e.conftest import FakeKey
 from tests.support.control_plane import HAIKU_55, REGION, SONNET_46_US, drifted_fixture

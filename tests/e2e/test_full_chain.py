@@ -22,8 +22,8 @@ from local.aws import LocalAws
 from local.bedrock_double import DoubleClient
 from local.gateway import Gateway
 from runtime import constants
-from runtime.doctor import describe_http_error
-from runtime.secrets_cli import main as secrets_main
+from runtime.cli.doctor import describe_http_error
+from runtime.cli.secrets import main as secrets_main
 from stacks.cdk_cli import Target
 from stacks.deploy import deploy
 from tests.support.deployers import seed_bootstrap, synth_deployer
@@ -232,7 +232,7 @@ def test_readme_snippets_run_as_written(chain, creds, gateway, tmp_path, index):
 
 
 def test_doctor_live_passes_on_the_deployed_chain(chain, creds, gateway, capsys):
-    from runtime.doctor import main as doctor_main
+    from runtime.cli.doctor import main as doctor_main
 
     argv = ["--sops", str(chain.sops_file), "--gateway-url", gateway.base_url, "--custom-host", chain.bedrock_url]
     assert doctor_main([*argv, "--live"]) == 0
@@ -249,7 +249,7 @@ def test_doctor_live_passes_on_the_deployed_chain(chain, creds, gateway, capsys)
 def test_doctor_live_in_api_key_mode_on_the_deployed_chain(chain, creds, gateway, capsys):
     """Short-term API keys minted from the pulled key, checked by the double against the key in moto
     and the deployed policy (bedrock:CallWithBearerToken for SHORT_TERM plus the invoke grants)."""
-    from runtime.doctor import main as doctor_main
+    from runtime.cli.doctor import main as doctor_main
 
     argv = ["--sops", str(chain.sops_file), "--gateway-url", gateway.base_url, "--custom-host", chain.bedrock_url]
     assert doctor_main([*argv, "--live", "--auth", "api-key"]) == 0

@@ -67,7 +67,7 @@ def test_wrong_secret_is_403(openai_client, double, profile_id):
 
 
 def test_model_outside_the_policy_is_403(openai_client, double):
-    from runtime.catalog import load_catalog
+    from runtime.catalog.model import load_catalog
 
     catalog = load_catalog()
     other = catalog.offer_for(catalog.by_key["claude-haiku-4-5"], "us-east-1").invoke_id

@@ -22,11 +22,11 @@ from local.aws import LocalAws
 from local.bedrock_double import DoubleClient
 from local.gateway import Gateway
 from runtime import constants
-from runtime.client import gateway_http_client
-from runtime.credentials import Credentials
-from runtime.doctor import describe_http_error
+from runtime.cli.doctor import describe_http_error
+from runtime.credentials.keys import Credentials
 from runtime.errors import CredentialsError
-from runtime.portkey import portkey_headers
+from runtime.gateway.client import gateway_http_client
+from runtime.gateway.headers import portkey_headers
 from stacks import rotate as rotate_mod
 from stacks.cdk_cli import Target
 from stacks.deploy import deploy
@@ -187,7 +187,7 @@ def test_rotating_the_users_key_does_not_disturb_role_clients(deployed, double, 
 
 
 def test_doctor_auth_role_assumes_compares_trust_and_chats(deployed, double, gateway, monkeypatch, capsys):
-    from runtime.doctor import main as doctor
+    from runtime.cli.doctor import main as doctor
 
     monkeypatch.setenv(constants.ENV_AWS_ACCESS_KEY_ID, deployed.app.access_key_id)
     monkeypatch.setenv(constants.ENV_AWS_SECRET_ACCESS_KEY, deployed.app.secret_access_key)

@@ -19,7 +19,7 @@ import runtime
 from local.bedrock_double import DictKeyStore, DictPolicyStore, DoubleServer, start_double
 from local.bedrock_double.quotas import TOO_MANY_REQUESTS
 from local.gateway import Gateway
-from runtime.catalog import load_catalog
+from runtime.catalog.model import load_catalog
 from stacks.bedrock_policy import build_statements, policy_document
 
 pytestmark = pytest.mark.e2e

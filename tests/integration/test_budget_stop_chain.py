@@ -25,10 +25,10 @@ from local.aws import LocalAws
 from local.gateway import Gateway
 from local.moto_patches.trust import SERVICE_SESSION_PREFIX
 from runtime import constants as c
-from runtime import usage
-from runtime.credentials import Credentials
-from runtime.doctor import check_live
-from runtime.resolve import resolve_model
+from runtime.catalog.resolve import resolve_model
+from runtime.cli import usage
+from runtime.cli.doctor import check_live
+from runtime.credentials.keys import Credentials
 from runtime.spend import budget_name, deny_policy_name
 from stacks import budget as budget_cli
 from stacks.cdk_cli import Target

@@ -18,7 +18,7 @@ import pytest
 from local.aws import REPO_ROOT, LocalAws
 from local.moto_patches.bedrock_control import DATA_FILE_NAME
 from runtime.atomicfile import atomic_write_text
-from runtime.catalog import load_catalog
+from runtime.catalog.model import load_catalog
 from tests.integration.helpers import MOTO_ACCOUNT, REGION
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,7 @@ import pytest
 from local.aws import REPO_ROOT, LocalAws
 from local.moto_patches.bedrock_control import DATA_FILE_NAME
 from runtime.atomicfile import atomic_write_text
-from runtime.catalog import OVERLAY_ENV
+from runtime.catalog.model import OVERLAY_ENV
 from tests.integration.helpers import MOTO_ACCOUNT, REGION
 from tests.support.control_plane import FABLE_5, HAIKU_55, SONNET_46_US, drifted_fixture
 

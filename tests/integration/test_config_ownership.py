@@ -147,7 +147,7 @@ def test_rotation_refuses_phase_2_when_no_sops_file_was_repulled(west, monkeypat
 
 def test_rotation_repulls_every_known_sops_file(west, monkeypatch, tmp_path):
     """--sops-file, $PORTKEY_BEDROCK_SOPS_FILE and a registered file, each re-pulled and named."""
-    from runtime.secrets_cli import main as secrets_main
+    from runtime.cli.secrets import main as secrets_main
     from runtime.sops import files
     from runtime.sops.age import generate_identity
 

@@ -103,7 +103,7 @@ def test_bad_context_argument_is_exit_2(capsys):
 @pytest.fixture
 def sops_file(deployed, tmp_path, monkeypatch):
     """An age-encrypted SOPS env file pulled from the deployed stack (the file rotation re-pulls)."""
-    from runtime.secrets_cli import main as secrets_main
+    from runtime.cli.secrets import main as secrets_main
     from runtime.sops.age import generate_identity
 
     identity, recipient = generate_identity()

@@ -99,7 +99,7 @@ def age_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]
 
 
 def pull(target: Target, path: Path, config: Path) -> Path:
-    from runtime.secrets_cli import main as secrets_main
+    from runtime.cli.secrets import main as secrets_main
 
     with applied(target):
         assert secrets_main(["pull", "--stack", STACK, "--file", str(path), "--config", str(config)]) == 0

@@ -7,7 +7,7 @@ import pytest
 from moto import mock_aws
 
 from runtime import constants
-from runtime.secrets_cli import main
+from runtime.cli.secrets import main
 from runtime.sops import files
 from runtime.sops.age import generate_identity
 
@@ -144,7 +144,7 @@ def test_pull_without_sops_yaml_names_init_and_writes_nothing(world, capsys):
 
 
 def test_pull_names_the_endpoint_that_failed(world, capsys, monkeypatch):
-    from runtime import secrets_pull
+    from runtime.credentials import secrets_pull
 
     def unreachable(*args, **kwargs):
         from botocore.exceptions import EndpointConnectionError
@@ -188,7 +188,7 @@ def test_secret_missing_keys(world, capsys):
 
 
 def test_pulled_file_feeds_credentials(world, capsys):
-    from runtime.credentials import Credentials
+    from runtime.credentials.keys import Credentials
 
     assert pull(capsys)[0] == 0
     creds = Credentials.from_sops(world["dir"] / constants.DEFAULT_SECRETS_FILE)

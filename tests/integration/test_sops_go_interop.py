@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from runtime import constants
-from runtime.secrets_cli import main as secrets_main
+from runtime.cli.secrets import main as secrets_main
 from runtime.sops import files, gojson
 from runtime.sops.age import generate_identity
 from runtime.sops.errors import MacMismatchError, SopsError, ValueIntegrityError

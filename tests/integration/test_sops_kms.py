@@ -105,7 +105,7 @@ def test_kms_access_denied(aws, tmp_path, monkeypatch, capsys):
         files.load(path)
     assert "kms/secret" not in str(info.value)
     stubber.add_client_error("decrypt", service_error_code="AccessDeniedException", http_status_code=400)
-    from runtime.secrets_cli import main
+    from runtime.cli.secrets import main
 
     assert main(["decrypt", str(path)]) == 2
     out, err = capsys.readouterr()

@@ -68,8 +68,8 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_holds_every_subpackage_and_data_file_but_not_local(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
-    for expected in ("runtime/sops/__init__.py", "runtime/sops/age.py", "runtime/catalog.json",
-                     "runtime/catalog.schema.json", "runtime/__main__.py", "stacks/__init__.py"):  # fmt: skip
+    for expected in ("runtime/sops/__init__.py", "runtime/sops/age.py", "runtime/catalog/catalog.json",
+                     "runtime/catalog/catalog.schema.json", "runtime/__main__.py", "stacks/__init__.py"):  # fmt: skip
         assert expected in names
     assert not [n for n in names if n.startswith(("local/", "tests/", "secrets/"))]
 
@@ -88,8 +88,8 @@ def test_installed_wheel_decrypts_outside_the_checkout(venv: Path, tmp_path: Pat
     assert json.loads(decrypted.stdout) == VALUES
 
     probe = (
-        "import importlib.util, json, runtime, runtime.sops, runtime.catalog;"
-        "print(json.dumps({'runtime': runtime.__file__, 'models': len(list(runtime.catalog.load_catalog())),"
+        "import importlib.util, json, runtime, runtime.sops, runtime.catalog.model;"
+        "print(json.dumps({'runtime': runtime.__file__, 'models': len(list(runtime.catalog.model.load_catalog())),"
         "'local': importlib.util.find_spec('local') is not None}))"
     )
     imported = subprocess.run([str(venv), "-c", probe], cwd=work, env=env, capture_output=True, text=True, check=False)

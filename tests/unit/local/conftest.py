@@ -16,7 +16,7 @@ from botocore.credentials import Credentials
 
 from local.bedrock_double import DictKeyStore, DictPolicyStore, KeyRecord, start_double
 from local.bedrock_double.server import DoubleServer
-from runtime.catalog import load_catalog
+from runtime.catalog.model import load_catalog
 from stacks.bedrock_policy import build_statements, policy_document
 
 KEY_ID = "AKIAUNITTESTKEY00001"

@@ -13,7 +13,7 @@ from local.bedrock_double import DictPolicyStore, start_double
 from local.bedrock_double.bearer import verify_bearer
 from local.bedrock_double.errors import BedrockError
 from runtime import Credentials
-from runtime.api_key import clear_cache, mint_bedrock_api_key
+from runtime.credentials.api_key import clear_cache, mint_bedrock_api_key
 from stacks.bedrock_policy import build_statements, policy_document
 
 from .conftest import INACTIVE_KEY_ID, KEY_ID, MODEL, REGION, SECRET, model_path

@@ -14,7 +14,7 @@ def env() -> dict[str, str]:
 def test_todays_examples_come_from_the_catalog():
     legacy, retired = lifecycle_examples()
     assert retired is not None  # claude-sonnet-4 stays past end of life for good
-    from runtime.catalog import load_catalog
+    from runtime.catalog.model import load_catalog
 
     catalog = load_catalog()
     assert catalog.model(retired).is_eol()

@@ -261,8 +261,8 @@ def test_a_double_without_a_fixed_catalog_sees_an_overlay_written_after_it_start
 
     from local.bedrock_double import DictKeyStore, DictPolicyStore
     from local.bedrock_double.server import Double
-    from runtime.catalog import OVERLAY_ENV
-    from runtime.catalog_overlay import empty_overlay
+    from runtime.catalog.model import OVERLAY_ENV
+    from runtime.catalog.overlay import empty_overlay
 
     overlay = tmp_path / "catalog.local.json"
     monkeypatch.setenv(OVERLAY_ENV, str(overlay))

@@ -50,7 +50,7 @@ def test_constraints_pin_every_extra_within_its_range_and_the_linters_alike():
 
 
 def test_httpx_is_declared_where_it_is_used():
-    assert "import httpx" in (REPO / "runtime" / "client.py").read_text(encoding="utf-8")
+    assert "import httpx" in (REPO / "runtime" / "gateway" / "client.py").read_text(encoding="utf-8")
     assert [str(r) for r in _extras()["client"]] == ["httpx<1,>=0.27"]
 
 

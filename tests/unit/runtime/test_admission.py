@@ -1,11 +1,11 @@
-"""runtime.admission: the one rule for which models a list admits, from which regions, on which day."""
+"""runtime.catalog.admission: the one rule for which models a list admits, from which regions, on which day."""
 
 from __future__ import annotations
 
 import pytest
 
-from runtime.admission import admit
-from runtime.catalog import load_catalog
+from runtime.catalog.admission import admit
+from runtime.catalog.model import load_catalog
 from runtime.errors import ConfigError, EndOfLifeError, RegionError, UnknownModelError
 
 

@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 import runtime
-from runtime import api_key as bak
 from runtime.cli import redact_headers
-from runtime.client import FreshHeaders, gateway_http_client
+from runtime.credentials import api_key as bak
 from runtime.errors import ConfigError
-from runtime.portkey import portkey_config, portkey_headers, portkey_sdk_options
+from runtime.gateway.client import FreshHeaders, gateway_http_client
+from runtime.gateway.headers import portkey_config, portkey_headers, portkey_sdk_options
 from runtime.redact import redact
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

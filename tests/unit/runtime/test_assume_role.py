@@ -1,4 +1,4 @@
-"""Credentials.from_role / from_default_chain (runtime/assume_role.py) against in-process moto STS
+"""Credentials.from_role / from_default_chain (runtime/credentials/assume_role.py) against in-process moto STS
 with the trust patch of local AWS: botocore refreshes, the session token goes on the wire, errors
 are one line, and no key, secret or token shows in a repr."""
 
@@ -15,11 +15,11 @@ import pytest
 from moto import mock_aws
 
 from local.moto_patches.trust import fix_assume_role_trust
-from runtime.client import gateway_http_client
 from runtime.constants import HEADER_AWS_ACCESS_KEY_ID, HEADER_AWS_SESSION_TOKEN
-from runtime.credentials import Credentials, RefreshingCredentials
+from runtime.credentials.keys import Credentials, RefreshingCredentials
 from runtime.errors import CredentialsError
-from runtime.portkey import portkey_config, portkey_headers
+from runtime.gateway.client import gateway_http_client
+from runtime.gateway.headers import portkey_config, portkey_headers
 
 ACCOUNT = "123456789012"
 

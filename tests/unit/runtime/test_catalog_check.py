@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from local.moto_patches.bedrock_control import load_fixture
-from runtime import catalog_check
-from runtime.catalog import load_catalog
-from runtime.catalog_check import (
+from runtime.catalog import check as catalog_check
+from runtime.catalog.check import (
     DESTINATION_EXTRA,
     DESTINATION_MISSING,
     MODEL_LEGACY,
@@ -21,6 +20,7 @@ from runtime.catalog_check import (
     PROFILE_MISSING,
     compare,
 )
+from runtime.catalog.model import load_catalog
 from runtime.cli import main as cli_main
 
 DAY = "2026-11-23"
@@ -31,7 +31,7 @@ LIFECYCLE_LEGACY_PAGE = "https://docs.aws.amazon.com/bedrock/latest/userguide/mo
 
 @pytest.fixture(autouse=True)
 def today_is_the_catalog_date(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("runtime.catalog.today_utc", lambda: DAY)
+    monkeypatch.setattr("runtime.catalog.model.today_utc", lambda: DAY)
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_model_now_legacy_on_bedrock(answers: dict[str, Any]) -> None:
     assert drift.subject == "claude-opus-4.6"
     assert drift.message.startswith(
         "claude-opus-4.6 (anthropic.claude-opus-4-6-v1) is LEGACY on Bedrock in us-east-1 but active in the catalog; "
-        "update runtime/catalog.json lifecycle"
+        "update runtime/catalog/catalog.json lifecycle"
     )
     assert drift.source and drift.source.startswith("https://docs.aws.amazon.com/")
 
@@ -175,8 +175,8 @@ def test_newer_model_of_a_listed_family(answers: dict[str, Any]) -> None:
     assert (drift.kind, drift.subject) == (NEW_MODEL, "anthropic.claude-opus-9")
     assert drift.message == (
         "anthropic.claude-opus-9 (Claude Opus 9, family claude-opus) is ACTIVE on Bedrock in us-east-1 but not in "
-        "the catalog; add it to runtime/catalog.json with its AWS model-card URL as source, or record it in the "
-        "overlay: python -m runtime catalog sync --write"
+        "the catalog; add it to runtime/catalog/catalog.json with its AWS model-card URL as source, or record it in "
+        "the overlay: python -m runtime catalog sync --write"
     )
 
 
@@ -213,7 +213,7 @@ def test_every_kind_at_once_one_line_each(answers: dict[str, Any]) -> None:
     assert kinds == sorted(
         [MODEL_LEGACY, MODEL_MISSING, PROFILE_MISSING, DESTINATION_MISSING, DESTINATION_EXTRA, NEW_MODEL]
     )
-    assert all("\n" not in d.message and "runtime/catalog.json" in d.message for d in check(answers).drifts)
+    assert all("\n" not in d.message and "runtime/catalog/catalog.json" in d.message for d in check(answers).drifts)
 
 
 # --- the CLI: Bedrock answers through botocore's Stubber, or errors --------------------------------

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from runtime.catalog import CATALOG_PATH, OVERLAY_ENV, load_catalog, overlay_path
-from runtime.catalog_overlay import OverlayError, empty_overlay, merge, problems
+from runtime.catalog.model import CATALOG_PATH, OVERLAY_ENV, load_catalog, overlay_path
+from runtime.catalog.overlay import OverlayError, empty_overlay, merge, problems
 from runtime.cli import main as cli_main
 
 DAY = "2026-12-04"
@@ -74,10 +74,10 @@ def test_merge_refuses_what_it_cannot_place() -> None:
 
 
 def test_schema_file_and_problems_agree(overlay: Path) -> None:
-    """runtime/catalog_overlay.schema.json (for editors and CI) accepts what `problems` accepts."""
+    """runtime/catalog/overlay.schema.json (for editors and CI) accepts what `problems` accepts."""
     import jsonschema
 
-    schema = json.loads((Path(CATALOG_PATH).parent / "catalog_overlay.schema.json").read_text())
+    schema = json.loads((Path(CATALOG_PATH).parent / "overlay.schema.json").read_text())
     good = empty_overlay()
     good["models"][SONNET_55] = {"name": "claude-sonnet-5.5", "description": "Claude Sonnet 5.5",
                                  "provider": "anthropic", "family": "claude-sonnet",

@@ -1,4 +1,4 @@
-"""The catalog file against its JSON Schema plus the cross-field rules of `runtime.catalog.validate`."""
+"""The catalog file against its JSON Schema plus the cross-field rules of `runtime.catalog.model.validate`."""
 
 import copy
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from runtime.catalog import (
+from runtime.catalog.model import (
     ANY_COMMERCIAL_REGION,
     CATALOG_PATH,
     EOL,
@@ -335,7 +335,7 @@ def test_a_broken_entry_fails_validation(catalog_data, breakage):
     [_non_aws_source, _lookalike_source, _replacement_missing, _replacement_is_eol, _profile_id_of_other_model],
 )
 def test_semantic_rules_live_in_the_runtime_validate(catalog_data, breakage):
-    """These pass the JSON Schema; only runtime.catalog.validate catches them."""
+    """These pass the JSON Schema; only runtime.catalog.model.validate catches them."""
     broken = copy.deepcopy(catalog_data)
     breakage(broken)
     schema = json.loads(SCHEMA_PATH.read_text())
@@ -391,7 +391,7 @@ def test_the_marshal_cache_is_keyed_by_format_and_file_and_matches_a_fresh_parse
     import marshal
     import sys
 
-    from runtime import catalog as catalog_module
+    from runtime.catalog import model as catalog_module
 
     monkeypatch.setattr(sys, "dont_write_bytecode", True)  # PYTHONDONTWRITEBYTECODE=1: the data cache is still written
     path = tmp_path / "catalog.json"

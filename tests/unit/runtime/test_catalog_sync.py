@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from local.moto_patches.bedrock_control import load_fixture
-from runtime import catalog_sync
-from runtime.catalog import OVERLAY_ENV, load_catalog
-from runtime.catalog_overlay import empty_overlay, problems
+from runtime.catalog import sync as catalog_sync
+from runtime.catalog.model import OVERLAY_ENV, load_catalog
+from runtime.catalog.overlay import empty_overlay, problems
+from runtime.catalog.resolve import resolve_model
 from runtime.cli import main as cli_main
-from runtime.resolve import resolve_model
 
 DAY = "2026-12-04"
 REGION = "us-east-1"

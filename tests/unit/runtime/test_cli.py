@@ -13,7 +13,7 @@ SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 @pytest.fixture(autouse=True)
 def today_is_the_catalog_date(monkeypatch):
     """Lifecycle answers depend on the date: pin it to the day the catalog was checked."""
-    monkeypatch.setattr("runtime.catalog.today_utc", lambda: "2026-11-23")
+    monkeypatch.setattr("runtime.catalog.model.today_utc", lambda: "2026-11-23")
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from runtime import cli, doctor
-from runtime.cli_parser import OneLineParser, package_version
+from runtime import cli
+from runtime.cli import doctor
+from runtime.cli.parser import OneLineParser, package_version
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -48,7 +49,7 @@ def _subcommand_parsers(parser):
 
 
 def _all_help_texts():
-    from runtime import secrets_cli
+    from runtime.cli import secrets as secrets_cli
 
     top = cli.build_parser()
     yield "runtime", top

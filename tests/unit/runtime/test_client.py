@@ -1,4 +1,4 @@
-"""runtime.client: the current key on every request (a long-lived client survives a rotation)."""
+"""runtime.gateway.client: the current key on every request (a long-lived client survives a rotation)."""
 
 import json
 import subprocess
@@ -9,7 +9,7 @@ import pytest
 
 import runtime
 from runtime import constants
-from runtime.client import FreshHeaders, gateway_http_client
+from runtime.gateway.client import FreshHeaders, gateway_http_client
 
 OLD = {"AWS_ACCESS_KEY_ID": "AKIAOLDOLDOLDOLD0001", "AWS_SECRET_ACCESS_KEY": "old-secret", "AWS_REGION": "us-east-1"}
 NEW = {"AWS_ACCESS_KEY_ID": "AKIANEWNEWNEWNEW0002", "AWS_SECRET_ACCESS_KEY": "new-secret", "AWS_REGION": "us-east-1"}
@@ -136,7 +136,7 @@ def test_callable_source_and_repr_never_show_the_secret(monkeypatch):
 
 
 def test_importing_the_client_module_loads_no_http_library():
-    probe = "import sys, runtime.client; print(' '.join(sorted(sys.modules)))"
+    probe = "import sys, runtime.gateway.client; print(' '.join(sorted(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded = set(done.stdout.split())
     assert not loaded & {"httpx", "openai", "boto3", "json", "typing"}
@@ -147,7 +147,7 @@ def test_the_async_client_follows_the_rotated_file(sops_file):
 
     from openai import AsyncOpenAI
 
-    from runtime.client import gateway_async_http_client
+    from runtime.gateway.client import gateway_async_http_client
 
     gateway = Gateway(OLD["AWS_ACCESS_KEY_ID"])
 

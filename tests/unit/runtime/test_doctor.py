@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from runtime import doctor
+from runtime.cli import doctor
 
 
 def _closed_port() -> int:
@@ -208,7 +208,7 @@ def test_a_good_gateway_url_from_the_environment_is_used(capsys, monkeypatch):
 
 
 def test_doctor_warns_about_legacy_models_and_skips_end_of_life_ones(capsys, monkeypatch):
-    monkeypatch.setattr("runtime.catalog.today_utc", lambda: "2026-11-23")
+    monkeypatch.setattr("runtime.catalog.model.today_utc", lambda: "2026-11-23")
     url = f"http://127.0.0.1:{_closed_port()}/v1"
     doctor.main(["--gateway-url", url, "--region", "us-east-1"])
     out = capsys.readouterr().out.splitlines()
@@ -253,8 +253,8 @@ def test_unknown_auth_mode_is_a_usage_error(capsys):
 
 def test_operator_access_check_names_the_step(monkeypatch):
     """doctor --live --operator: GetFoundationModelAvailability per model, the step when not callable."""
-    from runtime import catalog_check
-    from runtime.doctor import check_access
+    from runtime.catalog import check as catalog_check
+    from runtime.cli.doctor import check_access
 
     ok = {"agreementAvailability": {"status": "AVAILABLE"}, "authorizationStatus": "AUTHORIZED",
           "entitlementAvailability": "AVAILABLE", "regionAvailability": "AVAILABLE"}  # fmt: skip
@@ -275,8 +275,8 @@ def test_operator_access_check_names_the_step(monkeypatch):
 
 
 def test_operator_access_check_without_credentials_is_one_fail_line(monkeypatch):
-    from runtime import catalog_check
-    from runtime.doctor import check_access
+    from runtime.catalog import check as catalog_check
+    from runtime.cli.doctor import check_access
 
     def no_client(region, profile):
         raise catalog_check.CheckError("no AWS credentials found; these calls need operator credentials")

@@ -1,4 +1,4 @@
-"""runtime/doctor_role.py failure lines, against in-process moto (local AWS's trust patch on);
+"""runtime/cli/doctor_role.py failure lines, against in-process moto (local AWS's trust patch on);
 the passing run and a drifted trust are in tests/e2e/test_invoke_role.py."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from moto import mock_aws
 
 from local.moto_patches.trust import fix_assume_role_trust
-from runtime.credentials import Credentials
-from runtime.doctor_role import role_checks
+from runtime.cli.doctor_role import role_checks
+from runtime.credentials.keys import Credentials
 
 REGION = "us-east-1"
 

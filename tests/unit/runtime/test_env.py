@@ -25,9 +25,9 @@ def test_getenv_of_unset_name_is_none():
 
 
 def test_environ_region_is_the_one_precedence_every_reader_uses(monkeypatch):
-    from runtime.credentials import Credentials
+    from runtime.catalog.resolve import pick_region
+    from runtime.credentials.keys import Credentials
     from runtime.env import environ_region
-    from runtime.resolve import pick_region
 
     env = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "eu-west-1"}
     monkeypatch.delenv("AWS_REGION", raising=False)

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from runtime.cli import main
-from runtime.credentials import Credentials
+from runtime.credentials.keys import Credentials
 from runtime.errors import ConfigError
-from runtime.fallback import FALLBACK_STATUS_CODES
-from runtime.portkey import portkey_config
+from runtime.gateway.fallback import FALLBACK_STATUS_CODES
+from runtime.gateway.headers import portkey_config
 
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -20,7 +20,7 @@ REGIONS = ["us-east-1", "us-west-2"]
 
 @pytest.fixture(autouse=True)
 def today_is_the_catalog_date(monkeypatch):
-    monkeypatch.setattr("runtime.catalog.today_utc", lambda: "2026-11-23")
+    monkeypatch.setattr("runtime.catalog.model.today_utc", lambda: "2026-11-23")
 
 
 def chain(**kwargs):

@@ -42,7 +42,7 @@ def test_heavy_module_not_loaded(loaded_modules, module):
 
 def test_runtime_itself_is_loaded(loaded_modules):
     # proves the probe ran the code it claims (a test that could not fail would be useless)
-    assert {"runtime", "runtime.catalog", "runtime.resolve"} <= loaded_modules
+    assert {"runtime", "runtime.catalog.model", "runtime.catalog.resolve"} <= loaded_modules
 
 
 def test_only_standard_library_modules():

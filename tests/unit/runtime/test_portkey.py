@@ -4,7 +4,7 @@ import pytest
 
 import runtime
 from runtime import ConfigError, Credentials, ModelNotAllowedError, RejectedParameterError, UnknownModelError, constants
-from runtime.portkey import bedrock_auth_headers
+from runtime.gateway.headers import bedrock_auth_headers
 
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -16,7 +16,7 @@ SONNET_45 = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 @pytest.fixture(autouse=True)
 def today_is_the_catalog_date(monkeypatch):
     """Lifecycle answers depend on the date: pin it to the day the catalog was checked."""
-    monkeypatch.setattr("runtime.catalog.today_utc", lambda: "2026-11-23")
+    monkeypatch.setattr("runtime.catalog.model.today_utc", lambda: "2026-11-23")
 
 
 def test_headers_for_the_native_bedrock_provider():
@@ -370,7 +370,7 @@ def test_the_plan_follows_the_environment_it_depends_on(monkeypatch):
 
 
 def test_api_key_configs_carry_the_current_key_of_each_region(monkeypatch):
-    from runtime import api_key
+    from runtime.credentials import api_key
 
     minted: list[tuple[str, str]] = []
 

@@ -4,9 +4,9 @@ the CLIs never print a pasted secret."""
 import pytest
 
 from runtime.cli import main as runtime_main
+from runtime.cli.secrets import main as secrets_main
 from runtime.constants import REDACTED
 from runtime.redact import is_age_identity, redact
-from runtime.secrets_cli import main as secrets_main
 
 AGE_IDENTITY = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX"
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # AWS's documented example secret key
@@ -79,7 +79,7 @@ def test_init_with_a_pasted_identity_says_so_and_never_echoes_it(capsys, tmp_pat
         ["secrets", "decrypt", f"{KEY_ID}-{AWS_SECRET}.json"],  # in a file name
         ["secrets", "decrypt", "x.json", f"aws_secret_access_key={AWS_SECRET}"],  # unrecognized argument
         ["secrets", "exec-env", "x.json", "--", BEDROCK_KEY],  # in a command line
-        ["headers", "claude-large", "--sops", AGE_IDENTITY],  # runtime/cli.py's printer
+        ["headers", "claude-large", "--sops", AGE_IDENTITY],  # runtime/cli/__init__.py's printer
         ["resolve", AGE_IDENTITY],
     ],
 )
@@ -93,7 +93,9 @@ def test_no_cli_error_line_carries_a_secret(capsys, tmp_path, monkeypatch, argv)
 
 
 def test_every_masking_helper_lives_in_redact_and_the_others_are_the_same_objects():
-    from runtime import cli, config_cli, credentials, redact
+    from runtime import cli, redact
+    from runtime.cli import config as config_cli
+    from runtime.credentials import keys as credentials
 
     assert credentials.mask_key_id is redact.mask_key_id
     assert cli.redact_headers is redact.redact_headers

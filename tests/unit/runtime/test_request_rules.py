@@ -11,9 +11,9 @@ import pytest
 from local.bedrock_double.errors import BedrockError
 from local.bedrock_double.model import check_request_rules
 from runtime import RejectedParameterError, chat_request, load_catalog
-from runtime.catalog import Model
-from runtime.portkey import check_request_params
-from runtime.request_rules import RequestView, converse_view, first_violation, openai_view
+from runtime.catalog.model import Model
+from runtime.catalog.request_rules import RequestView, converse_view, first_violation, openai_view
+from runtime.gateway.headers import check_request_params
 
 
 def adaptive_only_words(mode: str) -> str:

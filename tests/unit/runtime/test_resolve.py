@@ -20,7 +20,7 @@ SONNET_45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 @pytest.fixture(autouse=True)
 def today_is_the_catalog_date(monkeypatch):
     """Lifecycle answers depend on the date: pin it to the day the catalog was checked."""
-    monkeypatch.setattr("runtime.catalog.today_utc", lambda: "2026-11-23")
+    monkeypatch.setattr("runtime.catalog.model.today_utc", lambda: "2026-11-23")
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_end_of_life_date_applies_even_if_the_recorded_status_lags(monkeypatch):
     model = runtime.load_catalog().model("claude-sonnet-4.5")
     assert model.status_on("2026-11-23") == "legacy"
     assert model.status_on(model.lifecycle.eol_date) == "eol"
-    monkeypatch.setattr("runtime.catalog.today_utc", lambda: model.lifecycle.eol_date)
+    monkeypatch.setattr("runtime.catalog.model.today_utc", lambda: model.lifecycle.eol_date)
     with pytest.raises(EndOfLifeError, match=r"claude-sonnet-4\.5 reached end of life"):
         runtime.resolve_model("claude-sonnet-4.5", "us-west-2", catalog=runtime.load_catalog())
 
@@ -329,11 +329,11 @@ def test_nova_models_have_an_in_region_on_demand_offer(name):
 @pytest.fixture
 def fresh_process(monkeypatch):
     """No model warned about yet, nothing cached, today pinned to the catalog's check date."""
-    from runtime import resolve
+    from runtime.catalog import resolve
 
     monkeypatch.setattr(resolve, "_legacy_warned", set())
     monkeypatch.setattr(resolve, "_cache", {})
-    monkeypatch.setattr("runtime.catalog.today_utc", lambda: "2026-11-23")
+    monkeypatch.setattr("runtime.catalog.model.today_utc", lambda: "2026-11-23")
 
 
 def test_a_legacy_model_warns_once_per_process(fresh_process):
@@ -383,8 +383,8 @@ def test_a_model_whose_profiles_no_aws_page_lists_points_to_catalog_sync(asked, 
 
 
 def test_an_unknown_region_is_named_by_resolve() -> None:
+    from runtime.catalog.resolve import resolve_model
     from runtime.errors import RegionError
-    from runtime.resolve import resolve_model
 
     with pytest.raises(RegionError, match=r"^unknown region us-east-7; use an AWS region such as us-east-2$"):
         resolve_model("claude-haiku-4.5", region="us-east-7")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from runtime.doctor import describe_http_error
+from runtime.cli.doctor import describe_http_error
 from runtime.spend import budget_name, deny_policy_name
 
 EXPLICIT = (

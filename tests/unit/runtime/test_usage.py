@@ -11,8 +11,8 @@ import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 from moto import mock_aws
 
-from runtime import usage
-from runtime.catalog import load_catalog
+from runtime.catalog.model import load_catalog
+from runtime.cli import usage
 from runtime.spend import STACK_TAG_KEY
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from runtime import constants
-from runtime.credentials import Credentials
+from runtime.credentials.keys import Credentials
 from runtime.sops import files, gojson
 from runtime.sops.age import check_armor, default_keys_file, generate_identity, keys_file_text
 from runtime.sops.errors import (

@@ -7,9 +7,9 @@ import sys
 import pytest
 
 from runtime import constants
-from runtime.credentials import Credentials
+from runtime.cli.secrets import main
+from runtime.credentials.keys import Credentials
 from runtime.errors import PortkeyBedrockError
-from runtime.secrets_cli import main
 from runtime.sops import files
 from runtime.sops.errors import SopsFormatError
 

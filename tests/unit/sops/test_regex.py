@@ -9,7 +9,7 @@ import secrets
 
 import pytest
 
-from runtime.secrets_cli import main
+from runtime.cli.secrets import main
 from runtime.sops import files, gojson
 from runtime.sops.document import decrypt_document, encrypt_document
 from runtime.sops.errors import SopsConfigError, SopsFormatError

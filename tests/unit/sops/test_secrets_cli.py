@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runtime import constants
-from runtime.secrets_cli import main
+from runtime.cli.secrets import main
 from runtime.sops import files
 
 REPO = Path(__file__).resolve().parents[3]
@@ -176,7 +176,7 @@ def test_errors_are_one_line_exit_2(capsys, tmp_path, monkeypatch, age_pair, set
 
 def test_runs_as_python_c(env_file, age_pair):
     env = {"PATH": "/usr/bin:/bin", constants.ENV_SOPS_AGE_KEY: age_pair[0], "HOME": str(env_file.parent)}
-    code = "import sys; from runtime.secrets_cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from runtime.cli.secrets import main; sys.exit(main(sys.argv[1:]))"
     done = subprocess.run([sys.executable, "-c", code, "decrypt", str(env_file), "--output-type", "dotenv"],
                           cwd=REPO, env=env, capture_output=True, text=True, check=False)  # fmt: skip
     assert done.returncode == 0 and f"AWS_SECRET_ACCESS_KEY={SECRET}" in done.stdout

@@ -119,7 +119,7 @@ def test_import_is_cheap():
     import sys
 
     code = (
-        "import sys, runtime.sops, runtime.secrets_cli, runtime.credentials; "
+        "import sys, runtime.sops, runtime.cli.secrets, runtime.credentials.keys; "
         "print(sorted(m for m in ('cryptography', 'pyrage', 'boto3', 'botocore', 'yaml') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

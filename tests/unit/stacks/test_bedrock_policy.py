@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.catalog import CATALOG_PATH, load_catalog
+from runtime.catalog.model import CATALOG_PATH, load_catalog
 from runtime.constants import OUTPUT_SOURCE_REGIONS
 from runtime.errors import ConfigError, EndOfLifeError, PortkeyBedrockError, RegionError
 from stacks.bedrock_policy import (

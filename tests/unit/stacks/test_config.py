@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.catalog import load_catalog
+from runtime.catalog.model import load_catalog
 from runtime.constants import DEFAULT_STACK_NAME
 from runtime.errors import ConfigError, PortkeyBedrockError
 from stacks.app import CDK_JSON, cdk_json_context

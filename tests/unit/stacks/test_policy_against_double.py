@@ -11,7 +11,7 @@ import pytest
 
 from local.bedrock_double.iam import evaluate
 from local.bedrock_double.model import ACTIONS, IamCheck, Route, route_request
-from runtime.catalog import load_catalog
+from runtime.catalog.model import load_catalog
 from stacks.bedrock_policy import build_statements, policy_document
 
 ACCOUNT = "111122223333"

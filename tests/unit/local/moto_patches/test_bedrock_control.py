@@ -13,8 +13,8 @@ import pytest
 
 from local.moto_patches import bedrock_control
 from local.moto_patches.bedrock_control import AVAILABILITY, FIXTURE, LIST_MODELS, LIST_PROFILES, load_fixture
-from runtime.catalog import OVERLAY_ENV, load_catalog
-from runtime.catalog_check import NEW_MODEL, compare
+from runtime.catalog.check import NEW_MODEL, compare
+from runtime.catalog.model import OVERLAY_ENV, load_catalog
 
 DAY = "2026-12-04"
 REPO = Path(__file__).resolve().parents[4]
@@ -50,7 +50,7 @@ def test_the_fixture_is_committed_data_not_generated() -> None:
     )  # fmt: skip
     assert tracked.returncode == 0, "local/fixtures/bedrock_control_plane.json must be a committed file"
     source = Path(bedrock_control.__file__).read_text(encoding="utf-8")
-    assert "runtime.catalog" not in source and "load_catalog" not in source  # nothing derives it from the catalog
+    assert "runtime.catalog.model" not in source and "load_catalog" not in source  # nothing derives it from the catalog
 
 
 def test_every_body_has_the_aws_shape() -> None:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import os
 
 from runtime.constants import AUTH_SIGV4, DEFAULT_API_KEY_TTL_SECONDS
-from runtime.credentials import Credentials
+from runtime.credentials.keys import Credentials
 from runtime.errors import CredentialsError
-from runtime.portkey import bedrock_auth_headers, check_auth
+from runtime.gateway.headers import bedrock_auth_headers, check_auth
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ import json
 from urllib.parse import unquote
 
 from runtime.constants import OUTPUT_ROLE_ARN
-from runtime.credentials import Credentials, mask_key_id
+from runtime.credentials.keys import Credentials, mask_key_id
 from runtime.errors import PortkeyBedrockError, aws_error_code
 
 TYPE_CHECKING = False
@@ -79,7 +79,7 @@ def role_checks(
     import boto3
     import botocore.exceptions
 
-    from runtime.doctor import Check
+    from runtime.cli.doctor import Check
 
     try:
         base = credentials or Credentials.from_default_chain(region=region)

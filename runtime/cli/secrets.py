@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from runtime.cli_parser import OneLineParser
+from runtime.cli.parser import OneLineParser
 from runtime.constants import (
     DEFAULT_SECRETS_FILE,
     DEFAULT_STACK_NAME,
@@ -29,9 +29,9 @@ from runtime.constants import (
     SECRETS_PATH_REGEX,
     SOPS_CONFIG_FILE,
 )
+from runtime.credentials.secrets_pull import pull
 from runtime.errors import PortkeyBedrockError
 from runtime.redact import redact
-from runtime.secrets_pull import pull
 
 EXIT_ERROR = 2
 CHECK_SKIP = ("*.example.*", "README*", ".gitkeep", ".gitignore")

@@ -1,12 +1,12 @@
-"""The slow-path half of `runtime.catalog`: the semantic checks behind
-:func:`runtime.catalog.validate` and the preparation of a freshly parsed catalog file for its
+"""The slow-path half of `runtime.catalog.model`: the semantic checks behind
+:func:`runtime.catalog.model.validate` and the preparation of a freshly parsed catalog file for its
 `marshal` cache. Nothing here runs when the cache is warm, so `import runtime` never loads it.
 """
 
 import marshal
 import sys
 
-from runtime.catalog import (
+from runtime.catalog.terms import (
     ACTIVE,
     ANY_COMMERCIAL_REGION,
     EOL,
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 def catalog_problems(data: "Mapping[str, Any]") -> list[str]:
-    """See :func:`runtime.catalog.validate`."""
+    """See :func:`runtime.catalog.model.validate`."""
     problems: list[str] = []
     models = data.get("models", [])
     by_name = {model["name"]: model for model in models}

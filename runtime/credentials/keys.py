@@ -144,7 +144,7 @@ class Credentials:
             info = os.stat(name)  # follows symlinks: a re-pointed link is a new stamp too
         except FileNotFoundError:
             raise CredentialsError(f"{path} does not exist; create it with `python -m runtime secrets pull`") from None
-        # Keyed by the name as given (no realpath: this runs once per request in runtime.client);
+        # Keyed by the name as given (no realpath: this runs once per request in runtime.gateway.client);
         # the stamp tells a different file (another cwd, a rotated file) from the cached one.
         stamp = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
         with _SOPS_LOCK:
@@ -175,7 +175,7 @@ class Credentials:
     def from_default_chain(cls, *, region: str | None = None) -> RefreshingCredentials:
         """The credentials botocore's default chain finds (environment, shared config/SSO, web
         identity, container or instance metadata), refreshed by botocore when they are temporary."""
-        from runtime.assume_role import default_chain
+        from runtime.credentials.assume_role import default_chain
 
         return default_chain(region)
 
@@ -195,7 +195,7 @@ class Credentials:
         chain), kept fresh by botocore's ``RefreshableCredentials``: re-assumed in its advisory
         window before expiry, blocking in the mandatory one. `clock` (aware UTC datetimes) is for
         tests. The role is assumed once here, so a trust or duration problem fails now, one line."""
-        from runtime.assume_role import assume_role
+        from runtime.credentials.assume_role import assume_role
 
         return assume_role(
             role_arn,

@@ -1,7 +1,7 @@
 """`python -m runtime config NAME [NAME...]`: the ``x-portkey-config`` JSON for non-Python apps.
 
 One model and region is a single target; several models and/or ``--regions`` make a fallback
-chain (all regions of the first model, then the next; see `runtime.fallback`). Credentials come
+chain (all regions of the first model, then the next; see `runtime.gateway.fallback`). Credentials come
 from the environment or ``--sops FILE`` and are redacted unless ``--show-secrets``.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from runtime.credentials import Credentials
+from runtime.credentials.keys import Credentials
 from runtime.redact import redact_config
 
 TYPE_CHECKING = False
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
-    """Register the ``config`` subcommand on `sub` (runtime/cli.py's subparsers)."""
+    """Register the ``config`` subcommand on `sub` (runtime/cli/__init__.py's subparsers)."""
     parser = sub.add_parser("config", help="the x-portkey-config JSON: one target or a fallback chain")
     parser.add_argument("names", nargs="+", metavar="NAME", help="catalog names or aliases, in fallback order")
     parser.add_argument("--region", help="one source region (default: the credentials' AWS_REGION, else us-east-1)")
@@ -33,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from runtime.portkey import DEFAULT_RETRY, portkey_config
+    from runtime.gateway.headers import DEFAULT_RETRY, portkey_config
 
     credentials = Credentials.load(args.sops)
     regions = [r.strip() for r in args.regions.split(",") if r.strip()] if args.regions else None

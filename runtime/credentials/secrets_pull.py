@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from runtime.catalog.resolve import pick_region
 from runtime.constants import ENV_AWS_ENDPOINT_URL, OUTPUT_SECRET_ARN, SECRET_ENV_KEYS
 from runtime.errors import PortkeyBedrockError, aws_error_code
-from runtime.resolve import pick_region
 
 
 class SecretsPullError(PortkeyBedrockError):

@@ -11,7 +11,7 @@ us-east-1 2026-12-04``). Facts read earlier in Regions not read now are kept.
 Conflicts (Bedrock says a model is active that the catalog has as Legacy, another date, fewer
 destinations) are printed; Bedrock's answer is written only with ``--prefer-bedrock``. Without
 ``--write`` nothing is written (a dry run); ``--write`` writes the overlay atomically (default
-:func:`runtime.catalog.overlay_path`, ``catalog.local.json`` beside ``cdk.json``).
+:func:`runtime.catalog.model.overlay_path`, ``catalog.local.json`` beside ``cdk.json``).
 
 Exit status: 0 read (and written with ``--write``), 2 bad input (malformed
 overlay, an overlay naming a model Bedrock does not list, a Region outside the partition, no
@@ -23,8 +23,7 @@ from __future__ import annotations
 import json
 import sys
 
-from runtime.catalog import ACTIVE, CATALOG_PATH, LEGACY, Catalog, load_catalog, overlay_path, today_utc
-from runtime.catalog_check import (
+from runtime.catalog.check import (
     SYSTEM_DEFINED,
     CheckError,
     _client,
@@ -33,11 +32,12 @@ from runtime.catalog_check import (
     fetch_answers,
     profile_destinations,
 )
-from runtime.catalog_overlay import RANK, OverlayError, empty_overlay, problems, read_overlay, source_region
-from runtime.cli_parser import OneLineParser
+from runtime.catalog.model import ACTIVE, CATALOG_PATH, LEGACY, Catalog, load_catalog, overlay_path, today_utc
+from runtime.catalog.overlay import RANK, OverlayError, empty_overlay, problems, read_overlay, source_region
+from runtime.catalog.resolve import pick_region
+from runtime.cli.parser import OneLineParser
 from runtime.constants import EXIT_USAGE
 from runtime.errors import PortkeyBedrockError
-from runtime.resolve import pick_region
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

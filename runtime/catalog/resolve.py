@@ -1,7 +1,7 @@
 """Friendly name -> Bedrock id, with the region, the partition, the allow-list and the model's
 lifecycle applied."""
 
-from runtime.catalog import (
+from runtime.catalog.model import (
     EOL,
     LEGACY,
     ON_DEMAND_OFFER,
@@ -151,11 +151,11 @@ def allowed_models(
     """Catalog names the allow-list admits (None: all). The argument beats
     ``PORTKEY_BEDROCK_ALLOWED_MODELS``; both are comma lists of names or aliases, or ``all``.
     Unset means all; an empty list or ``none`` is a ConfigError (it would allow nothing), as in
-    the stack's ``allowed_models`` context key: both are `runtime.admission.admit`."""
+    the stack's ``allowed_models`` context key: both are `runtime.catalog.admission.admit`."""
     raw = allowed if allowed is not None else getenv(ENV_ALLOWED_MODELS)
     if raw is None:
         return None
-    from runtime.admission import admit  # the one owner of admission; no region: each call has its own
+    from runtime.catalog.admission import admit  # the one owner of admission; no region: each call has its own
 
     admission = admit(raw, catalog=catalog, where=f"the allow-list ({ENV_ALLOWED_MODELS})", keep_eol=True)
     return None if admission.everything else frozenset(admission.names)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from runtime.credentials import DEFAULT_SESSION_NAME, DEFAULT_SESSION_SECONDS, Credentials, RefreshingCredentials
+from runtime.credentials.keys import DEFAULT_SESSION_NAME, DEFAULT_SESSION_SECONDS, Credentials, RefreshingCredentials
 from runtime.errors import CredentialsError, aws_error_code
 
 TYPE_CHECKING = False

@@ -1,8 +1,8 @@
 """The catalog overlay: facts `python -m runtime catalog sync` read from Bedrock's control plane,
-merged with the shipped ``runtime/catalog.json`` into the one catalog every reader sees.
+merged with the shipped ``runtime/catalog/catalog.json`` into the one catalog every reader sees.
 
 The overlay (default ``catalog.local.json`` beside ``cdk.json``; ``PORTKEY_BEDROCK_CATALOG=PATH``
-names another) is a small JSON file the operator commits, ``runtime/catalog_overlay.schema.json``::
+names another) is a small JSON file the operator commits, ``runtime/catalog/overlay.schema.json``::
 
     {"overlay_version": 1,
      "models":    {"<model id>": {"name", "description", "provider", "family", "source",
@@ -24,7 +24,7 @@ Synced models get no request rules and no output limits (the control plane has n
 
 from __future__ import annotations
 
-from runtime.catalog import ACTIVE, EOL, LEGACY, ON_DEMAND_OFFER, PROFILE_OFFER, STATUSES, is_region_name
+from runtime.catalog.model import ACTIVE, EOL, LEGACY, ON_DEMAND_OFFER, PROFILE_OFFER, STATUSES, is_region_name
 from runtime.errors import ConfigError
 
 TYPE_CHECKING = False
@@ -250,7 +250,7 @@ def merge_lifecycle(ours: Mapping[str, Any], theirs: Mapping[str, Any], model_id
     >>> merge_lifecycle({**ours, "status": "legacy"}, {"status": "active", "source": "s"}, "m", "o")
     Traceback (most recent call last):
     ...
-    runtime.catalog_overlay.OverlayError: o moves m back from legacy to active without overrides; ...
+    runtime.catalog.overlay.OverlayError: o moves m back from legacy to active without overrides; ...
     """
     merged = dict(ours)
     overrides = set(theirs.get("overrides", ()))

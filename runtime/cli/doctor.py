@@ -19,8 +19,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 
-from runtime.catalog import load_catalog
-from runtime.cli_parser import OneLineParser
+from runtime.catalog.model import load_catalog
+from runtime.catalog.resolve import allowed_models, lifecycle_warning, pick_region, resolve_model
+from runtime.cli.parser import OneLineParser
 from runtime.constants import (
     AUTH_MODES,
     AUTH_SIGV4,
@@ -34,11 +35,10 @@ from runtime.constants import (
     OUTPUT_MODEL_IDS,
     OUTPUT_USER_ARN,
 )
-from runtime.credentials import Credentials
+from runtime.credentials.keys import Credentials
 from runtime.errors import PortkeyBedrockError, aws_error_code
-from runtime.portkey import chat_request, check_http_url, gateway_url, portkey_headers
+from runtime.gateway.headers import chat_request, check_http_url, gateway_url, portkey_headers
 from runtime.redact import mask_key_id
-from runtime.resolve import allowed_models, lifecycle_warning, pick_region, resolve_model
 from runtime.spend import budget_stop_fix
 
 TIMEOUT_SECONDS = 10.0
@@ -57,7 +57,7 @@ FIX_MODEL_ACCESS = (
     "Anthropic: complete the use-case form)"
 )
 FIX_THROTTLED = "throttled; retry later or add retry/fallback (runtime.portkey_config)"
-# auth="api-key" (short-term Bedrock API keys, runtime.api_key)
+# auth="api-key" (short-term Bedrock API keys, runtime.credentials.api_key)
 FIX_API_KEY_EXPIRED = (
     "the short-term Bedrock API key expired; mint a fresh one per request with runtime.bedrock_api_key "
     "(cached, renewed before expiry) instead of keeping a key longer than its ttl_seconds"
@@ -386,7 +386,7 @@ def run_checks(args: argparse.Namespace, emit: Callable[[Check], None]) -> bool:
     for check in [*model_checks, *check_lifecycle(names)]:
         record(check)
     if args.auth == AUTH_ROLE:  # assume the stack's role, compare its trust, one chat as the role
-        from runtime.doctor_role import role_checks
+        from runtime.cli.doctor_role import role_checks
 
         def live(role: Credentials) -> Check:
             return check_live(names[0], role, region, url, args.custom_host)
@@ -405,7 +405,7 @@ def run_checks(args: argparse.Namespace, emit: Callable[[Check], None]) -> bool:
 def check_access(names: Sequence[str], region: str, profile: str | None) -> list[Check]:
     """GetFoundationModelAvailability per model, with operator credentials (the default AWS chain
     or `profile`; the portkey-bedrock-access user is not granted it): callable now, or the step."""
-    from runtime import catalog_check
+    from runtime.catalog import check as catalog_check
 
     catalog = load_catalog()
     try:

@@ -12,7 +12,7 @@ Three numbers, each from its own owner, and said to be what it is:
   allocation tag (``portkey-bedrock-access:stack=<stack>``), once that tag is activated. Billing
   data lags by up to a day.
 * **Estimated**: tokens x the catalog's on-demand price per model, only where the catalog cites
-  one (``pricing`` in runtime/catalog.json, with its source page); otherwise no estimate.
+  one (``pricing`` in runtime/catalog/catalog.json, with its source page); otherwise no estimate.
 
 Exit 0, or 2 with one line: bad input, no operator credentials, Cost Explorer not enabled (or
 not allowed) — pass ``--no-billed`` to skip it.
@@ -27,8 +27,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from runtime.catalog import Catalog, load_catalog
-from runtime.cli_parser import OneLineParser
+from runtime.catalog.model import Catalog, load_catalog
+from runtime.cli.parser import OneLineParser
 from runtime.constants import DEFAULT_STACK_NAME, EXIT_USAGE
 from runtime.errors import PortkeyBedrockError, aws_error_code
 from runtime.spend import STACK_TAG_KEY
@@ -53,7 +53,7 @@ def parse_since(text: str) -> timedelta:
     >>> parse_since("soon")
     Traceback (most recent call last):
     ...
-    runtime.usage.UsageError: --since 'soon' is not a window; write e.g. 7d, 36h or 2w
+    runtime.cli.usage.UsageError: --since 'soon' is not a window; write e.g. 7d, 36h or 2w
     """
     match = re.fullmatch(r"\s*(\d+)\s*([hdw])\s*", text)
     if not match:
@@ -214,7 +214,7 @@ def _names(catalog: Catalog) -> dict[str, tuple[str, Mapping[str, Any] | None]]:
 def summarize(rows: Sequence[Mapping[str, Any]], catalog: Catalog, by: str) -> list[dict[str, Any]]:
     """Rows grouped by (model, region) or by day, with the estimate where a price is cited.
 
-    >>> from runtime.catalog import load_catalog
+    >>> from runtime.catalog.model import load_catalog
     >>> rows = [{"region": "r", "model_id": "x.y", "day": "2026-12-01", "Invocations": 2.0, "InputTokenCount": 10.0,
     ...          "OutputTokenCount": 5.0, "InvocationThrottles": 0.0, "InvocationClientErrors": 1.0}]
     >>> summarize(rows, load_catalog(), "day")[0]["input_tokens"], summarize(rows, load_catalog(), "model")[0]["model"]

@@ -2,7 +2,7 @@
 
 Bedrock moves on its own schedule (models turn Legacy, reach end of life, profiles gain and lose
 destination Regions). This asks Bedrock, for one source Region, what it offers today and prints one
-line per difference from ``runtime/catalog.json``, with the fix:
+line per difference from ``runtime/catalog/catalog.json``, with the fix:
 
 * ``ListFoundationModels`` (``modelSummaries[].modelLifecycle.status``: ``ACTIVE`` / ``LEGACY``;
   the API has no EOL value, an end-of-life model is absent), ``GetFoundationModel`` for a catalog
@@ -14,7 +14,7 @@ line per difference from ``runtime/catalog.json``, with the fix:
 * ``GetFoundationModelAvailability`` per allowed model: callable by this account now, or the one
   step to take (Region, Anthropic's use-case form, the AWS Marketplace subscription).
 
-The catalog compared is the merged one (``runtime/catalog.json`` plus the overlay
+The catalog compared is the merged one (``runtime/catalog/catalog.json`` plus the overlay
 ``catalog sync`` writes).
 
 Exit status: 0 clean, 1 drift, 2 bad input / no credentials / access denied. These calls need
@@ -31,11 +31,11 @@ import os
 import sys
 from dataclasses import asdict, dataclass
 
-from runtime.catalog import ACTIVE, ANY_COMMERCIAL_REGION, EOL, LEGACY, Catalog, load_catalog
-from runtime.cli_parser import OneLineParser
+from runtime.catalog.model import ACTIVE, ANY_COMMERCIAL_REGION, EOL, LEGACY, Catalog, load_catalog
+from runtime.catalog.resolve import pick_region
+from runtime.cli.parser import OneLineParser
 from runtime.constants import EXIT_USAGE
 from runtime.errors import PortkeyBedrockError
-from runtime.resolve import pick_region
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 EXIT_CLEAN = 0
 EXIT_DRIFT = 1
-CATALOG_FILE = "runtime/catalog.json"
+CATALOG_FILE = "runtime/catalog/catalog.json"
 OPERATOR_ACTIONS = (
     "bedrock:ListFoundationModels",
     "bedrock:GetFoundationModel",
@@ -348,7 +348,7 @@ def access_lines(catalog: Catalog, region: str, answers: Mapping[str, Mapping[st
 
 def allowed_in_region(catalog: Catalog, region: str) -> list[str]:
     """Names of the allowed (``PORTKEY_BEDROCK_ALLOWED_MODELS``), not end-of-life models offered from `region`."""
-    from runtime.resolve import allowed_models
+    from runtime.catalog.resolve import allowed_models
 
     admitted = allowed_models(None, catalog)
     return [

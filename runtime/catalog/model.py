@@ -16,6 +16,60 @@ import marshal
 import os
 import sys
 
+from runtime.catalog.terms import (  # re-exported: these names were always read from here
+    ACTIVE as ACTIVE,
+)
+from runtime.catalog.terms import (
+    ANTHROPIC_DOC_HOSTS as ANTHROPIC_DOC_HOSTS,
+)
+from runtime.catalog.terms import (
+    ANY_COMMERCIAL_REGION as ANY_COMMERCIAL_REGION,
+)
+from runtime.catalog.terms import (
+    EOL as EOL,
+)
+from runtime.catalog.terms import (
+    GLOBAL_SCOPE as GLOBAL_SCOPE,
+)
+from runtime.catalog.terms import (
+    KNOWN_PARAMS as KNOWN_PARAMS,
+)
+from runtime.catalog.terms import (
+    LEGACY as LEGACY,
+)
+from runtime.catalog.terms import (
+    NUMERIC_PARAMS as NUMERIC_PARAMS,
+)
+from runtime.catalog.terms import (
+    ON_DEMAND_OFFER as ON_DEMAND_OFFER,
+)
+from runtime.catalog.terms import (
+    PROFILE_OFFER as PROFILE_OFFER,
+)
+from runtime.catalog.terms import (
+    STATUSES as STATUSES,
+)
+from runtime.catalog.terms import (
+    SUPPORTED_PARTITION as SUPPORTED_PARTITION,
+)
+from runtime.catalog.terms import (
+    THINKING_MODES as THINKING_MODES,
+)
+from runtime.catalog.terms import (
+    TOOL_CHOICE_KINDS as TOOL_CHOICE_KINDS,
+)
+from runtime.catalog.terms import (
+    is_aws_url as is_aws_url,
+)
+from runtime.catalog.terms import (
+    is_doc_url as is_doc_url,
+)
+from runtime.catalog.terms import (
+    is_region_name as is_region_name,
+)
+from runtime.catalog.terms import (
+    normalize_name as normalize_name,
+)
 from runtime.constants import ENV_CATALOG_OVERLAY
 
 TYPE_CHECKING = False
@@ -24,72 +78,11 @@ if TYPE_CHECKING:
     from typing import Any
 
 CATALOG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog.json")
-# the overlay `catalog sync` writes (runtime/catalog_overlay.py): PORTKEY_BEDROCK_CATALOG names it,
+# the overlay `catalog sync` writes (runtime/catalog/overlay.py): PORTKEY_BEDROCK_CATALOG names it,
 # else catalog.local.json beside cdk.json in the working directory
 OVERLAY_ENV = ENV_CATALOG_OVERLAY
 OVERLAY_FILE = "catalog.local.json"
 SCHEMA_VERSION = 2
-
-# lifecycle states, as AWS's model-lifecycle page names them
-ACTIVE = "active"
-LEGACY = "legacy"
-EOL = "eol"
-STATUSES = (ACTIVE, LEGACY, EOL)
-
-# offer kinds
-PROFILE_OFFER = "inference-profile"
-ON_DEMAND_OFFER = "on-demand"
-GLOBAL_SCOPE = "global"
-# The destination list of a global profile's route: "any commercial Region" (AWS: "the destination
-# Regions for Global cross-Region inference profiles include all commercial Regions").
-ANY_COMMERCIAL_REGION = "*"
-
-# the partition this project supports; a region of any other partition is refused
-SUPPORTED_PARTITION = "aws"
-
-# request parameters a catalog entry may list as rejected, the numeric ones it may bound, the
-# thinking modes it may accept (``between_tools``: Claude Sonnet 5.5's lowest setting) and the
-# tool_choice kinds (Anthropic's names)
-KNOWN_PARAMS = ("temperature", "top_p", "top_k", "stop", "stop_sequences")
-NUMERIC_PARAMS = ("temperature", "top_p", "top_k")
-THINKING_MODES = ("enabled", "adaptive", "disabled", "between_tools")
-TOOL_CHOICE_KINDS = ("auto", "none", "any", "tool")
-# Anthropic's documentation hosts: a model's Bedrock id and its request rules may be cited from
-# Anthropic's model pages; lifecycle and offers (routing) only from AWS pages
-ANTHROPIC_DOC_HOSTS = ("platform.claude.com", "docs.claude.com", "docs.anthropic.com")
-
-_SEPARATORS = str.maketrans({"_": "-", " ": "-", ".": "-", "/": "-"})
-
-
-def normalize_name(name: str) -> str:
-    """Fold a friendly model name to its lookup key: lower case, any separator run -> ``-``.
-
-    >>> normalize_name("Claude_Sonnet_4.5")
-    'claude-sonnet-4-5'
-    >>> normalize_name("  claude  large ")
-    'claude-large'
-    >>> normalize_name("CLAUDE-SONNET-4")
-    'claude-sonnet-4'
-    """
-    parts = name.strip().lower().translate(_SEPARATORS).split("-")
-    return "-".join(part for part in parts if part)
-
-
-def is_region_name(region: str) -> bool:
-    """True for a well-formed AWS region name (``us-east-1``, ``us-gov-west-1``).
-
-    >>> is_region_name("eu-west-1"), is_region_name("us-gov-west-1")
-    (True, True)
-    >>> is_region_name("us-east"), is_region_name("US-EAST-1"), is_region_name("useast1")
-    (False, False, False)
-    >>> is_region_name("us-east-\N{SUPERSCRIPT ONE}"), is_region_name("us-east-\N{ARABIC-INDIC DIGIT ONE}")
-    (False, False)
-    """
-    parts = region.split("-")
-    # [0-9] only: str.isdigit() alone also takes Unicode digits (us-east-¹), which fail at request time
-    if len(parts) not in (3, 4) or not (parts[-1].isascii() and parts[-1].isdigit()):
-        return False
-    return all(part.isalpha() and part.islower() and part.isascii() for part in parts[:-1])
 
 
 def _aws_regions() -> frozenset[str]:
@@ -100,38 +93,6 @@ def _aws_regions() -> frozenset[str]:
         return frozenset()
     partitions = get_session().get_data("endpoints").get("partitions", [])
     return frozenset(region for partition in partitions for region in partition.get("regions", {}))
-
-
-def is_aws_url(url: object) -> bool:
-    """True for an https URL on an AWS documentation or product host (what ``sources`` may hold).
-
-    >>> is_aws_url("https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle.html")
-    True
-    >>> is_aws_url("https://aws.amazon.com/bedrock/claude/"), is_aws_url("http://docs.aws.amazon.com/x")
-    (True, False)
-    >>> is_aws_url("https://docs.aws.amazon.com.evil.example/x"), is_aws_url("https://anthropic.com/")
-    (False, False)
-    """
-    if not isinstance(url, str) or not url.startswith("https://"):
-        return False
-    host = url[len("https://") :].split("/", 1)[0].lower()
-    return host == "aws.amazon.com" or host.endswith(".aws.amazon.com")
-
-
-def is_doc_url(url: object) -> bool:
-    """True for an AWS URL (:func:`is_aws_url`) or an https page of Anthropic's documentation:
-    what a model's ``sources`` and its ``request_rules.source`` may hold.
-
-    >>> is_doc_url("https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5")
-    True
-    >>> is_doc_url("https://www.anthropic.com/claude"), is_doc_url("https://platform.claude.com.evil.example/x")
-    (False, False)
-    """
-    if is_aws_url(url):
-        return True
-    if not isinstance(url, str) or not url.startswith("https://"):
-        return False
-    return url[len("https://") :].split("/", 1)[0].lower() in ANTHROPIC_DOC_HOSTS
 
 
 def today_utc() -> str:
@@ -181,7 +142,7 @@ class RequestRules:
     ``between_tools``; empty: the model has no extended thinking, so a ``thinking`` field is
     refused; None: no page states a rule, nothing is checked) and the ``tool_choice`` kinds it
     accepts (``auto``, ``none``, ``any``, ``tool``; None: not checked). The one checker is
-    :func:`runtime.request_rules.first_violation`."""
+    :func:`runtime.catalog.request_rules.first_violation`."""
 
     __slots__ = ("exclusive_params", "param_ranges", "rejected_params", "source", "thinking", "tool_choice")
 
@@ -285,7 +246,7 @@ class Model:
         self.provider: str = data["provider"]
         self.family: str = data["family"]
         self.model_id: str = data["model_id"]
-        # on-demand USD per million tokens with its source page, only where one is cited (runtime.usage)
+        # on-demand USD per million tokens with its source page, only where one is cited (runtime.cli.usage)
         self.pricing: Mapping[str, Any] | None = data.get("pricing")
         self.lifecycle = Lifecycle(data["lifecycle"])
         limits: Mapping[str, int] = data["limits"]
@@ -350,7 +311,7 @@ class Catalog:
         }
         self.partition_source: str = partitions["source"]
         if "_ids" not in data:
-            from runtime.catalog_rules import prepare
+            from runtime.catalog.rules import prepare
 
             data = prepare(data, pack=False)
         self.models = tuple(Model(entry) for entry in data["models"])
@@ -387,7 +348,7 @@ class Catalog:
         return [model.name for model in models if not model.is_eol(day)]
 
     def model(self, name: str) -> Model:
-        """The model of a catalog name (exact; see ``runtime.resolve.find_model`` for aliases)."""
+        """The model of a catalog name (exact; see ``runtime.catalog.resolve.find_model`` for aliases)."""
         return self.by_name[name]
 
     def partition_of(self, region: str) -> str | None:
@@ -460,7 +421,7 @@ class Catalog:
     def offer_for(self, model: Model, region: str) -> Offer:
         """The first offer of `model` whose routing table has `region` as a source region.
 
-        Lifecycle is not checked here (see ``runtime.resolve.resolve_model``). Raises
+        Lifecycle is not checked here (see ``runtime.catalog.resolve.resolve_model``). Raises
         :class:`~runtime.errors.RegionError` when no offer can be called from `region`.
         """
         for offer in model.offers:
@@ -499,9 +460,9 @@ def validate(data: "Mapping[str, Any]") -> list[str]:
     aliases unique after :func:`normalize_name`, ids unique, every source an AWS https URL, a
     replacement that exists and is not end of life, dates in order, limits consistent, profile ids
     that match their scope and model, and well-formed regions of a supported partition. The rules
-    themselves are in `runtime.catalog_rules`, loaded only when checking (not on import).
+    themselves are in `runtime.catalog.rules`, loaded only when checking (not on import).
     """
-    from runtime.catalog_rules import catalog_problems
+    from runtime.catalog.rules import catalog_problems
 
     return catalog_problems(data)
 
@@ -527,7 +488,7 @@ def _read_data(path: str, use_cache: bool) -> dict[str, object]:
             pass
     import json  # the slow path only: json costs ~10 ms to import
 
-    from runtime.catalog_rules import prepare
+    from runtime.catalog.rules import prepare
 
     with open(path, encoding="utf-8") as handle:
         data = prepare(json.load(handle))
@@ -577,7 +538,7 @@ def load_catalog(path: str | None = None) -> Catalog:
     if _merged is None or _merged[0] != key:
         import json
 
-        from runtime.catalog_overlay import merge, read_overlay
+        from runtime.catalog.overlay import merge, read_overlay
 
         with open(CATALOG_PATH, encoding="utf-8") as handle:
             shipped = json.load(handle)

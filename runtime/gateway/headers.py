@@ -3,8 +3,8 @@ and OpenAI-format chat bodies."""
 
 from __future__ import annotations
 
-from runtime.api_key import bedrock_api_key  # stdlib only: the token generator is imported on first mint
-from runtime.catalog import Model, load_catalog
+from runtime.catalog.model import Model, load_catalog
+from runtime.catalog.resolve import find_model, pick_region, resolve_model
 from runtime.constants import (
     AUTH_API_KEY,
     AUTH_MODES,
@@ -32,10 +32,10 @@ from runtime.constants import (
     MAX_RETRY_ATTEMPTS,
     PROVIDER_BEDROCK,
 )
-from runtime.credentials import Credentials
+from runtime.credentials.api_key import bedrock_api_key  # stdlib only: the token generator is imported on first mint
+from runtime.credentials.keys import Credentials
 from runtime.env import environ_region, getenv
 from runtime.errors import ConfigError, RejectedParameterError
-from runtime.resolve import find_model, pick_region, resolve_model
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def portkey_headers(
     `name` is resolved (region and allow-list checked) so a bad model fails here, before any
     request; the model itself travels in the body (see :func:`chat_request`). The region is
     the argument, else the credentials' region, else ``AWS_REGION``, else ``us-east-1``.
-    ``auth="api-key"`` sends a short-term Bedrock API key (see :mod:`runtime.api_key`,
+    ``auth="api-key"`` sends a short-term Bedrock API key (see :mod:`runtime.credentials.api_key`,
     lifetime `ttl_seconds`) instead of the secret access key.
     """
     key = None
@@ -217,7 +217,7 @@ def bedrock_auth_headers(
 ) -> dict[str, str]:
     """The model-independent part of :func:`portkey_headers`: provider, key, region, custom host.
 
-    What :class:`runtime.client.FreshHeaders` sets on every request. With ``auth="api-key"`` the
+    What :class:`runtime.gateway.client.FreshHeaders` sets on every request. With ``auth="api-key"`` the
     secret access key stays here: the gateway gets a short-term Bedrock API key as a bearer token.
 
     >>> creds = Credentials("AKIAIOSFODNN7EXAMPLE", "secret", region="eu-west-1")
@@ -354,7 +354,7 @@ def _plan(
     custom_host: str | None,
     allowed: Iterable[str] | str | None,
 ) -> _Plan:
-    from runtime.fallback import chain_pairs, check_request_timeout, retry_codes
+    from runtime.gateway.fallback import chain_pairs, check_request_timeout, retry_codes
 
     if not ordered:
         raise ConfigError("portkey_config needs at least one model name")
@@ -406,7 +406,7 @@ def portkey_config(
     Every target carries its own ``aws_*`` keys, ``aws_region`` and the region-correct
     ``override_params.model``: once a config has targets the gateway ignores header credentials.
     `regions` (source regions, e.g. the stack's ``source_regions``) makes a chain over every
-    region of the first model, then of the next (see `runtime.fallback`); without it every target
+    region of the first model, then of the next (see `runtime.gateway.fallback`); without it every target
     uses `region`. A chain falls back only on 429 / 408 / 5xx. `request_timeout` (ms) makes the
     gateway answer 408 after that long, and 408 is retried. ``retry=None`` leaves retries out; with
     the default status codes a chain's targets move on at a 429 and only the last retries it.
@@ -427,7 +427,7 @@ def portkey_config(
     >>> chain["strategy"]["on_status_codes"]
     [429, 408, 500, 502, 503, 504]
     """
-    from runtime.fallback import FALLBACK_STATUS_CODES
+    from runtime.gateway.fallback import FALLBACK_STATUS_CODES
 
     credentials = credentials.frozen()  # one consistent key/secret/token (a role's are refreshed)
     ordered = (names,) if isinstance(names, str) else tuple(names)
@@ -459,7 +459,7 @@ def portkey_config(
             if len(_plans) >= _MAX_PLANS:
                 _plans.clear()
             _plans[key] = plan
-    # one short-term key per target region, from runtime.api_key's cache (renewed before expiry)
+    # one short-term key per target region, from runtime.credentials.api_key's cache (renewed before expiry)
     api_keys = {r: bedrock_api_key(credentials, r, ttl_seconds) for r in plan.regions} if api else {}
     host = plan.host
     targets = [_target(r, model_id, credentials, host, api_keys.get(r)) for r, model_id in plan.pairs]
@@ -523,10 +523,10 @@ def check_request_params(model: Model, params: Mapping[str, Any]) -> None:
     fix, for what Bedrock answers with HTTP 400 for `model` (its catalog ``request_rules``: a
     rejected or out-of-range sampling parameter, two parameters of an exclusive group, a thinking
     type or tool choice it does not take, more output tokens than it can produce). The rules are
-    checked by :func:`runtime.request_rules.first_violation`, the same function the Bedrock double
+    checked by :func:`runtime.catalog.request_rules.first_violation`, the same function the Bedrock double
     uses; parameters count at the top level and in ``additional_model_request_fields``.
     """
-    from runtime.request_rules import first_violation, openai_view  # only when parameters are sent
+    from runtime.catalog.request_rules import first_violation, openai_view  # only when parameters are sent
 
     violation = first_violation(model, openai_view(params))
     if violation is not None:

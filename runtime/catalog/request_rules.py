@@ -1,13 +1,13 @@
 """The one checker of a model's request rules (the catalog's ``request_rules``).
 
-The runtime (``runtime.portkey.chat_request``, OpenAI-shaped bodies) and the Bedrock double
+The runtime (``runtime.gateway.headers.chat_request``, OpenAI-shaped bodies) and the Bedrock double
 (``local.bedrock_double``, Converse bodies) both call :func:`first_violation` on a neutral
 :class:`RequestView`, built by their thin adapter (:func:`openai_view`, :func:`converse_view`).
 A violation carries Bedrock's HTTP status and words; the runtime raises them as
 :class:`~runtime.errors.RejectedParameterError` (plus the model name and the fix), the double
 answers them as a 400 ``ValidationException``: the same words either way.
 
->>> from runtime.catalog import load_catalog
+>>> from runtime.catalog.model import load_catalog
 >>> opus = load_catalog().model("claude-opus-4.7")
 >>> first_violation(opus, openai_view({"thinking": {"type": "disabled"}})).fix
 "use thinking={'type': 'adaptive'} or omit thinking"
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-    from runtime.catalog import Model
+    from runtime.catalog.model import Model
 
 BAD_REQUEST = 400
 
@@ -260,7 +260,7 @@ def first_violation(model: "Model", view: RequestView) -> Violation | None:
     thinking type the model does not take (or ``between_tools`` with another field or at effort
     ``xhigh`` / ``max``), a tool choice it does not take, too many output tokens.
 
-    >>> from runtime.catalog import load_catalog
+    >>> from runtime.catalog.model import load_catalog
     >>> haiku = load_catalog().model("claude-haiku-4.5")
     >>> first_violation(haiku, RequestView({"temperature": 0.5, "top_p": 0.9})).message
     '`temperature` and `top_p` cannot both be specified for this model. Please use only one.'

@@ -17,10 +17,10 @@ from __future__ import annotations
 import _thread
 import time
 
+from runtime.catalog.resolve import pick_region
 from runtime.constants import DEFAULT_API_KEY_TTL_SECONDS, MAX_API_KEY_TTL_SECONDS
-from runtime.credentials import Credentials
+from runtime.credentials.keys import Credentials
 from runtime.errors import ConfigError
-from runtime.resolve import pick_region
 
 API_KEY_PREFIX = "bedrock-api-key-"
 # A cached key is replaced this long before it expires (or after 4/5 of a shorter lifetime), so a

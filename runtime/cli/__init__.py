@@ -9,14 +9,14 @@ import argparse
 import json
 import sys
 
-from runtime.catalog import EOL, Offer, load_catalog
-from runtime.cli_parser import OneLineParser, UsageError, VersionAction
+from runtime.catalog.model import EOL, Offer, load_catalog
+from runtime.catalog.resolve import allowed_models, find_model, lifecycle_warning, pick_region, resolve_model
+from runtime.cli.parser import OneLineParser, UsageError, VersionAction
 from runtime.constants import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE
-from runtime.credentials import Credentials
+from runtime.credentials.keys import Credentials
 from runtime.errors import PortkeyBedrockError
-from runtime.portkey import portkey_headers
+from runtime.gateway.headers import portkey_headers
 from runtime.redact import redact_headers
-from runtime.resolve import allowed_models, find_model, lifecycle_warning, pick_region, resolve_model
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -147,13 +147,13 @@ def _cmd_headers(args: argparse.Namespace) -> int:
 
 
 def _cmd_secrets(argv: list[str]) -> int:
-    from runtime import secrets_cli
+    from runtime.cli import secrets as secrets_cli
 
     return secrets_cli.main(argv)
 
 
 def _cmd_doctor(argv: list[str]) -> int:
-    from runtime import doctor
+    from runtime.cli import doctor
 
     return doctor.main(argv)
 
@@ -166,12 +166,12 @@ CATALOG_USAGE = (
 
 def _cmd_catalog(argv: list[str]) -> int:
     if argv[:1] == ["sync"]:
-        from runtime import catalog_sync
+        from runtime.catalog import sync as catalog_sync
 
         return catalog_sync.main(argv[1:])
     if argv[:1] != ["check"]:
         raise UsageError(CATALOG_USAGE)
-    from runtime import catalog_check
+    from runtime.catalog import check as catalog_check
 
     return catalog_check.main(argv[1:])
 
@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     headers.add_argument("--show-secrets", action="store_true", help="print secret values (careful)")
     headers.set_defaults(func=_cmd_headers)
 
-    from runtime import config_cli
+    from runtime.cli import config as config_cli
 
     config_cli.add_parser(sub)
 
@@ -232,13 +232,13 @@ def _main(args_list: list[str]) -> int:
         if args_list[:1] == ["secrets"]:
             return _cmd_secrets(args_list[1:])
         if args_list[:2] == ["catalog", "check"]:
-            from runtime import catalog_check
+            from runtime.catalog import check as catalog_check
 
             return catalog_check.main(args_list[2:])
         if args_list[:1] == ["doctor"]:
             return _cmd_doctor(args_list[1:])
-        if args_list[:1] == ["usage"]:  # runtime/usage.py owns its arguments
-            from runtime import usage
+        if args_list[:1] == ["usage"]:  # runtime/cli/usage.py owns its arguments
+            from runtime.cli import usage
 
             return usage.main(args_list[1:])
         if args_list[:1] == ["catalog"]:

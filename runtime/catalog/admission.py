@@ -5,7 +5,7 @@ empty or ``none`` is an error, because it would allow nothing. ``all`` means eve
 not reached end of life and is offered from *every* region asked for; a named model that is
 unknown, past end of life or not offered from one of the regions is an error. The stack's
 ``allowed_models`` (`stacks.config`), the policy builder (`stacks.bedrock_policy`) and the
-runtime's ``PORTKEY_BEDROCK_ALLOWED_MODELS`` (`runtime.resolve.allowed_models`) all ask here and
+runtime's ``PORTKEY_BEDROCK_ALLOWED_MODELS`` (`runtime.catalog.resolve.allowed_models`) all ask here and
 trust the answer: :class:`Admission`, the models in catalog order with their offer per region.
 
 Every error is one line that starts with `where` (what was read, e.g. ``context key
@@ -16,7 +16,7 @@ policy ask.
 
 from __future__ import annotations
 
-from runtime.catalog import Catalog, Model, Offer, load_catalog, today_utc
+from runtime.catalog.model import Catalog, Model, Offer, load_catalog, today_utc
 from runtime.errors import ConfigError, EndOfLifeError, PortkeyBedrockError, RegionError
 
 TYPE_CHECKING = False
@@ -132,7 +132,7 @@ def admit(
                 f"pick a region with a Bedrock inference profile (e.g. {catalog.default_region})"
             )
     else:
-        from runtime.resolve import end_of_life_message, find_model
+        from runtime.catalog.resolve import end_of_life_message, find_model
 
         picked: set[str] = set()
         for name in chosen:
