@@ -34,6 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from local.paths import AGE_KEYS_PATH as AGE_KEYS_PATH
+from local.paths import DEFAULT_STATE_DIR as DEFAULT_STATE_DIR
+from local.paths import GATEWAY_DEFAULT_PORT, GATEWAY_HOST
+from local.paths import LOG_FILE_NAME as LOG_FILE_NAME
+from local.paths import SOPS_FILE_PATH as SOPS_FILE_PATH
+from local.paths import STATE_FILE_NAME as STATE_FILE_NAME
 from local.process import is_ours, terminate
 from runtime.constants import (
     DEFAULT_REGION,
@@ -46,14 +52,6 @@ from runtime.errors import PortkeyBedrockError
 from stacks.cdk_cli import Target, endpoint_env
 from stacks.config import REPO_ROOT
 
-DEFAULT_STATE_DIR = REPO_ROOT / ".local"
-STATE_FILE_NAME = "aws.json"
-LOG_FILE_NAME = "aws.log"
-GATEWAY_STATE_FILE_NAME = "gateway.json"  # local.gateway up/down/status
-GATEWAY_LOG_FILE_NAME = "gateway.log"
-# Under the state dir: the age identity and the SOPS env file of the demo and the local flow.
-AGE_KEYS_PATH = Path("age") / "keys.txt"
-SOPS_FILE_PATH = Path("secrets") / "env.json"
 # Throw-away credentials: moto accepts any; never real ones.
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
@@ -111,10 +109,8 @@ def app_env(state: AwsState, state_dir: Path, gateway_base_url: str | None) -> d
     >>> [env[k] for k in ("PORTKEY_BEDROCK_CUSTOM_HOST", "PORTKEY_GATEWAY_URL", "PORTKEY_BEDROCK_SOPS_FILE")]
     ['http://127.0.0.1:6000', 'http://127.0.0.1:8787/v1', '/r/.local/secrets/env.json']
     """
-    from local.gateway import DEFAULT_PORT, HOST
-
     env = state.env()
-    env[ENV_GATEWAY_URL] = gateway_base_url or f"http://{HOST}:{DEFAULT_PORT}/v1"
+    env[ENV_GATEWAY_URL] = gateway_base_url or f"http://{GATEWAY_HOST}:{GATEWAY_DEFAULT_PORT}/v1"
     if state.bedrock_url:
         env[ENV_CUSTOM_HOST] = state.bedrock_url
     env[ENV_SOPS_AGE_KEY_FILE] = str(state_dir.absolute() / AGE_KEYS_PATH)

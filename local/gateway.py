@@ -28,17 +28,22 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from local.aws import DEFAULT_STATE_DIR, GATEWAY_LOG_FILE_NAME, GATEWAY_STATE_FILE_NAME
+from local.paths import (
+    DEFAULT_STATE_DIR,
+    GATEWAY_DEFAULT_PORT,
+    GATEWAY_HOST,
+    GATEWAY_LOG_FILE_NAME,
+    GATEWAY_STATE_FILE_NAME,
+)
 from local.process import alive, is_ours, read_state, terminate, write_state
-from runtime.constants import DEFAULT_GATEWAY_URL, GATEWAY_GREETING
+from runtime.constants import GATEWAY_GREETING
 from runtime.errors import PortkeyBedrockError
 from stacks.config import REPO_ROOT
 
 GATEWAY_JS = REPO_ROOT / "node_modules" / "@portkey-ai" / "gateway" / "build" / "start-server.js"
 STATE_FILE = DEFAULT_STATE_DIR / GATEWAY_STATE_FILE_NAME
-HOST = "127.0.0.1"
-# `up` listens where the runtime looks by default (PORTKEY_GATEWAY_URL unset): port 8787.
-DEFAULT_PORT = urllib.parse.urlsplit(DEFAULT_GATEWAY_URL).port or 8787
+HOST = GATEWAY_HOST
+DEFAULT_PORT = GATEWAY_DEFAULT_PORT  # `up` listens where the runtime looks by default
 
 # ESM preload: every listen() without an explicit host binds to loopback only.
 _LOOPBACK_PRELOAD = f"""
