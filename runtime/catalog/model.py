@@ -104,7 +104,7 @@ def today_utc() -> str:
 
 class Lifecycle:
     """Where a model stands on Bedrock: ``status`` as AWS's lifecycle page records it (or ``active``,
-    without dates, on Anthropic's page saying the model is on Bedrock: see catalog_rules), the dates
+    without dates, on Anthropic's page saying the model is on Bedrock: see catalog.rules), the dates
     (``YYYY-MM-DD`` strings or None), the catalog name of the ``replacement``, and the ``source``."""
 
     __slots__ = ("eol_date", "legacy_date", "replacement", "source", "status")
@@ -272,7 +272,7 @@ class Model:
         if self._offers is None:
             raw = self._packed_offers
             if isinstance(raw, bytes):
-                raw = marshal.loads(raw)  # noqa: S302 - packed by catalog_rules.prepare from our own file
+                raw = marshal.loads(raw)  # noqa: S302 - packed by runtime.catalog.rules.prepare from our own file
             self._offers = tuple(Offer(offer, self.model_id) for offer in raw)
         return self._offers
 
