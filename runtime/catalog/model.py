@@ -456,7 +456,7 @@ class Catalog:
 def validate(data: "Mapping[str, Any]") -> list[str]:
     """The rules of a catalog document that its JSON Schema cannot state (empty list: valid).
 
-    Run after the schema check (tests/unit/runtime/test_catalog_schema.py does both): names and
+    Run after the schema check (tests/unit/runtime/catalog/test_catalog_schema.py does both): names and
     aliases unique after :func:`normalize_name`, ids unique, every source an AWS https URL, a
     replacement that exists and is not end of life, dates in order, limits consistent, profile ids
     that match their scope and model, and well-formed regions of a supported partition. The rules

@@ -10,7 +10,7 @@ from runtime import cli
 from runtime.cli import doctor
 from runtime.cli.parser import OneLineParser, package_version
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 
 
 def test_models_into_a_closed_pipe_exits_quietly():
@@ -101,7 +101,7 @@ def test_the_console_script_is_what_python_m_runtime_runs():
 
     import runtime.cli
 
-    repo = Path(__file__).resolve().parents[3]
+    repo = Path(__file__).resolve().parents[4]
     scripts = tomllib.loads((repo / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts == {"portkey-bedrock": "runtime.cli:run"}
     assert "from runtime.cli import run" in (repo / "runtime" / "__main__.py").read_text()
