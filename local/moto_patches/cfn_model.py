@@ -64,6 +64,15 @@ class OneAttributeResource(CfnResource):
         raise UnformattedGetAttTemplateException()
 
 
+def props_of(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a resource's ``Properties`` (none: empty).
+
+    >>> props_of({"Properties": {"Name": "n"}}), props_of({})
+    ({'Name': 'n'}, {})
+    """
+    return dict(cloudformation_json.get("Properties", {}))
+
+
 def forget_model_cache() -> None:
     """Make moto's CloudFormation parser list the models again (it caches them on first use)."""
     from moto.cloudformation import parsing

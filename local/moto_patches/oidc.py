@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.moto_patches.cfn_model import OneAttributeResource, forget_model_cache
+from local.moto_patches.cfn_model import OneAttributeResource, forget_model_cache, props_of
 
 RESOURCE_TYPE = "AWS::IAM::OIDCProvider"
 _MODEL_MODULE = "moto.iam.cloudformation_oidc_provider"
@@ -45,7 +45,7 @@ def register_oidc_provider_model() -> type[Any]:
             region_name: str,
             **kwargs: Any,
         ) -> CloudFormationOidcProvider:
-            props = dict(cloudformation_json.get("Properties", {}))
+            props = props_of(cloudformation_json)
             provider = backend(account_id).create_open_id_connect_provider(
                 url=props["Url"],
                 thumbprint_list=list(props.get("ThumbprintList") or []),

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from local.moto_patches.cfn_model import OneAttributeResource, forget_model_cache
+from local.moto_patches.cfn_model import OneAttributeResource, forget_model_cache, props_of
 
 RESOURCE_TYPE = "AWS::SecretsManager::Secret"
 # moto files models by the second dotted part of __module__ (its service name).
@@ -109,7 +109,7 @@ def register_secret_model() -> type[Any]:
             region_name: str,
             **kwargs: Any,
         ) -> CloudFormationSecret:
-            props = dict(cloudformation_json.get("Properties", {}))
+            props = props_of(cloudformation_json)
             created = backend(account_id, region_name).create_secret(
                 name=resource_name,
                 secret_string=secret_string(props),
@@ -133,7 +133,7 @@ def register_secret_model() -> type[Any]:
             account_id: str,
             region_name: str,
         ) -> CloudFormationSecret:
-            props = dict(cloudformation_json.get("Properties", {}))
+            props = props_of(cloudformation_json)
             # Without a Name property moto hands us a fresh random name on every update.
             if "Name" in props and props["Name"] != original_resource.name:
                 original_resource.delete(account_id, region_name)

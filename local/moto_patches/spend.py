@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from local.moto_patches.cfn_model import CfnResource, forget_model_cache
+from local.moto_patches.cfn_model import CfnResource, forget_model_cache, props_of
 
 # (account, budget name) -> the actions' properties, as CloudFormation gave them
 BUDGET_ACTIONS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
@@ -34,9 +34,6 @@ def register_spend_models() -> None:
     from moto.iam.models import User, iam_backends
     from moto.sns.models import sns_backends
     from moto.utilities.utils import get_partition
-
-    def props_of(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
-        return dict(cloudformation_json.get("Properties", {}))
 
     class Budget(CfnResource, CloudFormationModel):
         __module__ = "moto.budgets.cloudformation_budget"  # moto files models by this service name
