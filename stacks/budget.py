@@ -23,7 +23,7 @@ from runtime.constants import DEFAULT_STACK_NAME, OUTPUT_USER_NAME
 from runtime.errors import PortkeyBedrockError
 from runtime.spend import budget_name, deny_policy_name
 from stacks.cdk_cli import Target, account_of
-from stacks.deploy import LocalTarget, read_deployed, resolve_target
+from stacks.deploy import LocalTarget, add_location_arguments, read_deployed, resolve_target
 
 
 class BudgetError(PortkeyBedrockError):
@@ -105,9 +105,7 @@ def main(argv: list[str] | None = None, *, local_target: LocalTarget | None = No
     parser = argparse.ArgumentParser(prog="python -m stacks.budget", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("status", "reset"))
     parser.add_argument("--stack", default=DEFAULT_STACK_NAME)
-    location = parser.add_mutually_exclusive_group()
-    location.add_argument("--local", action="store_true", help="the running local AWS")
-    location.add_argument("--profile", metavar="NAME", help="AWS profile (real AWS)")
+    add_location_arguments(parser)
     args = parser.parse_args(argv)
     from botocore.exceptions import BotoCoreError, ClientError
 

@@ -118,6 +118,26 @@ def resolve_target(local: bool, profile: str | None = None, local_target: LocalT
     return local_target()
 
 
+CDK_PROFILE_HELP = "AWS profile for boto3 and the CDK CLI (real AWS)"
+
+
+def add_location_arguments(
+    parser: argparse.ArgumentParser,
+    local_help: str = "the running local AWS",
+    profile_help: str = "AWS profile (real AWS)",
+) -> None:
+    """The mutually exclusive ``--local`` / ``--profile NAME`` pair that :func:`resolve_target` reads.
+
+    >>> parser = argparse.ArgumentParser()
+    >>> add_location_arguments(parser)
+    >>> parser.parse_args(["--profile", "p"])
+    Namespace(local=False, profile='p')
+    """
+    location = parser.add_mutually_exclusive_group()
+    location.add_argument("--local", action="store_true", help=local_help)
+    location.add_argument("--profile", metavar="NAME", help=profile_help)
+
+
 def write_outputs(path: Path, stack: str, outputs: Mapping[str, str]) -> None:
     """Write ``{stack: outputs}`` atomically (the previous file stays intact on failure)."""
     from runtime.atomicfile import atomic_write_text
@@ -132,9 +152,7 @@ def main(argv: list[str] | None = None, *, local_target: LocalTarget | None = No
     )
     parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--stack", default=DEFAULT_STACK_NAME)
-    location = parser.add_mutually_exclusive_group()
-    location.add_argument("--local", action="store_true", help="deploy into the running local AWS")
-    location.add_argument("--profile", metavar="NAME", help="AWS profile for boto3 and the CDK CLI (real AWS)")
+    add_location_arguments(parser, "deploy into the running local AWS", CDK_PROFILE_HELP)
     parser.add_argument("--outputs-file", type=Path, help="also write the outputs here (JSON)")
     parser.add_argument("--quiet", action="store_true", help="hide the CLI's progress (errors still shown)")
     parser.add_argument(

@@ -20,7 +20,7 @@ from typing import Any
 from runtime.constants import DEFAULT_STACK_NAME, OUTPUT_KMS_KEY_ARN
 from runtime.errors import PortkeyBedrockError
 from stacks.cdk_cli import Target
-from stacks.deploy import LocalTarget, read_deployed, resolve_target
+from stacks.deploy import LocalTarget, add_location_arguments, read_deployed, resolve_target
 
 MIN_PENDING_DAYS = 7
 MAX_PENDING_DAYS = 30
@@ -126,9 +126,7 @@ def main(argv: list[str] | None = None, *, local_target: LocalTarget | None = No
         default=DEFAULT_PENDING_DAYS,
         help=f"days before KMS deletes the key ({MIN_PENDING_DAYS}-{MAX_PENDING_DAYS}, default {DEFAULT_PENDING_DAYS})",
     )
-    location = parser.add_mutually_exclusive_group()
-    location.add_argument("--local", action="store_true", help="the running local AWS")
-    location.add_argument("--profile", metavar="NAME", help="AWS profile (real AWS)")
+    add_location_arguments(parser)
     args = parser.parse_args(argv)
     if not MIN_PENDING_DAYS <= args.pending_days <= MAX_PENDING_DAYS:
         print(f"error: --pending-days must be {MIN_PENDING_DAYS}-{MAX_PENDING_DAYS} (KMS's window)", file=sys.stderr)

@@ -49,8 +49,10 @@ from runtime.errors import PortkeyBedrockError
 from stacks.cdk_cli import CdkError, Target, stop_on_sigterm
 from stacks.config import CTX_ACCESS_KEY_SERIAL, CTX_RETAINED_ACCESS_KEY_SERIAL, REPO_ROOT
 from stacks.deploy import (
+    CDK_PROFILE_HELP,
     Deployer,
     LocalTarget,
+    add_location_arguments,
     cli_deployer,
     deploy,
     read_deployed,
@@ -347,9 +349,7 @@ def main(
         default=DEFAULT_GRACE_SECONDS,
         help=f"how long both keys stay valid before the old one is deleted (default {DEFAULT_GRACE_SECONDS:g})",
     )
-    location = parser.add_mutually_exclusive_group()
-    location.add_argument("--local", action="store_true", help="rotate in the running local AWS")
-    location.add_argument("--profile", metavar="NAME", help="AWS profile for boto3 and the CDK CLI (real AWS)")
+    add_location_arguments(parser, "rotate in the running local AWS", CDK_PROFILE_HELP)
     sops = parser.add_mutually_exclusive_group()
     sops.add_argument(
         "--sops-file",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from local.moto_patches.cfn_model import OneAttributeResource, forget_model_cache, props_of
+
 RESOURCE_TYPE = "AWS::IAM::OIDCProvider"
 _MODEL_MODULE = "moto.iam.cloudformation_oidc_provider"
 
@@ -23,40 +25,16 @@ def register_oidc_provider_model() -> type[Any]:
     if _registered is not None:
         return _registered
 
-    from moto.cloudformation import parsing
-    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
     from moto.core.common_models import CloudFormationModel
     from moto.iam.models import iam_backends
 
     def backend(account_id: str) -> Any:
         return iam_backends[account_id]["global"]
 
-    class CloudFormationOidcProvider(CloudFormationModel):
+    class CloudFormationOidcProvider(OneAttributeResource, CloudFormationModel):
         __module__ = _MODEL_MODULE
-
-        def __init__(self, arn: str) -> None:
-            self.arn = arn
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return ""
-
-        @staticmethod
-        def cloudformation_type() -> str:
-            return RESOURCE_TYPE
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self.arn
-
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return attr == "Arn"
-
-        def get_cfn_attribute(self, attribute_name: str) -> str:
-            if attribute_name == "Arn":
-                return self.arn
-            raise UnformattedGetAttTemplateException()
+        CFN_TYPE = RESOURCE_TYPE
+        ATTRIBUTE = "Arn"
 
         @classmethod
         def create_from_cloudformation_json(
@@ -67,14 +45,14 @@ def register_oidc_provider_model() -> type[Any]:
             region_name: str,
             **kwargs: Any,
         ) -> CloudFormationOidcProvider:
-            props = dict(cloudformation_json.get("Properties", {}))
+            props = props_of(cloudformation_json)
             provider = backend(account_id).create_open_id_connect_provider(
                 url=props["Url"],
                 thumbprint_list=list(props.get("ThumbprintList") or []),
                 client_id_list=list(props.get("ClientIdList") or []),
                 tags=list(props.get("Tags") or []),
             )
-            return cls(str(provider.arn))
+            return cls(str(provider.arn), props, account_id, region_name)
 
         @classmethod
         def update_from_cloudformation_json(
@@ -85,7 +63,7 @@ def register_oidc_provider_model() -> type[Any]:
             account_id: str,
             region_name: str,
         ) -> CloudFormationOidcProvider:
-            backend(account_id).delete_open_id_connect_provider(original_resource.arn)
+            backend(account_id).delete_open_id_connect_provider(original_resource.physical_id)
             return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
         @classmethod
@@ -99,9 +77,8 @@ def register_oidc_provider_model() -> type[Any]:
             backend(account_id).delete_open_id_connect_provider(resource_name)
 
         def delete(self, account_id: str, region_name: str) -> None:
-            backend(account_id).delete_open_id_connect_provider(self.arn)
+            backend(account_id).delete_open_id_connect_provider(self.physical_id)
 
-    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
-        cached.cache_clear()
+    forget_model_cache()
     _registered = CloudFormationOidcProvider
     return CloudFormationOidcProvider

@@ -23,6 +23,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from local.moto_patches.cfn_model import OneAttributeResource, forget_model_cache, props_of
+
 RESOURCE_TYPE = "AWS::SecretsManager::Secret"
 # moto files models by the second dotted part of __module__ (its service name).
 _MODEL_MODULE = "moto.secretsmanager.cloudformation_secret"
@@ -72,8 +74,6 @@ def register_secret_model() -> type[Any]:
     if _registered is not None:
         return _registered
 
-    from moto.cloudformation import parsing
-    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
     from moto.core.common_models import CloudFormationModel
     from moto.secretsmanager.models import secretsmanager_backends
 
@@ -87,42 +87,18 @@ def register_secret_model() -> type[Any]:
             return generated_secret_string(props["GenerateSecretString"], _random_password)
         return None
 
-    class CloudFormationSecret(CloudFormationModel):
+    class CloudFormationSecret(OneAttributeResource, CloudFormationModel):
         __module__ = _MODEL_MODULE
+        CFN_TYPE = RESOURCE_TYPE
+        NAME_TYPE = "Name"
+        ATTRIBUTE = "Id"
 
         def __init__(self, name: str, arn: str, props: dict[str, Any], account_id: str, region: str) -> None:
+            super().__init__(arn, props, account_id, region)
             self.name = name
-            self.arn = arn
-            self.props = props
-            self.account_id = account_id
-            self.region = region
 
         def __repr__(self) -> str:  # never shows the secret value
             return f"CloudFormationSecret(name={self.name!r})"
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return "Name"
-
-        @staticmethod
-        def cloudformation_type() -> str:
-            return RESOURCE_TYPE
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self.arn
-
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return attr == "Id"
-
-        def get_cfn_attribute(self, attribute_name: str) -> str:
-            if attribute_name == "Id":
-                return self.arn
-            raise UnformattedGetAttTemplateException()
-
-        def is_created(self) -> bool:
-            return True
 
         @classmethod
         def create_from_cloudformation_json(
@@ -133,7 +109,7 @@ def register_secret_model() -> type[Any]:
             region_name: str,
             **kwargs: Any,
         ) -> CloudFormationSecret:
-            props = dict(cloudformation_json.get("Properties", {}))
+            props = props_of(cloudformation_json)
             created = backend(account_id, region_name).create_secret(
                 name=resource_name,
                 secret_string=secret_string(props),
@@ -157,7 +133,7 @@ def register_secret_model() -> type[Any]:
             account_id: str,
             region_name: str,
         ) -> CloudFormationSecret:
-            props = dict(cloudformation_json.get("Properties", {}))
+            props = props_of(cloudformation_json)
             # Without a Name property moto hands us a fresh random name on every update.
             if "Name" in props and props["Name"] != original_resource.name:
                 original_resource.delete(account_id, region_name)
@@ -179,7 +155,7 @@ def register_secret_model() -> type[Any]:
             )
             if value is None and "GenerateSecretString" in old:
                 props["GenerateSecretString"] = old["GenerateSecretString"]
-            return cls(original_resource.name, original_resource.arn, props, account_id, region_name)
+            return cls(original_resource.name, original_resource.physical_id, props, account_id, region_name)
 
         @classmethod
         def delete_from_cloudformation_json(
@@ -194,9 +170,8 @@ def register_secret_model() -> type[Any]:
             )
 
         def delete(self, account_id: str, region_name: str) -> None:
-            self.delete_from_cloudformation_json(self.arn, {}, account_id, region_name)
+            self.delete_from_cloudformation_json(self.physical_id, {}, account_id, region_name)
 
-    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
-        cached.cache_clear()
+    forget_model_cache()
     _registered = CloudFormationSecret
     return CloudFormationSecret

@@ -14,40 +14,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from local.moto_patches.cfn_model import CfnResource, forget_model_cache, props_of
+
 # (account, budget name) -> the actions' properties, as CloudFormation gave them
 BUDGET_ACTIONS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
 
 _registered = False
 _MODELS: list[type[Any]] = []
-
-
-class _Resource:
-    """What each model below shares; moto finds a model among CloudFormationModel's *direct*
-    subclasses, so each lists CloudFormationModel itself as a base, after this mixin."""
-
-    CFN_TYPE = ""
-    NAME_TYPE = ""
-
-    def __init__(self, physical_id: str, props: dict[str, Any], account_id: str, region: str) -> None:
-        self.physical_id = physical_id
-        self.props = props
-        self.account_id = account_id
-        self.region = region
-
-    @classmethod
-    def cloudformation_name_type(cls) -> str:
-        return cls.NAME_TYPE
-
-    @classmethod
-    def cloudformation_type(cls) -> str:
-        return cls.CFN_TYPE
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.physical_id
-
-    def is_created(self) -> bool:
-        return True
 
 
 def register_spend_models() -> None:
@@ -56,17 +29,13 @@ def register_spend_models() -> None:
     if _registered:
         return
     from moto.budgets.models import budgets_backends
-    from moto.cloudformation import parsing
     from moto.cloudwatch.models import cloudwatch_backends
     from moto.core.common_models import CloudFormationModel
     from moto.iam.models import User, iam_backends
     from moto.sns.models import sns_backends
     from moto.utilities.utils import get_partition
 
-    def props_of(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
-        return dict(cloudformation_json.get("Properties", {}))
-
-    class Budget(_Resource, CloudFormationModel):
+    class Budget(CfnResource, CloudFormationModel):
         __module__ = "moto.budgets.cloudformation_budget"  # moto files models by this service name
         CFN_TYPE = "AWS::Budgets::Budget"
 
@@ -105,7 +74,7 @@ def register_spend_models() -> None:
         ) -> None:
             cls.backend(account_id).delete_budget(account_id, resource_name)
 
-    class BudgetsAction(_Resource, CloudFormationModel):
+    class BudgetsAction(CfnResource, CloudFormationModel):
         __module__ = "moto.budgets.cloudformation_action"
         CFN_TYPE = "AWS::Budgets::BudgetsAction"
 
@@ -139,7 +108,7 @@ def register_spend_models() -> None:
             for actions in BUDGET_ACTIONS.values():
                 actions.pop(resource_name, None)
 
-    class Alarm(_Resource, CloudFormationModel):
+    class Alarm(CfnResource, CloudFormationModel):
         __module__ = "moto.cloudwatch.cloudformation_alarm"
         CFN_TYPE = "AWS::CloudWatch::Alarm"
         NAME_TYPE = "AlarmName"
@@ -182,7 +151,7 @@ def register_spend_models() -> None:
         ) -> None:
             cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
 
-    class Subscription(_Resource, CloudFormationModel):
+    class Subscription(CfnResource, CloudFormationModel):
         __module__ = "moto.sns.cloudformation_subscription"
         CFN_TYPE = "AWS::SNS::Subscription"
 
@@ -232,6 +201,5 @@ def register_spend_models() -> None:
     setattr(User, "create_from_cloudformation_json", classmethod(create_user))  # noqa: B010 (patching moto)
     setattr(User, "update_from_cloudformation_json", classmethod(update_user))  # noqa: B010
     _MODELS.extend([Budget, BudgetsAction, Alarm, Subscription])  # __subclasses__() holds weak references
-    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
-        cached.cache_clear()
+    forget_model_cache()
     _registered = True
