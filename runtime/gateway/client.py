@@ -104,6 +104,33 @@ def role_source(
     return Credentials.from_role(role_arn, source=base, region=region, **role_options).frozen
 
 
+def _fresh_headers(
+    caller: str,
+    source: CredentialsSource | None,
+    region: str | None,
+    custom_host: str | None,
+    auth: str,
+    role_arn: str | None,
+    role_options: dict[str, Any] | None,
+) -> FreshHeaders:
+    """The request hook both clients install: the role's credentials when `role_arn` is given."""
+    if role_arn is not None:
+        source = role_source(source, role_arn, region, **(role_options or {}))
+    elif source is None:
+        raise CredentialsError(f"{caller} needs a source (SOPS file or callable) or role_arn=")
+    return FreshHeaders(source, region=region, custom_host=custom_host, auth=auth)
+
+
+def _with_request_hook(httpx_options: dict[str, Any], hook: Callable[..., Any]) -> dict[str, Any]:
+    """`httpx_options` with `hook` appended to the request hooks and the SDKs' own default timeout."""
+    import httpx
+
+    hooks = dict(httpx_options.pop("event_hooks", None) or {})
+    hooks["request"] = [*hooks.get("request", []), hook]
+    httpx_options.setdefault("timeout", httpx.Timeout(600.0, connect=5.0))  # the SDKs' own default
+    return {"event_hooks": hooks, **httpx_options}
+
+
 def gateway_http_client(
     source: CredentialsSource | None = None,
     *,
@@ -128,15 +155,8 @@ def gateway_http_client(
     """
     import httpx
 
-    if role_arn is not None:
-        source = role_source(source, role_arn, region, **(role_options or {}))
-    elif source is None:
-        raise CredentialsError("gateway_http_client needs a source (SOPS file or callable) or role_arn=")
-    hook = FreshHeaders(source, region=region, custom_host=custom_host, auth=auth)
-    hooks = dict(httpx_options.pop("event_hooks", None) or {})
-    hooks["request"] = [*hooks.get("request", []), hook]
-    httpx_options.setdefault("timeout", httpx.Timeout(600.0, connect=5.0))  # the SDKs' own default
-    return httpx.Client(event_hooks=hooks, **httpx_options)
+    hook = _fresh_headers("gateway_http_client", source, region, custom_host, auth, role_arn, role_options)
+    return httpx.Client(**_with_request_hook(httpx_options, hook))
 
 
 def gateway_async_http_client(
@@ -152,12 +172,5 @@ def gateway_async_http_client(
     """:func:`gateway_http_client` for ``AsyncOpenAI`` / ``AsyncPortkey`` (``role_arn=`` too)."""
     import httpx
 
-    if role_arn is not None:
-        source = role_source(source, role_arn, region, **(role_options or {}))
-    elif source is None:
-        raise CredentialsError("gateway_async_http_client needs a source (SOPS file or callable) or role_arn=")
-    hook = FreshHeaders(source, region=region, custom_host=custom_host, auth=auth)
-    hooks = dict(httpx_options.pop("event_hooks", None) or {})
-    hooks["request"] = [*hooks.get("request", []), hook.async_hook]
-    httpx_options.setdefault("timeout", httpx.Timeout(600.0, connect=5.0))
-    return httpx.AsyncClient(event_hooks=hooks, **httpx_options)
+    hook = _fresh_headers("gateway_async_http_client", source, region, custom_host, auth, role_arn, role_options)
+    return httpx.AsyncClient(**_with_request_hook(httpx_options, hook.async_hook))
