@@ -404,13 +404,14 @@ class Catalog:
         ...
         runtime.errors.RegionError: unknown region us-east-7; use an AWS region such as us-east-2
         """
-        from runtime.errors import RegionError  # the error path only, as every errors import here
+        if is_region_name(region):
+            self.check_partition(region)
+            if region in self.known_regions() or region in _aws_regions():
+                return
+        from runtime.errors import RegionError  # the error path only: keeps `import runtime` cheap
 
         if not is_region_name(region):
             raise RegionError(f"region {region!r} is not an AWS region name; use one like us-east-1 or eu-west-1")
-        self.check_partition(region)
-        if region in self.known_regions() or region in _aws_regions():
-            return
         import difflib
 
         close = difflib.get_close_matches(region, sorted(self.known_regions()), n=1, cutoff=0.8)
