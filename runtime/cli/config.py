@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
-    """Register the ``config`` subcommand on `sub` (runtime/cli/__init__.py's subparsers)."""
+    """Register the ``config`` subcommand on `sub` (runtime/cli/commands.py's subparsers)."""
     parser = sub.add_parser("config", help="the x-portkey-config JSON: one target or a fallback chain")
     parser.add_argument("names", nargs="+", metavar="NAME", help="catalog names or aliases, in fallback order")
     parser.add_argument("--region", help="one source region (default: the credentials' AWS_REGION, else us-east-1)")

@@ -79,7 +79,7 @@ def test_init_with_a_pasted_identity_says_so_and_never_echoes_it(capsys, tmp_pat
         ["secrets", "decrypt", f"{KEY_ID}-{AWS_SECRET}.json"],  # in a file name
         ["secrets", "decrypt", "x.json", f"aws_secret_access_key={AWS_SECRET}"],  # unrecognized argument
         ["secrets", "exec-env", "x.json", "--", BEDROCK_KEY],  # in a command line
-        ["headers", "claude-large", "--sops", AGE_IDENTITY],  # runtime/cli/__init__.py's printer
+        ["headers", "claude-large", "--sops", AGE_IDENTITY],  # runtime/cli/commands.py's printer
         ["resolve", AGE_IDENTITY],
     ],
 )
