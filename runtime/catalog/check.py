@@ -145,15 +145,15 @@ def profile_destinations(profile: Mapping[str, Any]) -> set[str]:
     return {arn_region(str(entry.get("modelArn", ""))) for entry in profile.get("models") or ()}
 
 
-def _family_of(model_id: str, families: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
+def family_of(model_id: str, families: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
     """(provider, family) of a Bedrock model id when it belongs to a catalog family, or is a new
     family of the same line (``claude-fable`` beside ``claude-opus``: the words before the version).
 
-    >>> _family_of("anthropic.claude-opus-5", [("anthropic", "claude-opus")])
+    >>> family_of("anthropic.claude-opus-5", [("anthropic", "claude-opus")])
     ('anthropic', 'claude-opus')
-    >>> _family_of("anthropic.claude-fable-5-1", [("anthropic", "claude-opus")])
+    >>> family_of("anthropic.claude-fable-5-1", [("anthropic", "claude-opus")])
     ('anthropic', 'claude-fable')
-    >>> _family_of("anthropic.claude-3-opus-20240229-v1:0", [("anthropic", "claude-opus")]) is None
+    >>> family_of("anthropic.claude-3-opus-20240229-v1:0", [("anthropic", "claude-opus")]) is None
     True
     """
     families = list(families)
@@ -271,7 +271,7 @@ def _new_models(catalog: Catalog, region: str, model_summaries: Sequence[Mapping
     for summary in model_summaries:
         model_id = str(summary.get("modelId"))
         status = str((summary.get("modelLifecycle") or {}).get("status", ACTIVE)).upper()
-        found = _family_of(model_id, families)
+        found = family_of(model_id, families)
         if model_id in known or found is None or status != ACTIVE.upper():
             continue
         if list(summary.get("inferenceTypesSupported") or ()) == ["PROVISIONED"]:
@@ -376,7 +376,7 @@ def _error_code(exc: Exception) -> str:
     return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
 
 
-def _explain(exc: Exception, region: str) -> CheckError:
+def explain_error(exc: Exception, region: str) -> CheckError:
     """One line naming the problem and the fix (never a credential)."""
     name = type(exc).__name__
     code = _error_code(exc)
@@ -406,7 +406,7 @@ def _explain(exc: Exception, region: str) -> CheckError:
     return CheckError(f"Bedrock control plane call failed in {region} ({detail}); retry, or check --region")
 
 
-def _client(region: str, profile: str | None) -> Any:
+def bedrock_client(region: str, profile: str | None) -> Any:
     try:
         import boto3
     except ImportError as exc:  # runtime has no dependencies; boto3 is an extra
@@ -417,7 +417,7 @@ def _client(region: str, profile: str | None) -> Any:
         endpoint = os.environ.get("AWS_ENDPOINT_URL_BEDROCK") or os.environ.get("AWS_ENDPOINT_URL") or None
         return session.client("bedrock", endpoint_url=endpoint)
     except Exception as exc:  # ProfileNotFound and friends
-        raise _explain(exc, region) from exc
+        raise explain_error(exc, region) from exc
 
 
 def fetch_answers(client: Any, region: str, catalog: Catalog) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -454,14 +454,14 @@ def fetch_and_compare(region: str, profile: str | None = None, catalog: Catalog 
     """Ask Bedrock in `region` (List*, then Get* for what the lists lack, then each allowed model's
     availability) and compare."""
     catalog = catalog or load_catalog()
-    client = _client(region, profile)
+    client = bedrock_client(region, profile)
     try:
         summaries, profiles = fetch_answers(client, region, catalog)
         availability = fetch_availability(client, catalog, allowed_in_region(catalog, region))
     except PortkeyBedrockError:
         raise
     except Exception as exc:
-        raise _explain(exc, region) from exc
+        raise explain_error(exc, region) from exc
     result = compare(catalog, region, summaries, profiles)
     access = tuple(access_drifts(catalog, region, availability))
     return CheckResult(result.region, result.models_checked, result.profiles_checked, result.drifts + access,

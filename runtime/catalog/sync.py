@@ -26,9 +26,9 @@ import sys
 from runtime.catalog.check import (
     SYSTEM_DEFINED,
     CheckError,
-    _client,
-    _explain,
-    _family_of,
+    bedrock_client,
+    explain_error,
+    family_of,
     fetch_answers,
     profile_destinations,
 )
@@ -132,7 +132,7 @@ def collect(
         if model_id in shipped:
             _lifecycle_fact(shipped[model_id], life, prefer_bedrock, found)
             continue
-        family = _family_of(model_id, families)
+        family = family_of(model_id, families)
         if family is None or life["status"] != ACTIVE or summary.get("inferenceTypesSupported") == ["PROVISIONED"]:
             continue
         entry = overlay["models"].get(model_id)
@@ -263,13 +263,13 @@ def sync(
     day = day or today_utc()
     found = Findings()
     for region in regions:
-        client = (client_for or _client)(region, profile)
+        client = (client_for or bedrock_client)(region, profile)
         try:
             summaries, profiles = fetch_answers(client, region, catalog)
         except PortkeyBedrockError:
             raise
         except Exception as exc:
-            raise _explain(exc, region) from exc
+            raise explain_error(exc, region) from exc
         collect(catalog, region, summaries, profiles, day, prefer_bedrock, found)
     return combine(existing, found, regions), found
 

@@ -409,12 +409,12 @@ def check_access(names: Sequence[str], region: str, profile: str | None) -> list
 
     catalog = load_catalog()
     try:
-        client = catalog_check._client(region, profile)
+        client = catalog_check.bedrock_client(region, profile)
         answers = catalog_check.fetch_availability(client, catalog, names)
     except PortkeyBedrockError as err:
         return [Check(False, f"model access: {err}")]
     except Exception as exc:
-        return [Check(False, f"model access: {catalog_check._explain(exc, region)}")]
+        return [Check(False, f"model access: {catalog_check.explain_error(exc, region)}")]
     steps = {d.subject for d in catalog_check.access_drifts(catalog, region, answers)}
     lines = catalog_check.access_lines(catalog, region, answers)
     return [Check(name not in steps, line) for name, line in zip(answers, lines, strict=True)]

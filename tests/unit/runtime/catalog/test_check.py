@@ -247,7 +247,7 @@ def queue_access(stubber: Any, answers: dict[str, Any], region: str = REGION) ->
 
 
 def use_client(monkeypatch: pytest.MonkeyPatch, client: Any) -> None:
-    monkeypatch.setattr(catalog_check, "_client", lambda region, profile: client)
+    monkeypatch.setattr(catalog_check, "bedrock_client", lambda region, profile: client)
 
 
 def test_cli_clean_exit_0(monkeypatch: pytest.MonkeyPatch, answers: dict[str, Any], capsys: Any) -> None:

@@ -67,7 +67,7 @@ def answers() -> dict[str, dict[str, Any]]:
 
 
 def serve(monkeypatch: pytest.MonkeyPatch, answers: dict[str, dict[str, Any]], **fail: str) -> None:
-    monkeypatch.setattr(catalog_sync, "_client", lambda region, profile: FakeBedrock(answers[region], fail))
+    monkeypatch.setattr(catalog_sync, "bedrock_client", lambda region, profile: FakeBedrock(answers[region], fail))
 
 
 def summaries(answers: dict[str, Any]) -> list[dict[str, Any]]:
@@ -265,7 +265,7 @@ def test_a_failed_call_writes_nothing(monkeypatch: pytest.MonkeyPatch, answers: 
     def client(region: str, profile: str | None) -> FakeBedrock:
         return FakeBedrock(answers[region], fail if region != REGION else {})
 
-    monkeypatch.setattr(catalog_sync, "_client", client)
+    monkeypatch.setattr(catalog_sync, "bedrock_client", client)
     assert run("--region", REGION, "--region", "us-west-2", "--write") == 2  # the second Region fails
     assert expected in one_error_line(capsys)
     assert overlay.read_bytes() == before

@@ -267,7 +267,7 @@ def test_operator_access_check_names_the_step(monkeypatch):
         def get_foundation_model_availability(self, modelId):
             return {"modelId": modelId, **bodies[modelId]}
 
-    monkeypatch.setattr(catalog_check, "_client", lambda region, profile: Client())
+    monkeypatch.setattr(catalog_check, "bedrock_client", lambda region, profile: Client())
     checks = check_access(["claude-opus-4.7", "claude-sonnet-4.6"], "us-east-1", None)
     assert [c.ok for c in checks] == [True, False]
     assert checks[0].line == "access: claude-opus-4.7 (anthropic.claude-opus-4-7) is callable now"
@@ -281,7 +281,7 @@ def test_operator_access_check_without_credentials_is_one_fail_line(monkeypatch)
     def no_client(region, profile):
         raise catalog_check.CheckError("no AWS credentials found; these calls need operator credentials")
 
-    monkeypatch.setattr(catalog_check, "_client", no_client)
+    monkeypatch.setattr(catalog_check, "bedrock_client", no_client)
     (check,) = check_access(["claude-opus-4.7"], "us-east-1", None)
     assert not check.ok and check.line.startswith("model access: no AWS credentials found")
 
