@@ -1,4 +1,5 @@
-"""Reading optional environment variables on the hot path, and the region the environment names.
+"""Reading optional environment variables on the hot path, the region the environment names, and
+comma lists as environment variables and ``-c`` context values carry them.
 
 ``os.environ.get`` of an unset name raises and catches a KeyError inside ``os``, which costs about
 2 µs; the request builders read two such names per call. :func:`getenv` answers a miss with one
@@ -55,3 +56,23 @@ def environ_region(environ: "Mapping[str, str] | None" = None) -> "str | None":
     if environ is None:
         return getenv(ENV_AWS_REGION) or getenv(ENV_AWS_DEFAULT_REGION)
     return environ.get(ENV_AWS_REGION) or environ.get(ENV_AWS_DEFAULT_REGION)
+
+
+def split_list(value: object) -> list[str] | None:
+    """A comma string or a list of strings (a JSON list from cdk.json, a set from Python) as a
+    list of stripped, non-empty strings; None stays None, anything else raises TypeError (each
+    caller words its own one-line error). The one owner of that rule.
+
+    >>> split_list(" claude-large, sonnet-4.5 ,"), split_list(["a", " b "]), split_list(None)
+    (['claude-large', 'sonnet-4.5'], ['a', 'b'], None)
+    >>> split_list(3)
+    Traceback (most recent call last):
+    ...
+    TypeError: expected a comma-separated string or a list of strings
+    """
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple | set | frozenset) or not all(isinstance(i, str) for i in items):
+        raise TypeError("expected a comma-separated string or a list of strings")
+    return [item.strip() for item in items if item.strip()]

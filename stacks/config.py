@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from runtime.catalog.admission import Admission, admit
 from runtime.catalog.model import Catalog, is_region_name, load_catalog
 from runtime.constants import DEFAULT_REGION, DEFAULT_STACK_NAME, ENV_CDK_DEFAULT_ACCOUNT, ENV_CDK_DEFAULT_REGION
+from runtime.env import split_list
 from runtime.errors import ConfigError, PortkeyBedrockError
 from stacks.bedrock_policy import API_KEYS_MODES, API_KEYS_OFF, POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
 from stacks.names import default_secret_name
@@ -122,20 +123,6 @@ def parse_serial(key: str, value: object, *, optional: bool = False) -> int | No
     if not isinstance(value, int) or value < 1:
         raise _fail(key, value, "use a positive integer such as 1")
     return value
-
-
-def split_list(value: object) -> list[str] | None:
-    """A comma string or a JSON list as a list of stripped, non-empty strings (None stays None).
-
-    >>> split_list(" claude-large, sonnet-4.5 ,"), split_list(["a", " b "]), split_list(None)
-    (['claude-large', 'sonnet-4.5'], ['a', 'b'], None)
-    """
-    if value is None:
-        return None
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-        raise TypeError("expected a comma-separated string or a list of strings")
-    return [item.strip() for item in items if item.strip()]
 
 
 def _models(value: object, region: str, catalog: Catalog, sources: tuple[str, ...] = ()) -> Admission:

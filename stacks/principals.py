@@ -21,7 +21,8 @@ def parse_principals(key: str, value: object) -> tuple[str, ...]:
     ...
     runtime.errors.ConfigError: context key secret_readers='arn:aws:iam::*:root' is invalid: use IAM ARNs...
     """
-    from stacks.config import _fail, split_list
+    from runtime.env import split_list
+    from stacks.config import _fail
 
     try:
         arns = split_list(value) or []

@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runtime.env import split_list
 from runtime.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -179,10 +180,13 @@ def parse_role_settings(context: Mapping[str, Any]) -> RoleSettings:
     duration = _duration(ctx.get(CTX_MAXIMUM_SESSION_DURATION, defaults.maximum_session_duration))
 
     raw = context.get(CTX_ROLE_TRUST)
-    items = raw.split(",") if isinstance(raw, str) else raw if isinstance(raw, list | tuple) else None
-    if raw is not None and items is None:
-        raise _fail(CTX_ROLE_TRUST, raw, "use a comma list of ARNs, service principals or GitHub OIDC subjects")
-    entries = [parse_trust_entry(str(item).strip()) for item in items or () if str(item).strip()]
+    try:  # a JSON list may hold account ids as numbers
+        items = split_list([str(item) for item in raw] if isinstance(raw, list | tuple) else raw) or []
+    except TypeError:
+        raise _fail(
+            CTX_ROLE_TRUST, raw, "use a comma list of ARNs, service principals or GitHub OIDC subjects"
+        ) from None
+    entries = [parse_trust_entry(item) for item in items]
     trust = tuple(dict.fromkeys(entries))
     if principal != PRINCIPAL_USER and not trust:
         raise _fail(

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runtime.env import split_list
 from runtime.errors import ConfigError
 from runtime.spend import STACK_TAG_KEY
 
@@ -70,9 +71,7 @@ def parse_cost_tags(value: object) -> tuple[tuple[str, str], ...]:
         pairs = [(str(k), "" if v is None else str(v)) for k, v in value.items()]
     elif isinstance(value, str):
         pairs = []
-        for item in value.split(","):
-            if not item.strip():
-                continue
+        for item in split_list(value) or []:
             name, sep, tag_value = item.partition("=")
             if not sep:
                 raise _fail(key, item.strip(), "write key=value pairs separated by commas, e.g. team=search,env=prod")
@@ -132,12 +131,13 @@ def parse_notify(value: object) -> tuple[tuple[str, ...], str | None]:
     key = CTX_BUDGET_NOTIFY
     if _blank(value):
         return (), None
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-        raise _fail(key, value, "use a comma list of email addresses and/or one SNS topic ARN")
+    try:
+        items = split_list(value) or []
+    except TypeError:
+        raise _fail(key, value, "use a comma list of email addresses and/or one SNS topic ARN") from None
     emails: list[str] = []
     topic: str | None = None
-    for item in (i.strip() for i in items if i.strip()):
+    for item in items:
         if item.startswith("arn:"):
             if not _SNS_ARN.fullmatch(item):
                 raise _fail(key, item, "an SNS topic ARN looks like arn:aws:sns:us-east-1:111122223333:name (no FIFO)")

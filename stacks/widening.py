@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from runtime.env import split_list
 from stacks.bedrock_policy import API_KEYS_OFF, POLICY_MODE_FULL
 from stacks.config import (
     CTX_ALLOWED_MODELS,
@@ -55,11 +56,7 @@ def _items(value: Any) -> list[str]:
     >>> _items(["a", "b"]), _items("a, b"), _items(None)
     (['a', 'b'], ['a', 'b'], [])
     """
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [item.strip() for item in value.split(",") if item.strip()]
-    return [str(item) for item in value]
+    return split_list([str(item) for item in value] if isinstance(value, list | tuple) else value) or []
 
 
 def _regions(settings: Mapping[str, Any]) -> list[str]:

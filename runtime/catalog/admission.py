@@ -17,6 +17,7 @@ policy ask.
 from __future__ import annotations
 
 from runtime.catalog.model import Catalog, Model, Offer, load_catalog, today_utc
+from runtime.env import split_list
 from runtime.errors import ConfigError, EndOfLifeError, PortkeyBedrockError, RegionError
 
 TYPE_CHECKING = False
@@ -71,15 +72,15 @@ def split_names(value: object, where: str, catalog: Catalog) -> list[str] | None
     """
     if value is None:
         return None
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple | set | frozenset) or not all(isinstance(i, str) for i in items):
+    try:
+        names = split_list(value) or []
+    except TypeError:
         valid = ", ".join(catalog.names(include_eol=False))
-        raise ConfigError(f"{where}={value!r} is invalid: use {ALL_MODELS!r} or a comma list of: {valid}")
-    names = [item.strip() for item in items if item.strip()]
+        raise ConfigError(f"{where}={value!r} is invalid: use {ALL_MODELS!r} or a comma list of: {valid}") from None
     if [name.lower() for name in names] == [ALL_MODELS]:
         return None
     if not names or (len(names) == 1 and names[0].lower() in NO_MODELS):
-        shown = value if isinstance(value, str) else ",".join(items)
+        shown = value if isinstance(value, str) else ",".join(names)
         raise ConfigError(
             f"{where}={shown!r} names no model; name at least one model, or use {ALL_MODELS!r}; "
             f"valid: {', '.join(catalog.names(include_eol=False))}"

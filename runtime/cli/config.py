@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from runtime.credentials.keys import Credentials
+from runtime.env import split_list
 from runtime.redact import redact_config
 
 TYPE_CHECKING = False
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from runtime.gateway.headers import DEFAULT_RETRY, portkey_config
 
     credentials = Credentials.load(args.sops)
-    regions = [r.strip() for r in args.regions.split(",") if r.strip()] if args.regions else None
+    regions = split_list(args.regions) if args.regions else None
     retry = DEFAULT_RETRY if args.retry_attempts is None else {"attempts": args.retry_attempts}
     config = portkey_config(
         args.names,
