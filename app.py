@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 
+from runtime.constants import EXIT_INTERRUPTED
 from runtime.errors import PortkeyBedrockError
 
 
@@ -19,7 +20,7 @@ def interrupted(signum: int, frame: object) -> None:
     """Ctrl-C reaches the CLI's whole process group: this app and jsii's node too. One line and
     exit 130 at once: a KeyboardInterrupt would surface as a jsii traceback (its node is gone)."""
     print("interrupted: synth stopped, nothing deployed by this app", file=sys.stderr, flush=True)
-    os._exit(128 + signal.SIGINT)  # not sys.exit: jsii's exit hooks would print their own errors
+    os._exit(EXIT_INTERRUPTED)  # not sys.exit: jsii's exit hooks would print their own errors
 
 
 def main() -> int:

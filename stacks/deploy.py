@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from runtime.constants import DEFAULT_STACK_NAME, ENV_CDK_DEFAULT_REGION
+from runtime.constants import DEFAULT_STACK_NAME, ENV_CDK_DEFAULT_REGION, EXIT_INTERRUPTED
 from runtime.errors import ConfigError, PortkeyBedrockError
 from stacks import deployed_keys
 from stacks.cdk_cli import CdkError, Target, cdk_deploy, ensure_bootstrapped, stop_on_sigterm
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None, *, local_target: LocalTarget | None = No
     except KeyboardInterrupt:
         print(f"interrupted: the CDK CLI was stopped; check {args.stack} (CloudFormation may still be "
               "finishing an update) and run the deploy again", file=sys.stderr)  # fmt: skip
-        return 130
+        return EXIT_INTERRUPTED
     except (WideningRefused, ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

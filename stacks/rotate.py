@@ -41,6 +41,7 @@ from runtime.constants import (
     ENV_AWS_ACCESS_KEY_ID,
     ENV_AWS_SECRET_ACCESS_KEY,
     ENV_SOPS_FILE,
+    EXIT_INTERRUPTED,
     OUTPUT_CONFIG,
     OUTPUT_SECRET_ARN,
     OUTPUT_USER_ARN,
@@ -402,7 +403,7 @@ def main(
     except KeyboardInterrupt:
         print("interrupted: the secret still points at a working key; run python -m stacks.rotate again to finish",
               file=sys.stderr)  # fmt: skip
-        return 130
+        return EXIT_INTERRUPTED
     except (BotoCoreError, ClientError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
