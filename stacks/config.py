@@ -26,6 +26,8 @@ from runtime.constants import DEFAULT_REGION, DEFAULT_STACK_NAME, ENV_CDK_DEFAUL
 from runtime.env import split_list
 from runtime.errors import ConfigError, PortkeyBedrockError
 from stacks.bedrock_policy import API_KEYS_MODES, API_KEYS_OFF, POLICY_MODE_LEAST_PRIVILEGE, POLICY_MODES
+from stacks.context_values import invalid as _fail
+from stacks.context_values import is_blank as _blank
 from stacks.names import default_secret_name
 from stacks.principals import parse_principals
 from stacks.role_settings import ROLE_CONTEXT_KEYS, RoleSettings, parse_role_settings
@@ -88,14 +90,6 @@ class ContextSource(Protocol):
     """What `from_context` needs of a construct node: ``node.try_get_context``."""
 
     def try_get_context(self, key: str) -> Any: ...
-
-
-def _fail(key: str, value: object, fix: str) -> ConfigError:
-    return ConfigError(f"context key {key}={value!r} is invalid: {fix} (cdk.json context or -c {key}=...)")
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null"))
 
 
 def _text(key: str, value: object, pattern: re.Pattern[str], fix: str) -> str:

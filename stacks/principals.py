@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 
+from runtime.env import split_list
+from stacks.context_values import invalid
+
 # ASCII only, [0-9] digits: IAM names are ASCII and a Unicode digit is never an account id.
 PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:(root|(user|role)/[\w+=,.@/-]+)", re.ASCII)
 PRINCIPAL_FIX = "use IAM ARNs such as arn:aws:iam::111122223333:role/name or ...:root"
@@ -21,16 +24,13 @@ def parse_principals(key: str, value: object) -> tuple[str, ...]:
     ...
     runtime.errors.ConfigError: context key secret_readers='arn:aws:iam::*:root' is invalid: use IAM ARNs...
     """
-    from runtime.env import split_list
-    from stacks.config import _fail
-
     try:
         arns = split_list(value) or []
     except TypeError:
-        raise _fail(key, value, "use a list of IAM ARNs") from None
+        raise invalid(key, value, "use a list of IAM ARNs") from None
     for arn in arns:
         if not PRINCIPAL_ARN.fullmatch(arn):
-            raise _fail(key, arn, PRINCIPAL_FIX)
+            raise invalid(key, arn, PRINCIPAL_FIX)
     return tuple(dict.fromkeys(arns))
 
 

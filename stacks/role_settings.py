@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runtime.env import split_list
-from runtime.errors import ConfigError
+from stacks.context_values import invalid as _fail
+from stacks.context_values import is_blank as _blank
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -106,15 +107,6 @@ class RoleSettings:
     @property
     def has_role(self) -> bool:
         return self.principal in (PRINCIPAL_ROLE, PRINCIPAL_BOTH)
-
-
-def _fail(key: str, value: object, fix: str) -> ConfigError:
-    # the same shape as stacks.config's messages
-    return ConfigError(f"context key {key}={value!r} is invalid: {fix} (cdk.json context or -c {key}=...)")
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null"))
 
 
 def parse_trust_entry(item: str) -> TrustEntry:

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runtime.env import split_list
-from runtime.errors import ConfigError
 from runtime.spend import STACK_TAG_KEY
+from stacks.context_values import invalid as _fail
+from stacks.context_values import is_blank
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -46,12 +47,9 @@ _SNS_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0
 MAX_EMAIL_SUBSCRIBERS = 10  # AWS Budgets: up to 10 email subscribers per notification
 
 
-def _fail(key: str, value: object, fix: str) -> ConfigError:
-    return ConfigError(f"context key {key}={value!r} is invalid: {fix} (cdk.json context or -c {key}=...)")
-
-
 def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null", "off"))
+    """Blank as every setting reads it, and ``off`` too (spend settings are off unless set)."""
+    return is_blank(value) or (isinstance(value, str) and value.strip().lower() == "off")
 
 
 def parse_cost_tags(value: object) -> tuple[tuple[str, str], ...]:
